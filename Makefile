@@ -1,0 +1,34 @@
+# lesim build and test entry points. `make test` is what CI runs.
+GO ?= go
+PKGS := ./...
+# Long property runs: thousands of rapid checks instead of the default few.
+LONG_CHECKS ?= 2000
+
+.PHONY: all build test test-long bench fuzz fmt vet lint tidy
+
+all: build
+
+build:
+	$(GO) build $(PKGS)
+
+fmt:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+test: fmt vet
+	$(GO) test -race -count=1 -timeout 9m $(PKGS)
+
+test-long: fmt vet
+	$(GO) test -count=1 -timeout 60m -tags long $(PKGS) -args -rapid.checks=$(LONG_CHECKS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s $(PKGS)
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 30s ./scenarios
+
+tidy:
+	$(GO) mod tidy

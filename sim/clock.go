@@ -1,0 +1,301 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"k8s.io/utils/clock"
+)
+
+// Epoch is the wall-clock instant that true time zero corresponds to on a
+// node with no offset. It is fixed so that traces are byte-identical.
+var Epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// ClockConfig describes a node clock at the start of a run.
+type ClockConfig struct {
+	// Rate is local seconds per true second (1 = perfect, 1.2 = 20% fast).
+	// Zero means 1.
+	Rate float64
+	// Offset is added to the node's readings (both monotonic and wall).
+	Offset time.Duration
+}
+
+// Clock is a node's local clock. It implements
+// k8s.io/utils/clock.WithTickerAndDelayedExecution, so code written against
+// those interfaces runs on the simulation unchanged.
+//
+// Local time is Offset + ∫ rate dt over true time, with a piecewise-constant
+// rate. Now returns that monotonic reading: every interval a node measures
+// (Since, Sub, timers) follows its rate. Jump moves only the wall reading
+// (WallNow), which is what the node writes into records; real Go programs
+// decide on the monotonic reading too, so jumps cannot change their timing.
+//
+// Timers fire at the exact true instant at which the local clock reaches
+// their deadline, also across rate changes, and run on behalf of the node's
+// process: a pause holds them, a crash drops them.
+type Clock struct {
+	sim    *Sim
+	node   *Node
+	segs   []segment
+	jumps  time.Duration
+	timers []*simTimer
+}
+
+type segment struct {
+	trueStart  time.Duration
+	localStart time.Duration
+	rate       float64
+}
+
+var _ clock.WithTickerAndDelayedExecution = (*Clock)(nil)
+
+func newClock(s *Sim, n *Node, cfg ClockConfig) *Clock {
+	rate := cfg.Rate
+	if rate == 0 {
+		rate = 1
+	}
+	checkRate(rate)
+	return &Clock{sim: s, node: n, segs: []segment{{trueStart: s.now, localStart: cfg.Offset + time.Duration(math.Round(float64(s.now)*rate)), rate: rate}}}
+}
+
+func checkRate(rate float64) {
+	if !(rate > 0) || math.IsInf(rate, 0) {
+		panic(fmt.Sprintf("sim: clock rate must be a positive finite number, got %v", rate))
+	}
+}
+
+// Rate is the clock's current rate.
+func (c *Clock) Rate() float64 { return c.segs[len(c.segs)-1].rate }
+
+// Local is the node's monotonic local reading at true time t (t may lie in
+// the past, not in the future beyond known rate changes).
+func (c *Clock) Local(t time.Duration) time.Duration {
+	i := len(c.segs) - 1
+	for i > 0 && c.segs[i].trueStart > t {
+		i--
+	}
+	return c.segs[i].local(t)
+}
+
+func (sg segment) local(t time.Duration) time.Duration {
+	if sg.rate == 1 {
+		return sg.localStart + (t - sg.trueStart)
+	}
+	return sg.localStart + time.Duration(math.Round(float64(t-sg.trueStart)*sg.rate))
+}
+
+// TrueAt is the earliest true time at which the local clock reads at least l,
+// under the rate in force now (a later rate change moves pending timers).
+func (c *Clock) TrueAt(l time.Duration) time.Duration {
+	now := c.sim.now
+	sg := c.segs[len(c.segs)-1]
+	if l <= sg.local(now) {
+		return now
+	}
+	if sg.rate == 1 {
+		return sg.trueStart + (l - sg.localStart)
+	}
+	t := sg.trueStart + time.Duration(math.Ceil(float64(l-sg.localStart)/sg.rate))
+	for sg.local(t) < l {
+		t++
+	}
+	for t-1 > now && sg.local(t-1) >= l {
+		t--
+	}
+	return t
+}
+
+// LocalNow is the monotonic local reading now.
+func (c *Clock) LocalNow() time.Duration { return c.segs[len(c.segs)-1].local(c.sim.now) }
+
+// SetRate changes the rate from now on and moves every pending timer to the
+// true instant its deadline is now reached.
+func (c *Clock) SetRate(rate float64) {
+	checkRate(rate)
+	now := c.sim.now
+	l := c.LocalNow()
+	last := &c.segs[len(c.segs)-1]
+	if last.trueStart == now {
+		last.localStart, last.rate = l, rate
+	} else {
+		c.segs = append(c.segs, segment{trueStart: now, localStart: l, rate: rate})
+	}
+	for _, t := range c.timers {
+		// A timer whose event is held by a pause has already fallen due.
+		if c.sim.Cancel(t.ev) {
+			t.ev = c.node.Schedule(c.TrueAt(t.deadline), t.firing)
+		}
+	}
+}
+
+// Jump steps the wall reading by d (NTP step, manual change). Monotonic
+// readings, and so every timer and interval, are unaffected.
+func (c *Clock) Jump(d time.Duration) { c.jumps += d }
+
+// Jumps is the sum of all wall-clock steps so far.
+func (c *Clock) Jumps() time.Duration { return c.jumps }
+
+// Now returns the monotonic local reading as a time (Epoch + local time).
+func (c *Clock) Now() time.Time { return Epoch.Add(c.LocalNow()) }
+
+// WallNow returns what a real time.Now() would print on this node: the
+// monotonic reading plus every wall-clock step.
+func (c *Clock) WallNow() time.Time { return Epoch.Add(c.LocalNow() + c.jumps) }
+
+// Since is Now().Sub(t).
+func (c *Clock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
+
+// Sleep cannot block inside a simulation: no goroutine may wait on virtual
+// time, because nothing else would advance it. Code that sleeps must be
+// written as a callback (AfterFunc) instead.
+func (c *Clock) Sleep(d time.Duration) {
+	panic("sim: Clock.Sleep cannot block inside a simulation; schedule the continuation with AfterFunc")
+}
+
+// After is NewTimer(d).C().
+func (c *Clock) After(d time.Duration) <-chan time.Time { return c.NewTimer(d).C() }
+
+// NewTimer returns a timer whose channel receives (non-blocking, buffer one)
+// the local time when d of local time has passed.
+func (c *Clock) NewTimer(d time.Duration) clock.Timer {
+	t := &simTimer{c: c, ch: make(chan time.Time, 1)}
+	t.start(d)
+	return t
+}
+
+// AfterFunc runs f, synchronously in event order, once d of local time has
+// passed.
+func (c *Clock) AfterFunc(d time.Duration, f func()) clock.Timer {
+	t := &simTimer{c: c, fn: f}
+	t.start(d)
+	return t
+}
+
+// Tick is NewTicker(d).C(); it returns nil for d <= 0 as time.Tick does.
+func (c *Clock) Tick(d time.Duration) <-chan time.Time {
+	if d <= 0 {
+		return nil
+	}
+	return c.NewTicker(d).C()
+}
+
+// NewTicker returns a ticker on the local clock. As with time.Ticker, ticks
+// that find the channel full are dropped, and a ticker that falls behind
+// (a paused node) skips the ticks it missed.
+func (c *Clock) NewTicker(d time.Duration) clock.Ticker {
+	if d <= 0 {
+		panic("sim: non-positive interval for NewTicker")
+	}
+	t := &simTimer{c: c, ch: make(chan time.Time, 1), period: d}
+	t.start(d)
+	return simTicker{t}
+}
+
+// TickFunc calls f on the local clock every period, on a grid anchored at
+// now, skipping ticks missed while the node was paused. It returns the
+// ticker so that it can be stopped.
+func (c *Clock) TickFunc(period time.Duration, f func()) clock.Ticker {
+	if period <= 0 {
+		panic("sim: non-positive interval for TickFunc")
+	}
+	t := &simTimer{c: c, fn: f, period: period}
+	t.start(period)
+	return simTicker{t}
+}
+
+// simTicker adapts a periodic simTimer to clock.Ticker, whose Stop returns
+// nothing.
+type simTicker struct{ t *simTimer }
+
+func (k simTicker) C() <-chan time.Time { return k.t.ch }
+func (k simTicker) Stop()               { k.t.Stop() }
+
+func (c *Clock) dropTimers() {
+	for _, t := range c.timers {
+		t.idx = -1
+	}
+	c.timers = c.timers[:0]
+}
+
+// simTimer is a timer or ticker on a node clock; exactly one of fn and ch is
+// set.
+type simTimer struct {
+	c        *Clock
+	fn       func()
+	ch       chan time.Time
+	period   time.Duration
+	deadline time.Duration
+	ev       EventID
+	idx      int // position in c.timers, -1 when not active
+	firing   func()
+}
+
+func (t *simTimer) start(d time.Duration) {
+	c := t.c
+	t.deadline = c.LocalNow() + d
+	if t.firing == nil {
+		t.firing = t.fire
+	}
+	t.idx = len(c.timers)
+	c.timers = append(c.timers, t)
+	t.ev = c.node.Schedule(c.TrueAt(t.deadline), t.firing)
+}
+
+func (t *simTimer) deactivate() {
+	c := t.c
+	if t.idx < 0 {
+		return
+	}
+	last := len(c.timers) - 1
+	c.timers[t.idx] = c.timers[last]
+	c.timers[t.idx].idx = t.idx
+	c.timers = c.timers[:last]
+	t.idx = -1
+}
+
+func (t *simTimer) fire() {
+	c := t.c
+	if t.idx < 0 {
+		return // stopped while its event was held by a pause
+	}
+	if t.period > 0 {
+		now := c.LocalNow()
+		next := t.deadline + t.period
+		if next <= now {
+			next += ((now-next)/t.period + 1) * t.period
+		}
+		t.deadline = next
+		t.ev = c.node.Schedule(c.TrueAt(next), t.firing)
+	} else {
+		t.deactivate()
+	}
+	if t.fn != nil {
+		t.fn()
+		return
+	}
+	select {
+	case t.ch <- c.Now():
+	default:
+	}
+}
+
+func (t *simTimer) C() <-chan time.Time { return t.ch }
+
+// Stop prevents the timer from firing and reports whether it was active.
+func (t *simTimer) Stop() bool {
+	if t.idx < 0 {
+		return false
+	}
+	t.c.sim.Cancel(t.ev)
+	t.deactivate()
+	return true
+}
+
+// Reset restarts the timer with a new duration, reporting whether it was
+// active before.
+func (t *simTimer) Reset(d time.Duration) bool {
+	active := t.Stop()
+	t.start(d)
+	return active
+}
