@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -40,6 +41,7 @@ type Clock struct {
 	segs   []segment
 	jumps  time.Duration
 	timers []*simTimer
+	moved  []*simTimer // scratch for SetRate
 }
 
 type segment struct {
@@ -56,7 +58,10 @@ func newClock(s *Sim, n *Node, cfg ClockConfig) *Clock {
 		rate = 1
 	}
 	checkRate(rate)
-	return &Clock{sim: s, node: n, segs: []segment{{trueStart: s.now, localStart: cfg.Offset + time.Duration(math.Round(float64(s.now)*rate)), rate: rate}}}
+	// A clock added mid-run reads as if it had run at its rate since the
+	// epoch.
+	start := segment{localStart: cfg.Offset, rate: rate}.local(s.now)
+	return &Clock{sim: s, node: n, segs: []segment{{trueStart: s.now, localStart: start, rate: rate}}}
 }
 
 func checkRate(rate float64) {
@@ -78,11 +83,14 @@ func (c *Clock) Local(t time.Duration) time.Duration {
 	return c.segs[i].local(t)
 }
 
+// local truncates rather than rounds: the reading reaches l only once the
+// ideal clock has, so a timer never fires before the exact instant and fires
+// less than 1 ns after it, whatever the rate.
 func (sg segment) local(t time.Duration) time.Duration {
 	if sg.rate == 1 {
 		return sg.localStart + (t - sg.trueStart)
 	}
-	return sg.localStart + time.Duration(math.Round(float64(t-sg.trueStart)*sg.rate))
+	return sg.localStart + time.Duration(math.Floor(float64(t-sg.trueStart)*sg.rate))
 }
 
 // TrueAt is the earliest true time at which the local clock reads at least l,
@@ -121,12 +129,22 @@ func (c *Clock) SetRate(rate float64) {
 	} else {
 		c.segs = append(c.segs, segment{trueStart: now, localStart: l, rate: rate})
 	}
+	// A timer whose deadline has passed is due now or held by a pause:
+	// moving it would only lose its place among what fell due earlier.
+	moved := c.moved[:0]
 	for _, t := range c.timers {
-		// A timer whose event is held by a pause has already fallen due.
-		if c.sim.Cancel(t.ev) {
-			t.ev = c.node.Schedule(c.TrueAt(t.deadline), t.firing)
+		if t.deadline > l {
+			moved = append(moved, t)
 		}
 	}
+	// c.timers is in no useful order (removal swaps); re-queue in queue
+	// order so that timers due together stay in the order they were set.
+	slices.SortFunc(moved, func(a, b *simTimer) int { return c.sim.compare(a.ev, b.ev) })
+	for _, t := range moved {
+		c.sim.reschedule(t.ev, c.TrueAt(t.deadline))
+	}
+	clear(moved)
+	c.moved = moved[:0]
 }
 
 // Jump steps the wall reading by d (NTP step, manual change). Monotonic
@@ -228,18 +246,19 @@ type simTimer struct {
 	deadline time.Duration
 	ev       EventID
 	idx      int // position in c.timers, -1 when not active
-	firing   func()
 }
 
 func (t *simTimer) start(d time.Duration) {
 	c := t.c
 	t.deadline = c.LocalNow() + d
-	if t.firing == nil {
-		t.firing = t.fire
-	}
 	t.idx = len(c.timers)
 	c.timers = append(c.timers, t)
-	t.ev = c.node.Schedule(c.TrueAt(t.deadline), t.firing)
+	t.schedule()
+}
+
+func (t *simTimer) schedule() {
+	n := t.c.node
+	t.ev = n.sim.schedule(t.c.TrueAt(t.deadline), nil, t, n, n.inc)
 }
 
 func (t *simTimer) deactivate() {
@@ -257,7 +276,7 @@ func (t *simTimer) deactivate() {
 func (t *simTimer) fire() {
 	c := t.c
 	if t.idx < 0 {
-		return // stopped while its event was held by a pause
+		return // stopped or dropped; its event should not have run
 	}
 	if t.period > 0 {
 		now := c.LocalNow()
@@ -266,7 +285,7 @@ func (t *simTimer) fire() {
 			next += ((now-next)/t.period + 1) * t.period
 		}
 		t.deadline = next
-		t.ev = c.node.Schedule(c.TrueAt(next), t.firing)
+		t.schedule()
 	} else {
 		t.deactivate()
 	}
@@ -295,7 +314,16 @@ func (t *simTimer) Stop() bool {
 // Reset restarts the timer with a new duration, reporting whether it was
 // active before.
 func (t *simTimer) Reset(d time.Duration) bool {
-	active := t.Stop()
+	if t.idx >= 0 {
+		// Re-arming in place is Stop plus start without the slot churn.
+		t.deadline = t.c.LocalNow() + d
+		if t.c.sim.reschedule(t.ev, t.c.TrueAt(t.deadline)) {
+			return true
+		}
+		t.Stop()
+		t.start(d)
+		return true
+	}
 	t.start(d)
-	return active
+	return false
 }

@@ -16,7 +16,7 @@ type Node struct {
 	inc     uint32
 	paused  bool
 	crashed bool
-	held    []func()
+	held    []int32 // slots of events that fell due while paused, in order
 }
 
 // AddNode adds a node with its own clock. Names must be unique.
@@ -55,12 +55,15 @@ func (n *Node) Crashed() bool { return n.crashed }
 // if the node is paused then, fn runs at resume; if the process has crashed
 // by then, fn never runs.
 func (n *Node) Schedule(at time.Duration, fn func()) EventID {
-	return n.sim.schedule(at, fn, n, n.inc)
+	if fn == nil {
+		panic("sim: Schedule with a nil function")
+	}
+	return n.sim.schedule(at, fn, nil, n, n.inc)
 }
 
 // After is Schedule d of true time from now.
 func (n *Node) After(d time.Duration, fn func()) EventID {
-	return n.sim.schedule(n.sim.now+d, fn, n, n.inc)
+	return n.Schedule(n.sim.now+d, fn)
 }
 
 // Pause freezes the process. Events that fall due while it is frozen are
@@ -73,17 +76,40 @@ func (n *Node) Pause() {
 }
 
 // Resume unfreezes the process and runs what fell due during the pause, in
-// the order it fell due, at the current true time.
+// the order it fell due, at the current true time and before anything else
+// due then. Held events keep their ids, so they can still be cancelled.
 func (n *Node) Resume() {
 	if !n.paused {
 		return
 	}
 	n.paused = false
-	held := n.held
-	n.held = nil
-	for _, fn := range held {
-		n.Schedule(n.sim.now, fn)
+	s := n.sim
+	for _, slot := range n.held {
+		s.push(&s.slots[slot], slot, s.now, 0)
 	}
+	n.held = n.held[:0]
+}
+
+func (n *Node) unhold(slot int32) {
+	for i, h := range n.held {
+		if h == slot {
+			n.held = append(n.held[:i], n.held[i+1:]...)
+			return
+		}
+	}
+	panic("sim: held event missing from its node")
+}
+
+// end ends the current process: its held events are released now, its
+// queued ones are dropped when they fall due (their incarnation is stale).
+func (n *Node) end() {
+	n.paused = false
+	for _, slot := range n.held {
+		n.sim.release(slot)
+	}
+	n.held = n.held[:0]
+	n.inc++
+	n.clock.dropTimers()
 }
 
 // Crash ends the process: every pending event and timer of it is dropped
@@ -93,10 +119,7 @@ func (n *Node) Crash() {
 		return
 	}
 	n.crashed = true
-	n.paused = false
-	n.held = nil
-	n.inc++
-	n.clock.dropTimers()
+	n.end()
 }
 
 // Restart brings a crashed node back as a new process (a new incarnation).
@@ -108,9 +131,4 @@ func (n *Node) Restart() {
 // Exit ends the current process as if it had returned from main: like Crash
 // its pending work is dropped, but the node is not marked crashed, so the
 // caller can start the next process at once or later.
-func (n *Node) Exit() {
-	n.paused = false
-	n.held = nil
-	n.inc++
-	n.clock.dropTimers()
-}
+func (n *Node) Exit() { n.end() }

@@ -13,6 +13,7 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -27,14 +28,43 @@ type EventID struct {
 // Valid reports whether id was returned by Schedule (it may have fired since).
 func (id EventID) Valid() bool { return id.gen != 0 }
 
+// event is the payload of a scheduled event. Its key (time, sequence) is
+// copied into the heap entry so that sifting never touches the slots.
+// Exactly one of fn and timer is set: a timer event calls the timer's method
+// directly, which saves AfterFunc a closure allocation per timer.
 type event struct {
-	at      time.Duration
-	seq     uint64
-	fn      func()
-	owner   *Node
-	inc     uint32
-	gen     uint32
-	heapIdx int32 // -1 when not queued
+	fn    func()
+	timer *simTimer
+	owner *Node
+	at    time.Duration // due time while queued
+	seq   uint64        // sequence of the live heap entry while queued
+	inc   uint32
+	gen   uint32
+	state uint8
+}
+
+const (
+	stateFree   = iota // fired, cancelled or never used
+	stateQueued        // has a live heap entry
+	stateHeld          // fell due while its node was paused; in owner.held
+)
+
+// seqNormal is set on the sequence number of every ordinary event. Events
+// re-queued at Resume lack it, so at the resume instant they run before
+// everything else already due then: they fell due earlier, during the pause.
+const seqNormal = 1 << 63
+
+// entry is a heap element. Cancelling leaves the entry in the heap (it goes
+// stale: its slot no longer carries its seq) and the pop skips it, so the
+// heap needs no back-pointers and sifting touches only the heap array.
+type entry struct {
+	at   time.Duration
+	seq  uint64
+	slot int32
+}
+
+func (a *entry) before(b *entry) bool {
+	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
 }
 
 // Sim is one simulation run. It is not safe for concurrent use: parallelism
@@ -45,7 +75,8 @@ type Sim struct {
 	seed  uint64
 	slots []event
 	free  []int32
-	heap  []int32
+	heap  []entry // 4-ary min-heap: shallower than binary, fewer cache misses
+	stale int     // entries in heap whose event was cancelled or moved
 	fired uint64
 
 	nodes []*Node
@@ -69,27 +100,24 @@ func (s *Sim) Now() time.Duration { return s.now }
 func (s *Sim) Fired() uint64 { return s.fired }
 
 // Pending counts the events still queued (including those of crashed nodes
-// that will be dropped when they fall due).
-func (s *Sim) Pending() int { return len(s.heap) }
+// that will be dropped when they fall due, but not those held by a pause).
+func (s *Sim) Pending() int { return len(s.heap) - s.stale }
 
 // Schedule runs fn at true time at (clamped to now if in the past). Events at
 // equal times run in the order they were scheduled.
 func (s *Sim) Schedule(at time.Duration, fn func()) EventID {
-	return s.schedule(at, fn, nil, 0)
+	if fn == nil {
+		panic("sim: Schedule with a nil function")
+	}
+	return s.schedule(at, fn, nil, nil, 0)
 }
 
 // After runs fn d after the current true time.
 func (s *Sim) After(d time.Duration, fn func()) EventID {
-	return s.schedule(s.now+d, fn, nil, 0)
+	return s.Schedule(s.now+d, fn)
 }
 
-func (s *Sim) schedule(at time.Duration, fn func(), owner *Node, inc uint32) EventID {
-	if fn == nil {
-		panic("sim: Schedule with a nil function")
-	}
-	if at < s.now {
-		at = s.now
-	}
+func (s *Sim) schedule(at time.Duration, fn func(), tm *simTimer, owner *Node, inc uint32) EventID {
 	var slot int32
 	if n := len(s.free); n > 0 {
 		slot = s.free[n-1]
@@ -98,40 +126,115 @@ func (s *Sim) schedule(at time.Duration, fn func(), owner *Node, inc uint32) Eve
 		s.slots = append(s.slots, event{})
 		slot = int32(len(s.slots) - 1)
 	}
-	s.seq++
 	e := &s.slots[slot]
 	gen := e.gen + 1
 	if gen == 0 {
 		gen = 1
 	}
-	*e = event{at: at, seq: s.seq, fn: fn, owner: owner, inc: inc, gen: gen, heapIdx: int32(len(s.heap))}
-	s.heap = append(s.heap, slot)
-	s.up(len(s.heap) - 1)
+	*e = event{fn: fn, timer: tm, owner: owner, inc: inc, gen: gen}
+	s.push(e, slot, at, seqNormal)
 	return EventID{slot: slot, gen: gen}
 }
 
-// Cancel removes a pending event. It reports whether the event was still
-// pending; cancelling a fired or already cancelled event is a no-op.
-func (s *Sim) Cancel(id EventID) bool {
-	if id.gen == 0 || int(id.slot) >= len(s.slots) {
-		return false
+// push queues the event in slot at (clamped to now). band is seqNormal for
+// ordinary events and 0 for those re-queued at Resume.
+func (s *Sim) push(e *event, slot int32, at time.Duration, band uint64) {
+	if at < s.now {
+		at = s.now
+	}
+	s.seq++
+	e.state, e.at, e.seq = stateQueued, at, s.seq|band
+	s.heap = append(s.heap, entry{})
+	s.up(len(s.heap)-1, entry{at: at, seq: e.seq, slot: slot})
+}
+
+// lookup returns the live event id names, or nil.
+func (s *Sim) lookup(id EventID) *event {
+	if id.gen == 0 || id.slot < 0 || int(id.slot) >= len(s.slots) {
+		return nil
 	}
 	e := &s.slots[id.slot]
-	if e.gen != id.gen || e.heapIdx < 0 {
+	if e.gen != id.gen || e.state == stateFree {
+		return nil
+	}
+	return e
+}
+
+// Cancel removes a pending event, also one held by a pause. It reports
+// whether the event was still pending; cancelling a fired or already
+// cancelled event is a no-op.
+func (s *Sim) Cancel(id EventID) bool {
+	e := s.lookup(id)
+	if e == nil {
 		return false
 	}
-	s.removeAt(int(e.heapIdx))
+	held := e.state == stateHeld
+	if held {
+		e.owner.unhold(id.slot)
+	}
 	s.release(id.slot)
+	if !held {
+		s.orphan() // after release, so that a rebuild sees the entry stale
+	}
 	return true
 }
 
-// When reports the true time at which a pending event is due.
-func (s *Sim) When(id EventID) (time.Duration, bool) {
-	if id.gen == 0 || int(id.slot) >= len(s.slots) {
-		return 0, false
+// reschedule moves a queued event to a new time as if it had been cancelled
+// and scheduled anew (it goes behind events already due then), keeping its
+// id. It reports false, changing nothing, unless the event is queued.
+func (s *Sim) reschedule(id EventID, at time.Duration) bool {
+	e := s.lookup(id)
+	if e == nil || e.state != stateQueued {
+		return false
 	}
-	e := &s.slots[id.slot]
-	if e.gen != id.gen || e.heapIdx < 0 {
+	s.push(e, id.slot, at, seqNormal)
+	s.orphan() // after push, so that a rebuild sees the old entry stale
+	return true
+}
+
+// compare orders two queued events as the queue will run them.
+func (s *Sim) compare(a, b EventID) int {
+	ea, eb := &s.slots[a.slot], &s.slots[b.slot]
+	if ea.at != eb.at {
+		return cmp.Compare(ea.at, eb.at)
+	}
+	return cmp.Compare(ea.seq, eb.seq)
+}
+
+// orphan records that one heap entry has gone stale, and rebuilds the heap
+// once stale entries are the majority so that cancel-heavy runs (timeouts
+// that are almost always cancelled) do not grow the heap without bound.
+func (s *Sim) orphan() {
+	s.stale++
+	if s.stale < 64 || 2*s.stale < len(s.heap) {
+		return
+	}
+	live := s.heap[:0]
+	for _, x := range s.heap {
+		if s.live(&x) {
+			live = append(live, x)
+		}
+	}
+	clear(s.heap[len(live):])
+	s.heap = live
+	s.stale = 0
+	// The last parent is (n-2)/4 for n >= 2; written so that it is -1, not
+	// 0, for n < 2 (Go division truncates toward zero).
+	for i := (len(live)+2)/4 - 1; i >= 0; i-- {
+		s.down(i, live[i])
+	}
+}
+
+func (s *Sim) live(x *entry) bool {
+	e := &s.slots[x.slot]
+	return e.state == stateQueued && e.seq == x.seq
+}
+
+// When reports the true time at which a queued event is due. An event held
+// by a pause has no due time until its node resumes.
+func (s *Sim) When(id EventID) (time.Duration, bool) {
+	e := s.lookup(id)
+	if e == nil || e.state != stateQueued {
 		return 0, false
 	}
 	return e.at, true
@@ -140,54 +243,74 @@ func (s *Sim) When(id EventID) (time.Duration, bool) {
 func (s *Sim) release(slot int32) {
 	e := &s.slots[slot]
 	e.fn = nil
+	e.timer = nil
 	e.owner = nil
-	e.heapIdx = -1
+	e.state = stateFree
 	s.free = append(s.free, slot)
+}
+
+// skipStale pops stale entries off the top so that heap[0], if any, is live.
+func (s *Sim) skipStale() {
+	for s.stale > 0 && len(s.heap) > 0 && !s.live(&s.heap[0]) {
+		s.popTop()
+		s.stale--
+	}
 }
 
 // NextAt reports the time of the earliest pending event.
 func (s *Sim) NextAt() (time.Duration, bool) {
+	s.skipStale()
 	if len(s.heap) == 0 {
 		return 0, false
 	}
-	return s.slots[s.heap[0]].at, true
+	return s.heap[0].at, true
 }
 
 // Step runs the earliest pending event and reports whether there was one.
 func (s *Sim) Step() bool {
+	s.skipStale()
 	if len(s.heap) == 0 {
 		return false
 	}
-	slot := s.heap[0]
-	s.removeAt(0)
-	e := &s.slots[slot]
-	at, seq, fn, owner, inc := e.at, e.seq, e.fn, e.owner, e.inc
-	s.release(slot)
-	s.now = at
+	top := s.popTop()
+	s.now = top.at
+	e := &s.slots[top.slot]
+	owner := e.owner
 	if owner != nil {
-		if owner.inc != inc {
-			return true // the process that owned it has crashed
+		if owner.inc != e.inc {
+			s.release(top.slot) // the process that owned it has crashed
+			return true
 		}
 		if owner.paused {
-			owner.held = append(owner.held, fn)
+			e.state = stateHeld
+			owner.held = append(owner.held, top.slot)
 			return true
 		}
 	}
+	fn, tm := e.fn, e.timer
+	s.release(top.slot)
 	s.fired++
 	if s.Observer != nil {
 		name := ""
 		if owner != nil {
 			name = owner.name
 		}
-		s.Observer(at, seq, name)
+		s.Observer(top.at, top.seq&^seqNormal, name)
 	}
-	fn()
+	if tm != nil {
+		tm.fire()
+	} else {
+		fn()
+	}
 	return true
 }
 
 // RunUntil runs every event due at or before t, then sets the time to t.
 func (s *Sim) RunUntil(t time.Duration) {
-	for len(s.heap) > 0 && s.slots[s.heap[0]].at <= t {
+	for {
+		if at, ok := s.NextAt(); !ok || at > t {
+			break
+		}
 		s.Step()
 	}
 	if t > s.now {
@@ -205,64 +328,58 @@ func (s *Sim) Run() {
 	}
 }
 
-func (s *Sim) less(i, j int) bool {
-	a, b := &s.slots[s.heap[i]], &s.slots[s.heap[j]]
-	if a.at != b.at {
-		return a.at < b.at
-	}
-	return a.seq < b.seq
-}
-
-func (s *Sim) swap(i, j int) {
-	s.heap[i], s.heap[j] = s.heap[j], s.heap[i]
-	s.slots[s.heap[i]].heapIdx = int32(i)
-	s.slots[s.heap[j]].heapIdx = int32(j)
-}
-
-func (s *Sim) up(j int) {
-	for j > 0 {
-		i := (j - 1) / 2
-		if !s.less(j, i) {
+// up places x at position i or above, moving parents down into the hole.
+func (s *Sim) up(i int, x entry) {
+	h := s.heap
+	for i > 0 {
+		p := (i - 1) >> 2
+		if !x.before(&h[p]) {
 			break
 		}
-		s.swap(i, j)
-		j = i
+		h[i] = h[p]
+		i = p
 	}
+	h[i] = x
 }
 
-func (s *Sim) down(i int) bool {
-	i0 := i
-	n := len(s.heap)
+// down places x at position i or below, moving the least child up into the
+// hole.
+func (s *Sim) down(i int, x entry) {
+	h := s.heap
+	n := len(h)
 	for {
-		l := 2*i + 1
-		if l >= n {
+		c := 4*i + 1
+		if c >= n {
 			break
 		}
-		j := l
-		if r := l + 1; r < n && s.less(r, l) {
-			j = r
+		m := c
+		end := min(c+4, n)
+		for k := c + 1; k < end; k++ {
+			if h[k].before(&h[m]) {
+				m = k
+			}
 		}
-		if !s.less(j, i) {
+		if !h[m].before(&x) {
 			break
 		}
-		s.swap(i, j)
-		i = j
+		h[i] = h[m]
+		i = m
 	}
-	return i > i0
+	h[i] = x
 }
 
-func (s *Sim) removeAt(i int) {
-	n := len(s.heap) - 1
-	if i != n {
-		s.swap(i, n)
+// popTop removes and returns the earliest entry.
+func (s *Sim) popTop() entry {
+	h := s.heap
+	top := h[0]
+	n := len(h) - 1
+	last := h[n]
+	h[n] = entry{}
+	s.heap = h[:n]
+	if n > 0 {
+		s.down(0, last)
 	}
-	s.slots[s.heap[n]].heapIdx = -1
-	s.heap = s.heap[:n]
-	if i != n {
-		if !s.down(i) {
-			s.up(i)
-		}
-	}
+	return top
 }
 
 // Nodes lists the nodes in the order they were added.

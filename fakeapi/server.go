@@ -1,0 +1,771 @@
+package fakeapi
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/lesim/lesim/sim"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/utils/clock"
+)
+
+// Config is the server's configuration at the start of a run. Faults that
+// come and go are windows (Server.ScheduleWindow) or Set* calls.
+type Config struct {
+	// RequestLatency and ResponseLatency are the one-way network delays of
+	// every node, client to server and back. The zero Distribution is 0.
+	RequestLatency  Distribution
+	ResponseLatency Distribution
+	// NodeLatency replaces them for single nodes, by node name; a nil
+	// direction keeps the default.
+	NodeLatency map[string]NodeLatency
+	// Errors are injected with their probability on every request that
+	// reaches the point of being applied.
+	Errors []ErrorRule
+	// ServiceTime, when set, makes the server serial: requests queue FIFO
+	// and each occupies it for a drawn service time, at the end of which it
+	// is applied.
+	ServiceTime *Distribution
+	// StaleReadMaxLag > 0 starts the run with stale reads on (SetStaleReads).
+	StaleReadMaxLag time.Duration
+	// RecordHistory keeps a Record of every call (Server.History). Off, the
+	// server's memory does not grow with the run's length.
+	RecordHistory bool
+}
+
+// NodeLatency is a per-node latency: nil keeps the default for that
+// direction.
+type NodeLatency struct {
+	Request  *Distribution
+	Response *Distribution
+}
+
+// ErrorKind is the kind of an injected error.
+type ErrorKind string
+
+// The injectable errors, each a real apimachinery error.
+const (
+	ErrorConflict        ErrorKind = "conflict"        // 409 NewConflict
+	ErrorInternal        ErrorKind = "internal"        // 500 NewInternalError
+	ErrorUnavailable     ErrorKind = "unavailable"     // 503 NewServiceUnavailable
+	ErrorTooManyRequests ErrorKind = "tooManyRequests" // 429 NewTooManyRequests, with Retry-After
+	ErrorTimeout         ErrorKind = "timeout"         // 504 NewTimeoutError, with Retry-After
+)
+
+// ErrorRule injects an error of Kind into requests of Op (OpAny or "" for
+// every verb) with Probability. The decision is taken when the request is
+// about to be applied (after its request latency and, on a serial server,
+// its service time), from the "api/errors" stream: one draw per request for
+// which some rule matches; the rules matching a verb split [0, 1) in order,
+// so their probabilities add up (their sum must not exceed 1 per verb).
+//
+// By default the injected error replaces the request: the store is not
+// touched. AfterApply applies the request first and then answers with the
+// error — a write that landed although the client was told it failed (an
+// apiserver timing out on a slow etcd commit).
+type ErrorRule struct {
+	Op                Op
+	Kind              ErrorKind
+	Probability       float64
+	RetryAfterSeconds int
+	AfterApply        bool
+}
+
+func (r *ErrorRule) matches(op Op) bool { return r.Op == OpAny || r.Op == "" || r.Op == op }
+
+func (r *ErrorRule) err(name string) error {
+	switch r.Kind {
+	case ErrorConflict:
+		return errConflict(name)
+	case ErrorInternal:
+		return apierrors.NewInternalError(fmt.Errorf("etcdserver: leader changed (injected)"))
+	case ErrorUnavailable:
+		return apierrors.NewServiceUnavailable("the server is currently unable to handle the request (injected)")
+	case ErrorTooManyRequests:
+		return apierrors.NewTooManyRequests("too many requests, please try again later (injected)", r.RetryAfterSeconds)
+	case ErrorTimeout:
+		return apierrors.NewTimeoutError("request did not complete within the allowed duration (injected)", r.RetryAfterSeconds)
+	}
+	return apierrors.NewInternalError(fmt.Errorf("unknown injected error kind %q", r.Kind))
+}
+
+func validateRules(rules []ErrorRule) error {
+	var sum [numOps]float64
+	for i := range rules {
+		r := &rules[i]
+		switch r.Kind {
+		case ErrorConflict, ErrorInternal, ErrorUnavailable, ErrorTooManyRequests, ErrorTimeout:
+		default:
+			return fmt.Errorf("errors[%d]: unknown kind %q", i, r.Kind)
+		}
+		if !(r.Probability >= 0 && r.Probability <= 1) {
+			return fmt.Errorf("errors[%d]: probability %v not in [0, 1]", i, r.Probability)
+		}
+		if r.RetryAfterSeconds < 0 {
+			return fmt.Errorf("errors[%d]: negative retryAfterSeconds", i)
+		}
+		if r.Op != OpAny && r.Op != "" && r.Op.index() < 0 {
+			return fmt.Errorf("errors[%d]: unknown op %q", i, r.Op)
+		}
+		for _, op := range []Op{OpGet, OpCreate, OpUpdate, OpDelete, OpList} {
+			if r.matches(op) {
+				sum[op.index()] += r.Probability
+			}
+		}
+	}
+	for i, s := range sum {
+		if s > 1+1e-9 {
+			return fmt.Errorf("errors: probabilities for %s add up to %v > 1", []Op{OpGet, OpCreate, OpUpdate, OpDelete, OpList}[i], s)
+		}
+	}
+	return nil
+}
+
+// Validate reports a configuration the server cannot run.
+func (cfg *Config) Validate() error {
+	if err := cfg.RequestLatency.Validate(); err != nil {
+		return fmt.Errorf("requestLatency: %w", err)
+	}
+	if err := cfg.ResponseLatency.Validate(); err != nil {
+		return fmt.Errorf("responseLatency: %w", err)
+	}
+	for name, nl := range cfg.NodeLatency {
+		if nl.Request != nil {
+			if err := nl.Request.Validate(); err != nil {
+				return fmt.Errorf("nodeLatency[%s].request: %w", name, err)
+			}
+		}
+		if nl.Response != nil {
+			if err := nl.Response.Validate(); err != nil {
+				return fmt.Errorf("nodeLatency[%s].response: %w", name, err)
+			}
+		}
+	}
+	if cfg.ServiceTime != nil {
+		if err := cfg.ServiceTime.Validate(); err != nil {
+			return fmt.Errorf("serviceTime: %w", err)
+		}
+	}
+	if cfg.StaleReadMaxLag < 0 {
+		return fmt.Errorf("staleReadMaxLag must not be negative")
+	}
+	return validateRules(cfg.Errors)
+}
+
+// Counts counts requests sent, per verb.
+type Counts struct {
+	Get, Create, Update, Delete, List uint64
+}
+
+// Total is the sum over the verbs.
+func (c Counts) Total() uint64 { return c.Get + c.Create + c.Update + c.Delete + c.List }
+
+func (c *Counts) add(op Op) {
+	switch op {
+	case OpGet:
+		c.Get++
+	case OpCreate:
+		c.Create++
+	case OpUpdate:
+		c.Update++
+	case OpDelete:
+		c.Delete++
+	case OpList:
+		c.List++
+	}
+}
+
+// nodeState is the server's view of one node: its latency, its partition
+// and its counters. It exists from the first mention of the node (a Client,
+// a fault) so that faults can be set before the node's first request.
+type nodeState struct {
+	name              string
+	baseReq, baseResp *Distribution
+	overReq, overResp *Distribution // a latency fault on this node
+	latOwner          uint64
+	reqRand, respRand *rand.Rand
+	partition         PartitionMode
+	partOwner         uint64
+	dropReq, dropResp bool
+	refuse            bool
+	counts            Counts
+}
+
+// Server is the simulated API server: a Store, the network between it and
+// the nodes, and the faults of both. It is driven by the kernel's events and,
+// like the kernel, is not safe for concurrent use.
+type Server struct {
+	sim   *sim.Sim
+	cfg   Config
+	store *Store
+
+	nodes   map[string]*nodeState
+	clients []*Client
+
+	outage      OutageMode
+	outageOwner uint64
+	staleLag    time.Duration
+	staleOwner  uint64
+	overReq     *Distribution // a latency fault on every node
+	overResp    *Distribution
+	latOwner    uint64
+	errRules    []ErrorRule
+	errOwner    uint64
+	windows     uint64
+
+	errRand   *rand.Rand
+	staleRand *rand.Rand
+	svcRand   *rand.Rand
+
+	busy  bool
+	queue []*Call
+	qhead int
+
+	counts  Counts
+	seq     uint64
+	history historyLog
+}
+
+// NewServer returns a server on s. It panics on an invalid configuration
+// (Config.Validate says why), as a scenario is validated before it runs.
+func NewServer(s *sim.Sim, cfg Config) *Server {
+	if err := cfg.Validate(); err != nil {
+		panic("fakeapi: " + err.Error())
+	}
+	// The server keeps its own copies: a caller reusing its Config must not
+	// change a running server.
+	if cfg.ServiceTime != nil {
+		d := *cfg.ServiceTime
+		cfg.ServiceTime = &d
+	}
+	cfg.NodeLatency = maps.Clone(cfg.NodeLatency)
+	cfg.Errors = slices.Clone(cfg.Errors)
+	srv := &Server{
+		sim:       s,
+		cfg:       cfg,
+		nodes:     make(map[string]*nodeState),
+		errRules:  cfg.Errors,
+		errRand:   s.Stream("api/errors"),
+		staleRand: s.Stream("api/stale"),
+		svcRand:   s.Stream("api/service"),
+	}
+	srv.store = NewStore(s.Now)
+	if cfg.StaleReadMaxLag > 0 {
+		srv.SetStaleReads(cfg.StaleReadMaxLag)
+	}
+	return srv
+}
+
+// Store is the server's storage, for setup and checkers. Using it directly
+// bypasses the network and every fault.
+func (srv *Server) Store() *Store { return srv.store }
+
+// Counts is the number of requests sent so far by all clients, per verb.
+func (srv *Server) Counts() Counts { return srv.counts }
+
+// NodeCounts is the number of requests the named node has sent, per verb.
+func (srv *Server) NodeCounts(node string) Counts {
+	if ns := srv.nodes[node]; ns != nil {
+		return ns.counts
+	}
+	return Counts{}
+}
+
+// QueueLen is the number of requests waiting for a serial server (not
+// counting the one in service).
+func (srv *Server) QueueLen() int { return len(srv.queue) - srv.qhead }
+
+func (srv *Server) node(name string) *nodeState {
+	if ns := srv.nodes[name]; ns != nil {
+		return ns
+	}
+	ns := &nodeState{
+		name:     name,
+		baseReq:  &srv.cfg.RequestLatency,
+		baseResp: &srv.cfg.ResponseLatency,
+		reqRand:  srv.sim.Stream("api/latency/" + name + "/request"),
+		respRand: srv.sim.Stream("api/latency/" + name + "/response"),
+	}
+	if nl, ok := srv.cfg.NodeLatency[name]; ok {
+		if nl.Request != nil {
+			d := *nl.Request
+			ns.baseReq = &d
+		}
+		if nl.Response != nil {
+			d := *nl.Response
+			ns.baseResp = &d
+		}
+	}
+	srv.nodes[name] = ns
+	return ns
+}
+
+func (srv *Server) requestLatency(ns *nodeState) time.Duration {
+	d := ns.overReq
+	if d == nil {
+		if d = srv.overReq; d == nil {
+			d = ns.baseReq
+		}
+	}
+	return d.sample(ns.reqRand)
+}
+
+func (srv *Server) responseLatency(ns *nodeState) time.Duration {
+	d := ns.overResp
+	if d == nil {
+		if d = srv.overResp; d == nil {
+			d = ns.baseResp
+		}
+	}
+	return d.sample(ns.respRand)
+}
+
+// Client is a node's connection to the server. Every process the node runs
+// over time uses the same Client; calls belong to the process that made
+// them (its incarnation) and die with it.
+type Client struct {
+	srv  *Server
+	node *sim.Node
+	ns   *nodeState
+}
+
+// Client returns the node's client, creating it on first use.
+func (srv *Server) Client(node *sim.Node) *Client {
+	for _, c := range srv.clients {
+		if c.node == node {
+			return c
+		}
+	}
+	c := &Client{srv: srv, node: node, ns: srv.node(node.Name())}
+	srv.clients = append(srv.clients, c)
+	return c
+}
+
+// Node is the client's node.
+func (c *Client) Node() *sim.Node { return c.node }
+
+// Counts is the number of requests this client has sent, per verb.
+func (c *Client) Counts() Counts { return c.ns.counts }
+
+// Call is one request in flight. The caller may keep it to Abort it.
+type Call struct {
+	c    *Client
+	req  Request
+	done func(Response)
+	// resp is the response travelling back to the client.
+	resp  Response
+	timer clock.Timer
+	// step is the call's one pipeline event function (send → arrive →
+	// service → deliver happen one after another, never two at once), bound
+	// once so that each hop does not allocate a closure.
+	step     func()
+	precond  string // delete's resourceVersion precondition
+	rec      int    // index into the history, -1 when not recorded
+	inc      uint32
+	phase    uint8
+	finished bool
+}
+
+const (
+	phaseToServer uint8 = iota
+	phaseInService
+	phaseToClient
+)
+
+func noopDone(Response) {}
+
+// Do sends req now (true time) and arranges for done to run, once, as an
+// event of the client's node, with the outcome:
+//
+//   - normally after request latency + (service time) + response latency,
+//     the server applying req in between, at one true instant;
+//   - when timeout > 0 and that much time passes on the node's local clock
+//     first: with ErrClientTimeout, at that instant; the request goes on and
+//     the server may still apply it;
+//   - when the node's partition refuses, or the server is in a refusing
+//     outage: with ErrConnectionRefused, after the request latency (a
+//     partition: the failed connection attempt takes one network leg) or
+//     after request + response latency (an outage: the server's host
+//     answers with a reset);
+//   - never, if the request or its response is lost and there is no timeout
+//     (until Abort).
+//
+// done is held while the node is paused and dropped if the process that
+// made the call crashes or exits: it never runs for a later process. Do never
+// calls done itself. The body is deep-copied now.
+func (c *Client) Do(req Request, timeout time.Duration, done func(Response)) *Call {
+	srv := c.srv
+	ns := c.ns
+	now := srv.sim.Now()
+	if done == nil {
+		done = noopDone
+	}
+	call := &Call{c: c, req: req, done: done, rec: -1, inc: c.node.Incarnation()}
+	switch req.Op {
+	case OpCreate, OpUpdate:
+		if req.Lease != nil {
+			call.req.Lease = copyLease(req.Lease)
+		}
+	case OpDelete:
+		if req.Lease != nil {
+			call.precond = req.Lease.ResourceVersion
+		}
+		call.req.Lease = nil
+	default:
+		call.req.Lease = nil
+	}
+	srv.counts.add(req.Op)
+	ns.counts.add(req.Op)
+	srv.seq++
+	if srv.cfg.RecordHistory {
+		call.rec = srv.record(call, now)
+	}
+	call.step = call.advance
+	// One request-latency draw per call, whatever happens to it, so that a
+	// fault does not shift the draws of the calls after it.
+	lat := srv.requestLatency(ns)
+	if timeout > 0 {
+		call.timer = c.node.Clock().AfterFunc(timeout, call.onTimeout)
+	}
+	switch {
+	case ns.refuse:
+		srv.serverOutcome(call, ServerRefused, now)
+		call.resp = Response{Err: ErrConnectionRefused}
+		call.phase = phaseToClient
+		c.node.Schedule(now+lat, call.step)
+	case ns.dropReq:
+		srv.serverOutcome(call, ServerDropped, now)
+		call.req.Lease = nil
+	default:
+		call.phase = phaseToServer
+		srv.sim.Schedule(now+lat, call.step)
+	}
+	return call
+}
+
+// Abort gives up on the call at once: done runs now, synchronously, with
+// Response{Err: err} (context.Canceled if err is nil), and a later response
+// is ignored. The server may still apply the request. Abort after done has
+// run is a no-op.
+func (call *Call) Abort(err error) {
+	if call == nil || call.finished {
+		return
+	}
+	if err == nil {
+		err = context.Canceled
+	}
+	call.finish(Response{Err: err}, ClientAborted)
+}
+
+// Done reports whether done has run. (For a process that crashed it never
+// will, and Done stays false.)
+func (call *Call) Done() bool { return call.finished }
+
+func (call *Call) advance() {
+	srv := call.c.srv
+	switch call.phase {
+	case phaseToServer:
+		srv.arrive(call)
+	case phaseInService:
+		srv.endService(call)
+	case phaseToClient:
+		call.deliver()
+	}
+}
+
+func (call *Call) onTimeout() {
+	if call.finished {
+		return
+	}
+	call.timer = nil // it has fired: nothing to stop
+	call.finish(Response{Err: ErrClientTimeout}, ClientTimedOut)
+}
+
+func (call *Call) deliver() {
+	if call.finished {
+		return // the client gave up while the response travelled
+	}
+	resp := call.resp
+	call.resp = Response{}
+	outcome := ClientReturned
+	if resp.Err == ErrConnectionRefused {
+		outcome = ClientRefused
+	}
+	call.finish(resp, outcome)
+}
+
+func (call *Call) finish(resp Response, outcome ClientOutcome) {
+	call.finished = true
+	if call.timer != nil {
+		call.timer.Stop()
+		call.timer = nil
+	}
+	srv := call.c.srv
+	if call.rec >= 0 {
+		r := srv.history.at(call.rec)
+		r.Client = outcome
+		r.Return = srv.sim.Now()
+		r.Err = resp.Err
+	}
+	done := call.done
+	call.done = nil
+	done(resp)
+}
+
+func (srv *Server) arrive(call *Call) {
+	if srv.outage != OutageNone {
+		srv.outageHit(call)
+		return
+	}
+	if srv.cfg.ServiceTime == nil {
+		srv.apply(call)
+		return
+	}
+	if srv.busy {
+		srv.queue = append(srv.queue, call)
+		return
+	}
+	srv.serve(call)
+}
+
+func (srv *Server) serve(call *Call) {
+	srv.busy = true
+	call.phase = phaseInService
+	srv.sim.Schedule(srv.sim.Now()+srv.cfg.ServiceTime.sample(srv.svcRand), call.step)
+}
+
+func (srv *Server) endService(call *Call) {
+	if srv.outage != OutageNone {
+		srv.outageHit(call)
+	} else {
+		srv.apply(call)
+	}
+	if srv.qhead == len(srv.queue) {
+		srv.busy = false
+		return
+	}
+	next := srv.queue[srv.qhead]
+	srv.queue[srv.qhead] = nil
+	srv.qhead++
+	switch {
+	case srv.qhead == len(srv.queue):
+		srv.queue, srv.qhead = srv.queue[:0], 0
+	case srv.qhead >= 1024 && 2*srv.qhead >= len(srv.queue):
+		// A queue that never drains must not grow its backing array forever.
+		n := copy(srv.queue, srv.queue[srv.qhead:])
+		clear(srv.queue[n:])
+		srv.queue, srv.qhead = srv.queue[:n], 0
+	}
+	srv.serve(next)
+}
+
+// outageHit handles a request that reaches a server in an outage: a hanging
+// server swallows it, a refusing one resets the connection.
+func (srv *Server) outageHit(call *Call) {
+	now := srv.sim.Now()
+	call.req.Lease = nil
+	if srv.outage == OutageHang {
+		srv.serverOutcome(call, ServerDropped, now)
+		return
+	}
+	srv.serverOutcome(call, ServerRefused, now)
+	srv.respond(call, Response{Err: ErrConnectionRefused}, now)
+}
+
+func (srv *Server) serverOutcome(call *Call, o ServerOutcome, at time.Duration) {
+	if call.rec >= 0 {
+		r := srv.history.at(call.rec)
+		r.Server = o
+		r.Apply = at
+	}
+}
+
+// pickError draws whether an injected error replaces the request.
+func (srv *Server) pickError(op Op) *ErrorRule {
+	u := -1.0
+	acc := 0.0
+	for i := range srv.errRules {
+		r := &srv.errRules[i]
+		if !r.matches(op) {
+			continue
+		}
+		if u < 0 {
+			u = srv.errRand.Float64()
+		}
+		acc += r.Probability
+		if u < acc {
+			return r
+		}
+	}
+	return nil
+}
+
+// apply runs the request against the store (or injects an error) at this
+// instant and sends the response on its way.
+func (srv *Server) apply(call *Call) {
+	now := srv.sim.Now()
+	c := call.c
+	// Copies for the client are only worth making if someone will read them.
+	wanted := !call.finished && c.node.Incarnation() == call.inc && !c.ns.dropResp
+	var rule *ErrorRule
+	if len(srv.errRules) > 0 {
+		rule = srv.pickError(call.req.Op)
+	}
+	var resp Response
+	outcome := ServerApplied
+	name := call.req.Name
+	if name == "" && call.req.Lease != nil {
+		name = call.req.Lease.Name
+	}
+	switch {
+	case rule != nil && !rule.AfterApply:
+		outcome = ServerInjected
+		resp.Err = rule.err(name)
+	case rule != nil:
+		outcome = ServerAppliedInjected
+		srv.execute(call, now, false)
+		resp.Err = rule.err(name)
+	default:
+		resp = srv.execute(call, now, wanted)
+	}
+	call.req.Lease = nil
+	if call.rec >= 0 {
+		r := srv.history.at(call.rec)
+		r.Server = outcome
+		r.Apply = now
+		r.ServerErr = resp.Err
+	}
+	srv.respond(call, resp, now)
+}
+
+// execute runs the request against the store, recording the store's answer.
+// out says whether to build the client's copies.
+func (srv *Server) execute(call *Call, now time.Duration, out bool) Response {
+	st := srv.store
+	req := &call.req
+	var resp Response
+	var v version
+	var items []version
+	stale := false
+	readAt := now
+	switch req.Op {
+	case OpGet, OpList:
+		if srv.staleLag > 0 {
+			stale = true
+			readAt = now - time.Duration(srv.staleRand.Int64N(int64(srv.staleLag)+1))
+		}
+		if req.Op == OpGet {
+			v, resp.Err = st.getAt(req.Namespace, req.Name, readAt)
+			if resp.Err == nil && out {
+				resp.Lease = copyLease(v.lease)
+			}
+		} else {
+			items = st.listAt(req.Namespace, readAt, stale)
+			if out {
+				resp.Leases = copyList(items)
+			}
+		}
+	case OpCreate:
+		v, resp.Err = st.create(req.Namespace, req.Name, req.Lease, true)
+		if resp.Err == nil && out {
+			resp.Lease = copyLease(v.lease)
+		}
+	case OpUpdate:
+		v, _, resp.Err = st.update(req.Namespace, req.Name, req.Lease, true)
+		if resp.Err == nil && out {
+			resp.Lease = copyLease(v.lease)
+		}
+	case OpDelete:
+		// The deleted state is what the history records: rv 0, no holder.
+		_, resp.Err = st.delete(req.Namespace, req.Name, call.precond)
+	default:
+		resp.Err = errUnknownOp(req.Op)
+	}
+	if call.rec >= 0 {
+		r := srv.history.at(call.rec)
+		r.StoreErr = resp.Err
+		r.Stale = stale
+		r.ReadAt = readAt
+		if v.lease != nil {
+			r.RV = v.rv
+			r.Holder = holderOf(v.lease)
+		}
+		if req.Op == OpDelete && resp.Err == nil {
+			r.RV = st.rev // the revision the delete consumed
+		}
+		if req.Op == OpList {
+			r.Items = make([]ItemVersion, len(items))
+			for i, it := range items {
+				r.Items[i] = ItemVersion{Name: it.lease.Name, RV: it.rv, Holder: holderOf(it.lease)}
+			}
+		}
+	}
+	return resp
+}
+
+func holderOf(l *coordinationv1.Lease) string {
+	if l == nil || l.Spec.HolderIdentity == nil {
+		return ""
+	}
+	return *l.Spec.HolderIdentity
+}
+
+// respond sends resp back to the client, unless nobody can receive it.
+func (srv *Server) respond(call *Call, resp Response, now time.Duration) {
+	c := call.c
+	if call.finished {
+		return // the client gave up: nobody reads this response
+	}
+	if c.node.Incarnation() != call.inc {
+		// The process that made the call is gone; its successor never sees
+		// this response.
+		if call.rec >= 0 {
+			srv.history.at(call.rec).Client = ClientGone
+		}
+		return
+	}
+	if c.ns.dropResp {
+		if call.rec >= 0 {
+			srv.history.at(call.rec).ResponseLost = true
+		}
+		return
+	}
+	call.resp = resp
+	call.phase = phaseToClient
+	c.node.Schedule(now+srv.responseLatency(c.ns), call.step)
+}
+
+// record starts the history record of a call being sent now.
+func (srv *Server) record(call *Call, now time.Duration) int {
+	req := &call.req
+	r := Record{
+		Seq:         srv.seq,
+		Node:        call.c.ns.name,
+		Incarnation: call.inc,
+		Op:          req.Op,
+		Namespace:   req.Namespace,
+		Name:        req.Name,
+		Invoke:      now,
+		client:      call.c,
+	}
+	if l := req.Lease; l != nil {
+		if r.Namespace == "" {
+			r.Namespace = l.Namespace
+		}
+		if r.Name == "" {
+			r.Name = l.Name
+		}
+		r.ReqHolder = holderOf(l)
+		r.ReqRV, _ = strconv.ParseUint(l.ResourceVersion, 10, 64)
+	}
+	if call.precond != "" {
+		r.ReqRV, _ = strconv.ParseUint(call.precond, 10, 64)
+	}
+	return srv.history.add(r)
+}

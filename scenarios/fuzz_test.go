@@ -1,0 +1,63 @@
+package scenarios
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// FuzzLoad: Parse never panics, rejects with a one-line *LoadError, and
+// whatever it accepts survives Marshal and Parse unchanged.
+//
+//	go test -fuzz FuzzLoad ./scenarios
+func FuzzLoad(f *testing.F) {
+	files, _ := filepath.Glob("library/*.yaml")
+	files = append(files, "testdata/example.yaml")
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, s := range []string{
+		"",
+		"- a\n",
+		head + "spec: {seed: 1, seed: 2}\n",
+		head + "spec: {duration: 10 minutes}\n",
+		head + "spec: {nodes: [{name: a, clock: {rate: .nan}}]}\n",
+		head + "a: &x {b: 1}\nc: {<<: *x, b: 2}\n",
+		head + "metadata: {annotations: {k: \"\\x85\\u2028\\x7f\"}}\n",
+		head + "spec: {faults: [{type: pause, at: 2562047h, duration: 2562047h, nodes: [a]}]}\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Parse("fuzz.yaml", data)
+		if err != nil {
+			var le *LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("error %T is not a *LoadError: %v", err, err)
+			}
+			if msg := err.Error(); strings.ContainsAny(msg, "\n\r") || !strings.HasPrefix(msg, "fuzz.yaml: ") {
+				t.Fatalf("message is not one line naming the file: %q", msg)
+			}
+			return
+		}
+		out, err := s.Marshal()
+		if err != nil {
+			t.Fatalf("Marshal of an accepted scenario: %v", err)
+		}
+		back, err := Parse("fuzz.yaml", out)
+		if err != nil {
+			t.Fatalf("Parse of Marshal output: %v\n%s", err, out)
+		}
+		if diff := cmp.Diff(s, back); diff != "" {
+			t.Fatalf("round trip (-before +after):\n%s\n%s", diff, out)
+		}
+	})
+}

@@ -1,0 +1,207 @@
+package scenarios
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+
+	"github.com/lesim/lesim/elector"
+)
+
+// recorder collects what a run's checkers need — leading intervals, pauses,
+// holder changes, faults — folds every event into the trace hash, and keeps
+// the full trace only when asked.
+type recorder struct {
+	r    *runner
+	keep bool
+	res  *Result
+	h    *traceHasher
+
+	nodes      []string
+	pausedFrom []time.Duration // -1 when not paused
+	pauses     [][]Window
+	holders    []holderChange
+}
+
+type holderChange struct {
+	at     time.Duration
+	holder string
+}
+
+func newRecorder(r *runner, keep bool) *recorder {
+	return &recorder{r: r, keep: keep, h: newTraceHasher(), res: &Result{}}
+}
+
+func (rc *recorder) now() time.Duration { return rc.r.s.Now() }
+
+func (rc *recorder) addNode(name string, rate float64) {
+	rc.nodes = append(rc.nodes, name)
+	rc.pausedFrom = append(rc.pausedFrom, -1)
+	rc.pauses = append(rc.pauses, nil)
+	rc.res.Nodes = append(rc.res.Nodes, NodeSummary{Name: name, Rate: rate})
+}
+
+// kernelEvent is the kernel's observer: every event that runs is hashed by
+// (time, sequence, owner), which pins the whole event order.
+func (rc *recorder) kernelEvent(at time.Duration, seq uint64, owner string) {
+	rc.h.int(int64(at))
+	rc.h.int(int64(seq))
+	rc.h.str(owner)
+}
+
+// trace hashes a harness event and keeps it if the trace is kept.
+func (rc *recorder) trace(n *nodeRun, identity, kind, detail string) {
+	rc.h.str(kind)
+	rc.h.str(detail)
+	rc.keepEvent(n, identity, kind, detail)
+}
+
+// keepEvent keeps an event without hashing it: elector events are only
+// produced when the trace is kept, and the kernel's event order already
+// pins them, so the hash is the same with the trace on or off.
+func (rc *recorder) keepEvent(n *nodeRun, identity, kind, detail string) {
+	if !rc.keep {
+		return
+	}
+	ev := TraceEvent{Seq: len(rc.res.Trace), At: rc.now(), Kind: kind, Identity: identity, Detail: detail}
+	if n != nil {
+		ev.Node = n.node.Name()
+		ev.Local = n.node.Clock().LocalNow()
+	}
+	rc.res.Trace = append(rc.res.Trace, ev)
+}
+
+func (rc *recorder) note(n *nodeRun, kind, detail string) { rc.trace(n, "", kind, detail) }
+
+func (rc *recorder) electorEvent(n *nodeRun, ev elector.Event) {
+	detail := ""
+	switch ev.Kind {
+	case elector.EvTryStarted:
+		detail = ev.Phase.String()
+	case elector.EvCallSent:
+		detail = ev.Op
+	case elector.EvCallReturned:
+		detail = ev.Op
+		if ev.Err != nil {
+			detail += ": " + ev.Err.Error()
+		} else {
+			detail += ": ok"
+		}
+	case elector.EvRenewFailed:
+		if ev.Err != nil {
+			detail = ev.Err.Error()
+		}
+	case elector.EvNewLeader:
+		detail = ev.Holder
+	}
+	rc.keepEvent(n, ev.Identity, ev.Kind.String(), detail)
+}
+
+func (rc *recorder) processStarted(n *nodeRun, identity string) {
+	ns := &rc.res.Nodes[n.idx]
+	ns.Processes = append(ns.Processes, identity)
+	rc.trace(n, identity, "process-started", "")
+}
+
+func (rc *recorder) processEnded(n *nodeRun, p *process) {
+	rc.res.RunsEnded++
+	rc.trace(n, p.identity, "process-exited", "")
+}
+
+func (rc *recorder) processCrashed(n *nodeRun, p *process) {
+	rc.trace(n, p.identity, "process-crashed", "")
+}
+
+func (rc *recorder) stoppedLeading(n *nodeRun) {
+	rc.res.StoppedLeadingCalls++
+}
+
+func (rc *recorder) startLeading(n *nodeRun, identity string) (*Interval, int) {
+	rc.res.Leadership = append(rc.res.Leadership, Interval{Node: n.node.Name(), Identity: identity, Start: rc.now(), End: -1, Cancelled: -1})
+	rc.trace(n, identity, "leading-started", "")
+	i := len(rc.res.Leadership) - 1
+	return &rc.res.Leadership[i], i
+}
+
+func (rc *recorder) cancelLeading(i int, reason string, drain time.Duration) {
+	iv := &rc.res.Leadership[i]
+	if iv.End >= 0 {
+		return
+	}
+	iv.Cancelled, iv.End, iv.EndReason = rc.now(), rc.now()+drain, reason
+	rc.trace(rc.r.nodes[rc.r.sc.NodeIndex(iv.Node)], iv.Identity, "leading-cancelled", reason)
+}
+
+// endLeading ends an interval at once (a crash), also cutting a drain short.
+func (rc *recorder) endLeading(i int, reason string) {
+	iv := &rc.res.Leadership[i]
+	now := rc.now()
+	if iv.End >= 0 && iv.End <= now {
+		return
+	}
+	if iv.Cancelled < 0 {
+		iv.Cancelled = now
+	}
+	iv.End, iv.EndReason = now, reason
+}
+
+func (rc *recorder) pause(n *nodeRun, on bool) {
+	now := rc.now()
+	if on {
+		if rc.pausedFrom[n.idx] < 0 {
+			rc.pausedFrom[n.idx] = now
+		}
+		rc.note(n, "paused", "")
+		return
+	}
+	if from := rc.pausedFrom[n.idx]; from >= 0 {
+		rc.pauses[n.idx] = append(rc.pauses[n.idx], Window{Start: from, End: now})
+		rc.pausedFrom[n.idx] = -1
+	}
+	rc.note(n, "resumed", "")
+}
+
+func (rc *recorder) fault(f *Fault, targets []*nodeRun) {
+	fw := FaultWindow{Type: string(f.Type), Start: f.At.Duration, End: f.End()}
+	for _, n := range targets {
+		fw.Nodes = append(fw.Nodes, n.node.Name())
+	}
+	switch {
+	case f.Mode != "":
+		fw.Note = string(f.Mode)
+	case f.Rate != nil:
+		fw.Note = "rate=" + strconv.FormatFloat(*f.Rate, 'g', -1, 64)
+	case f.Jump != nil:
+		fw.Note = "jump=" + f.Jump.Duration.String()
+	case f.MaxLag != nil:
+		fw.Note = "maxLag=" + f.MaxLag.Duration.String()
+	}
+	rc.res.Faults = append(rc.res.Faults, fw)
+}
+
+// leaseCommitted follows the stored holder of the election lease.
+func (rc *recorder) leaseCommitted(l *coordinationv1.Lease) {
+	holder := ""
+	if l != nil && l.Spec.HolderIdentity != nil {
+		holder = *l.Spec.HolderIdentity
+	}
+	if n := len(rc.holders); n > 0 && rc.holders[n-1].holder == holder {
+		return
+	}
+	rc.holders = append(rc.holders, holderChange{at: rc.now(), holder: holder})
+	rc.trace(nil, holder, "holder-changed", fmt.Sprintf("holder=%q", holder))
+}
+
+// holderAt returns the stored holder at true time t.
+func (rc *recorder) holderAt(t time.Duration) string {
+	h := ""
+	for _, c := range rc.holders {
+		if c.at > t {
+			break
+		}
+		h = c.holder
+	}
+	return h
+}

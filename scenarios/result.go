@@ -1,0 +1,137 @@
+package scenarios
+
+import (
+	"time"
+)
+
+// Result is what one run of a scenario measured, on true time.
+type Result struct {
+	Scenario string
+	Seed     uint64
+	Duration time.Duration
+	// TraceHash is a hash of the full event sequence: equal inputs give
+	// equal hashes on every machine.
+	TraceHash string
+
+	Nodes []NodeSummary
+
+	Leadership []Interval // leading intervals of every process, by start
+	Overlap    Overlap
+	Leaderless Leaderless
+	Failovers  []Failover
+
+	Transitions         int // leadership changed hands (a new leader after another)
+	SpuriousTransitions int // leadership lost with no crash, stop or pause of the leader
+	StaleLeader         time.Duration
+	PausedWhileLeading  time.Duration
+	// StoppedLeadingCalls counts OnStoppedLeading per process that ended;
+	// RunsEnded counts the processes whose Run returned. They must agree.
+	StoppedLeadingCalls int
+	RunsEnded           int
+
+	API      APILoad
+	Workload WorkloadStats
+	Faults   []FaultWindow // the fault schedule as it happened, for reports
+
+	Expect ExpectResult
+
+	// Trace holds every event when the run kept it (RunOptions.KeepTrace).
+	Trace []TraceEvent
+}
+
+// NodeSummary describes one node of the run.
+type NodeSummary struct {
+	Name     string
+	Rate     float64 // initial clock rate
+	Requests int
+	// Processes lists the identities the node ran under, in order.
+	Processes []string
+}
+
+// Interval is one leading interval: from OnStartedLeading to the
+// cancellation of its context plus the workload's drain.
+type Interval struct {
+	Node     string
+	Identity string
+	Start    time.Duration
+	End      time.Duration
+	// Cancelled is when the leading context was cancelled (End minus the
+	// drain), or the run's end if it never was.
+	Cancelled time.Duration
+	// EndReason says what ended it: "renew-failed", "stopped", "crashed",
+	// "run-end".
+	EndReason string
+	// Paused lists the pause windows inside the interval.
+	Paused []Window
+}
+
+// Window is a span of true time.
+type Window struct {
+	Start, End time.Duration
+}
+
+// Overlap measures time with two or more nodes leading.
+type Overlap struct {
+	Total    time.Duration
+	Max      time.Duration
+	Episodes []Window
+}
+
+// Leaderless measures time with no node leading, after the first
+// acquisition.
+type Leaderless struct {
+	Total time.Duration
+	Max   time.Duration
+}
+
+// Failover is a span from the end of a leader's interval (with nobody else
+// leading) to the start of the next one.
+type Failover struct {
+	At       time.Duration // when the previous leader stopped leading
+	Duration time.Duration
+	From, To string // node names
+}
+
+// APILoad is the election's API traffic.
+type APILoad struct {
+	Requests  int
+	PerSecond float64
+	ByOp      map[string]int
+}
+
+// WorkloadStats counts the leader workload's writes to the protected
+// object. Unsafe writes were issued by a node that was not the stored
+// holder when the write applied; with fencing those are rejected (Fenced),
+// without it they are accepted (Unsafe).
+type WorkloadStats struct {
+	Writes       int
+	UnsafeWrites int
+	FencedWrites int
+}
+
+// FaultWindow is a fault as it happened.
+type FaultWindow struct {
+	Type  string
+	Nodes []string
+	Start time.Duration
+	End   time.Duration // equal to Start for instantaneous faults
+	Note  string
+}
+
+// ExpectResult says whether spec.expect held.
+type ExpectResult struct {
+	Passed     bool
+	Violations []string
+}
+
+// TraceEvent is one line of the trace: true time, the node and its local
+// (monotonic) reading, what happened and details.
+type TraceEvent struct {
+	Seq      int           `json:"seq"`
+	At       time.Duration `json:"at"`
+	Node     string        `json:"node,omitempty"`
+	Local    time.Duration `json:"local,omitempty"`
+	Identity string        `json:"identity,omitempty"`
+	Kind     string        `json:"kind"`
+	Detail   string        `json:"detail,omitempty"`
+}

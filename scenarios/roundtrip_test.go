@@ -1,0 +1,253 @@
+package scenarios
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"pgregory.net/rapid"
+)
+
+// The generators below reach every field, with values both valid and not,
+// so that the round trip is checked for scenarios Parse rejects too.
+
+func genOpt[T any](g *rapid.Generator[T]) *rapid.Generator[*T] {
+	return rapid.Custom(func(t *rapid.T) *T {
+		if !rapid.Bool().Draw(t, "set") {
+			return nil
+		}
+		v := g.Draw(t, "value")
+		return &v
+	})
+}
+
+var (
+	genDur = rapid.Custom(func(t *rapid.T) metav1.Duration {
+		return metav1.Duration{Duration: rapid.OneOf(
+			rapid.SampledFrom([]time.Duration{0, time.Second, 2 * time.Second, 10 * time.Second, 15 * time.Second, time.Minute}),
+			rapid.Map(rapid.Int64Range(-int64(time.Hour), int64(time.Hour)), func(n int64) time.Duration { return time.Duration(n) }),
+		).Draw(t, "d")}
+	})
+	genOptDur   = genOpt(genDur)
+	genFloat    = rapid.OneOf(rapid.SampledFrom([]float64{0, 0.5, 1, 1.2, 1.3}), rapid.Float64Range(-5, 5))
+	genOptFloat = genOpt(genFloat)
+	// genText is any text but what YAML turns into line breaks on reading
+	// (NEL, CR, LS, PS), which validation rejects.
+	genText = rapid.StringOf(rapid.Rune().Filter(func(r rune) bool {
+		return r != '\u0085' && r != '\r' && r != '\u2028' && r != '\u2029'
+	}))
+	genName = rapid.OneOf(rapid.SampledFrom([]string{"a", "b", "c"}), rapid.StringMatching(`[a-z]([a-z0-9-]{0,6}[a-z0-9])?`))
+)
+
+func genEnum[T ~string](valid []T) *rapid.Generator[T] {
+	return rapid.OneOf(rapid.SampledFrom(valid), rapid.SampledFrom([]T{"", "bogus"}))
+}
+
+var genDistribution = rapid.Custom(func(t *rapid.T) Distribution {
+	return Distribution{
+		Type:   genEnum(DistributionTypes).Draw(t, "type"),
+		Value:  genOptDur.Draw(t, "value"),
+		Min:    genOptDur.Draw(t, "min"),
+		Max:    genOptDur.Draw(t, "max"),
+		Mean:   genOptDur.Draw(t, "mean"),
+		Stddev: genOptDur.Draw(t, "stddev"),
+		Median: genOptDur.Draw(t, "median"),
+		Sigma:  genOptFloat.Draw(t, "sigma"),
+		Scale:  genOptDur.Draw(t, "scale"),
+		Shape:  genOptFloat.Draw(t, "shape"),
+	}
+})
+
+var genOptDistribution = genOpt(genDistribution)
+
+var genElector = rapid.Custom(func(t *rapid.T) Elector {
+	return Elector{
+		Variant:         genEnum(Variants).Draw(t, "variant"),
+		LeaseDuration:   genOptDur.Draw(t, "ld"),
+		RenewDeadline:   genOptDur.Draw(t, "rd"),
+		RetryPeriod:     genOptDur.Draw(t, "rp"),
+		ReleaseOnCancel: genOpt(rapid.Bool()).Draw(t, "release"),
+		Coordinated:     genOpt(rapid.Bool()).Draw(t, "coordinated"),
+		CallbackDelay:   genOptDur.Draw(t, "callbackDelay"),
+	}
+})
+
+var genRestart = rapid.Custom(func(t *rapid.T) Restart {
+	return Restart{Policy: genEnum(RestartPolicies).Draw(t, "policy"), Delay: genOptDur.Draw(t, "delay")}
+})
+
+var genLatency = rapid.Custom(func(t *rapid.T) Latency {
+	return Latency{Request: genOptDistribution.Draw(t, "request"), Response: genOptDistribution.Draw(t, "response")}
+})
+
+var genNode = rapid.Custom(func(t *rapid.T) Node {
+	n := Node{
+		Name:     genName.Draw(t, "name"),
+		Start:    genDur.Draw(t, "start"),
+		Identity: genEnum(Identities).Draw(t, "identity"),
+		Latency:  genOpt(genLatency).Draw(t, "latency"),
+		Elector:  genOpt(genElector).Draw(t, "elector"),
+		Client:   genOpt(rapid.Custom(func(t *rapid.T) Client { return Client{RequestTimeout: genOptDur.Draw(t, "rt")} })).Draw(t, "client"),
+		Restart:  genOpt(genRestart).Draw(t, "restart"),
+	}
+	if rapid.Bool().Draw(t, "clock") {
+		n.Clock = &Clock{
+			Rate:   genOptFloat.Draw(t, "rate"),
+			Offset: genDur.Draw(t, "offset"),
+			Schedule: rapid.SliceOfN(rapid.Custom(func(t *rapid.T) RateChange {
+				return RateChange{At: genDur.Draw(t, "at"), Rate: genOptFloat.Draw(t, "rate")}
+			}), 0, 3).Draw(t, "schedule"),
+		}
+	}
+	return n
+})
+
+var genFault = rapid.Custom(func(t *rapid.T) Fault {
+	return Fault{
+		Type:         genEnum(FaultTypes).Draw(t, "type"),
+		At:           genDur.Draw(t, "at"),
+		Duration:     genOptDur.Draw(t, "duration"),
+		Nodes:        rapid.SliceOfN(genName, 0, 3).Draw(t, "nodes"),
+		Mode:         genEnum(append(PartitionModes, ModeHang)).Draw(t, "mode"),
+		RestartAfter: genOptDur.Draw(t, "restartAfter"),
+		Rate:         genOptFloat.Draw(t, "rate"),
+		Jump:         genOptDur.Draw(t, "jump"),
+		Request:      genOptDistribution.Draw(t, "request"),
+		Response:     genOptDistribution.Draw(t, "response"),
+		MaxLag:       genOptDur.Draw(t, "maxLag"),
+	}
+})
+
+var genScenario = rapid.Custom(func(t *rapid.T) *Scenario {
+	s := &Scenario{
+		TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: Kind},
+		Metadata: ObjectMeta{
+			Name:        rapid.OneOf(rapid.Just(""), genName).Draw(t, "name"),
+			Annotations: rapid.MapOfN(rapid.SampledFrom([]string{DescriptionAnnotation, "x", "not a key"}), genText, 0, 2).Draw(t, "annotations"),
+		},
+		Spec: Spec{
+			Seed: genOpt(rapid.Uint64()).Draw(t, "seed"),
+			Duration: genOpt(rapid.Custom(func(t *rapid.T) metav1.Duration {
+				return metav1.Duration{Duration: rapid.SampledFrom([]time.Duration{time.Minute, 10 * time.Minute, time.Hour}).Draw(t, "d")}
+			})).Draw(t, "duration"),
+			Elector: genElector.Draw(t, "elector"),
+			Client:  Client{RequestTimeout: genOptDur.Draw(t, "requestTimeout")},
+			API: API{
+				Latency: genLatency.Draw(t, "latency"),
+				Errors: rapid.SliceOfN(rapid.Custom(func(t *rapid.T) ErrorRule {
+					return ErrorRule{
+						Op:          genEnum(Ops).Draw(t, "op"),
+						Kind:        genEnum(ErrorKinds).Draw(t, "kind"),
+						Probability: genOpt(rapid.Float64Range(-0.5, 1.5)).Draw(t, "p"),
+						RetryAfter:  genOptDur.Draw(t, "retryAfter"),
+					}
+				}), 0, 3).Draw(t, "errors"),
+				ServiceTime: genOptDistribution.Draw(t, "serviceTime"),
+			},
+			Restart: genRestart.Draw(t, "restart"),
+			Nodes:   rapid.SliceOfN(genNode, 0, 4).Draw(t, "nodes"),
+			Faults:  rapid.SliceOfN(genFault, 0, 4).Draw(t, "faults"),
+			Workload: genOpt(rapid.Custom(func(t *rapid.T) Workload {
+				return Workload{Period: genOptDur.Draw(t, "period"), Fencing: rapid.Bool().Draw(t, "fencing"), Drain: genDur.Draw(t, "drain")}
+			})).Draw(t, "workload"),
+			Expect: Expect{
+				MaxOverlap:             genOptDur.Draw(t, "maxOverlap"),
+				MaxLeaderless:          genOptDur.Draw(t, "maxLeaderless"),
+				MaxFailover:            genOptDur.Draw(t, "maxFailover"),
+				MaxSpuriousTransitions: genOpt(rapid.IntRange(-1, 5)).Draw(t, "maxSpurious"),
+				MaxUnsafeWrites:        genOpt(rapid.IntRange(-1, 5)).Draw(t, "maxUnsafe"),
+			},
+		},
+	}
+	return s
+})
+
+// TestRoundTrip: whatever a scenario holds, Marshal writes YAML that
+// decodes back to it; when it is valid, Parse reads it back equal.
+func TestRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := genScenario.Draw(t, "scenario")
+		Default(s)
+		out, err := s.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := decode("gen.yaml", out)
+		if err != nil {
+			t.Fatalf("decode: %v\n%s", err, out)
+		}
+		Default(back)
+		if diff := cmp.Diff(s, back); diff != "" {
+			t.Fatalf("decode round trip (-before +after):\n%s\n%s", diff, out)
+		}
+		errs := s.Validate()
+		parsed, err := Parse("gen.yaml", out)
+		if len(errs) > 0 {
+			var le *LoadError
+			if !errors.As(err, &le) || len(le.Errors) != len(errs) {
+				t.Fatalf("Validate found %d problems, Parse said %v", len(errs), err)
+			}
+			if strings.ContainsAny(err.Error(), "\n\r") {
+				t.Fatalf("message is not one line: %q", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("Parse rejected a valid scenario: %v\n%s", err, out)
+		}
+		if diff := cmp.Diff(s, parsed); diff != "" {
+			t.Fatalf("Parse round trip (-before +after):\n%s", diff)
+		}
+		if diff := cmp.Diff(s, s.Clone()); diff != "" {
+			t.Fatalf("Clone differs:\n%s", diff)
+		}
+	})
+}
+
+// TestRoundTripValid makes sure the valid branch above is exercised with
+// rich scenarios, not only with the rare valid draws of the wild generator.
+func TestRoundTripValid(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := New()
+		s.Spec.Seed = genOpt(rapid.Uint64()).Draw(t, "seed")
+		s.Spec.Elector.ReleaseOnCancel = genOpt(rapid.Bool()).Draw(t, "release")
+		rp := rapid.Int64Range(1, int64(5*time.Second)).Draw(t, "rp")
+		rd := rapid.Int64Range(int64(float64(rp)*JitterFactor)+1, int64(20*time.Second)).Draw(t, "rd")
+		ld := rapid.Int64Range(rd+1, int64(time.Minute)).Draw(t, "ld")
+		s.Spec.Elector.RetryPeriod, s.Spec.Elector.RenewDeadline, s.Spec.Elector.LeaseDuration = dur(time.Duration(rp)), dur(time.Duration(rd)), dur(time.Duration(ld))
+		for i := range s.Spec.Nodes {
+			if rapid.Bool().Draw(t, "skew") {
+				r := rapid.Float64Range(0.5, 2).Draw(t, "rate")
+				s.Spec.Nodes[i].Clock = &Clock{Rate: &r, Offset: genDur.Draw(t, "offset")}
+			}
+			s.Spec.Nodes[i].Start = metav1.Duration{Duration: time.Duration(rapid.Int64Range(0, int64(time.Minute)).Draw(t, "start"))}
+		}
+		for range rapid.IntRange(0, 3).Draw(t, "faults") {
+			at := time.Duration(rapid.Int64Range(0, int64(5*time.Minute)).Draw(t, "at"))
+			node := rapid.SampledFrom(DefaultNodeNames).Draw(t, "node")
+			s.Spec.Faults = append(s.Spec.Faults, rapid.SampledFrom([]Fault{
+				{Type: FaultCrash, At: metav1.Duration{Duration: at}, Nodes: []string{node}},
+				{Type: FaultPartition, At: metav1.Duration{Duration: at}, Duration: dur(time.Minute), Nodes: []string{node}, Mode: ModeDropResponses},
+				{Type: FaultClockJump, At: metav1.Duration{Duration: at}, Nodes: []string{node}, Jump: dur(-time.Hour)},
+			}).Draw(t, "fault"))
+		}
+		Default(s)
+		if errs := s.Validate(); len(errs) > 0 {
+			t.Fatalf("generated an invalid scenario: %v", errs)
+		}
+		out, err := s.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Parse("gen.yaml", out)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		if diff := cmp.Diff(s, back); diff != "" {
+			t.Fatalf("round trip (-before +after):\n%s", diff)
+		}
+	})
+}

@@ -1,0 +1,447 @@
+package scenarios
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"math/rand/v2"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+
+	"github.com/lesim/lesim/elector"
+	"github.com/lesim/lesim/fakeapi"
+	"github.com/lesim/lesim/fakeapi/leaselock"
+	"github.com/lesim/lesim/sim"
+)
+
+// The lease every process of a run competes for.
+const (
+	LeaseNamespace = "kube-system"
+	LeaseName      = "lesim"
+)
+
+// RunOptions tunes a run without changing what it simulates.
+type RunOptions struct {
+	// KeepTrace keeps every event in Result.Trace (memory grows with the
+	// simulated duration); off, memory stays flat.
+	KeepTrace bool
+	// Seed, when set, replaces spec.seed.
+	Seed *uint64
+}
+
+// Run runs the scenario with its own seed and returns what it measured.
+func Run(s *Scenario) (*Result, error) { return RunWith(s, RunOptions{}) }
+
+// RunWith is Run with options. The scenario is defaulted and validated
+// first; a run is a pure function of (scenario, seed).
+func RunWith(s *Scenario, opts RunOptions) (*Result, error) {
+	sc := s.Clone()
+	Default(sc)
+	if errs := sc.Validate(); len(errs) > 0 {
+		return nil, &LoadError{File: sc.Metadata.Name, Errors: errs}
+	}
+	seed := sc.Seed()
+	if opts.Seed != nil {
+		seed = *opts.Seed
+	}
+	r := newRunner(sc, seed, opts)
+	r.setup()
+	r.s.RunUntil(r.end)
+	return r.finish(), nil
+}
+
+// runner wires kernel, API server, electors and workload for one run.
+type runner struct {
+	sc    *Scenario
+	opts  RunOptions
+	s     *sim.Sim
+	srv   *fakeapi.Server
+	end   time.Duration
+	nodes []*nodeRun
+	rec   *recorder
+	work  *workload
+}
+
+// nodeRun is one node and its succession of processes.
+type nodeRun struct {
+	r        *runner
+	idx      int
+	node     *sim.Node
+	client   *fakeapi.Client
+	jitter   *randSource
+	suffixes *randSource
+	proc     *process
+	procs    int
+	stopping bool // a stop fault is winding the current process down
+}
+
+// process is one run of the elector (one "pod").
+type process struct {
+	n        *nodeRun
+	identity string
+	e        *elector.Elector
+	lead     *Interval // open leading interval, if any
+	leadIdx  int
+	ended    bool
+	token    int64
+}
+
+func newRunner(sc *Scenario, seed uint64, opts RunOptions) *runner {
+	s := sim.New(seed)
+	r := &runner{sc: sc, opts: opts, s: s, end: sc.Duration()}
+	r.rec = newRecorder(r, opts.KeepTrace)
+	s.Observer = r.rec.kernelEvent
+	r.srv = fakeapi.NewServer(s, r.apiConfig())
+	return r
+}
+
+func (r *runner) apiConfig() fakeapi.Config {
+	sc := r.sc
+	cfg := fakeapi.Config{
+		RequestLatency:  toDist(sc.Spec.API.Latency.Request),
+		ResponseLatency: toDist(sc.Spec.API.Latency.Response),
+	}
+	if st := sc.Spec.API.ServiceTime; st != nil {
+		d := toDist(st)
+		cfg.ServiceTime = &d
+	}
+	for _, e := range sc.Spec.API.Errors {
+		rule := fakeapi.ErrorRule{Op: fakeapi.Op(e.Op), Kind: fakeapi.ErrorKind(e.Kind)}
+		if e.Op == OpAny {
+			rule.Op = fakeapi.OpAny
+		}
+		if e.Probability != nil {
+			rule.Probability = *e.Probability
+		}
+		if e.RetryAfter != nil {
+			rule.RetryAfterSeconds = int(e.RetryAfter.Duration / time.Second)
+		}
+		cfg.Errors = append(cfg.Errors, rule)
+	}
+	for _, n := range sc.Spec.Nodes {
+		if n.Latency == nil {
+			continue
+		}
+		if cfg.NodeLatency == nil {
+			cfg.NodeLatency = map[string]fakeapi.NodeLatency{}
+		}
+		cfg.NodeLatency[n.Name] = fakeapi.NodeLatency{Request: toDistPtr(n.Latency.Request), Response: toDistPtr(n.Latency.Response)}
+	}
+	return cfg
+}
+
+// toDist converts a scenario distribution to the API server's; nil is zero
+// latency.
+func toDist(d *Distribution) fakeapi.Distribution {
+	if d == nil {
+		return fakeapi.Fixed(0)
+	}
+	var out fakeapi.Distribution
+	switch d.Type {
+	case DistFixed:
+		out = fakeapi.Fixed(d.Value.Duration)
+	case DistUniform:
+		out = fakeapi.Uniform(d.Min.Duration, d.Max.Duration)
+	case DistExponential:
+		out = fakeapi.Exponential(d.Mean.Duration)
+	case DistNormal:
+		out = fakeapi.Normal(d.Mean.Duration, d.Stddev.Duration)
+	case DistLogNormal:
+		out = fakeapi.LogNormal(d.Median.Duration, *d.Sigma)
+	case DistPareto:
+		out = fakeapi.Pareto(d.Scale.Duration, *d.Shape)
+	}
+	if d.Max != nil && d.Type != DistUniform {
+		out = out.Capped(d.Max.Duration)
+	}
+	return out
+}
+
+func toDistPtr(d *Distribution) *fakeapi.Distribution {
+	if d == nil {
+		return nil
+	}
+	out := toDist(d)
+	return &out
+}
+
+func (r *runner) setup() {
+	sc := r.sc
+	for i, ns := range sc.Spec.Nodes {
+		cc := sc.NodeClock(i)
+		node := r.s.AddNode(ns.Name, sim.ClockConfig{Rate: cc.Rate, Offset: cc.Offset})
+		n := &nodeRun{r: r, idx: i, node: node, client: r.srv.Client(node),
+			jitter:   newRandSource(r.s, "node/"+ns.Name+"/jitter"),
+			suffixes: newRandSource(r.s, "node/"+ns.Name+"/identity")}
+		r.nodes = append(r.nodes, n)
+		r.rec.addNode(ns.Name, cc.Rate)
+		for _, step := range cc.Schedule {
+			rate := step.Rate
+			r.s.Schedule(step.At, func() {
+				node.Clock().SetRate(rate)
+				r.rec.note(n, "clock-rate", fmt.Sprintf("rate=%g", rate))
+			})
+		}
+		r.s.Schedule(ns.Start.Duration, n.startProcess)
+	}
+	r.srv.Store().OnCommit = func(namespace, name string, l *coordinationv1.Lease) {
+		if namespace == LeaseNamespace && name == LeaseName {
+			r.rec.leaseCommitted(l)
+		}
+	}
+	if sc.Spec.Workload != nil {
+		r.work = newWorkload(r, sc.Spec.Workload)
+	}
+	for i := range sc.Spec.Faults {
+		r.scheduleFault(&sc.Spec.Faults[i])
+	}
+}
+
+// identityFor names a process as component-base does (hostname_UUID), or
+// with the bare node name when the node keeps a stable identity.
+func (n *nodeRun) identityFor() string {
+	name := n.r.sc.Spec.Nodes[n.idx].Name
+	if n.r.sc.NodeIdentity(n.idx) == IdentityStable {
+		return name
+	}
+	rnd := n.suffixes.r
+	return fmt.Sprintf("%s_%08x-%04x", name, rnd.Uint32(), rnd.Uint32()&0xffff)
+}
+
+func (n *nodeRun) startProcess() {
+	r := n.r
+	if n.proc != nil && !n.proc.ended {
+		return // already running
+	}
+	n.node.Restart()
+	n.stopping = false
+	n.procs++
+	p := &process{n: n, identity: n.identityFor()}
+	n.proc = p
+	ec := r.sc.NodeElector(n.idx)
+	lock := leaselock.New(n.client, LeaseNamespace, LeaseName, p.identity, r.sc.RequestTimeout(n.idx))
+	cfg := elector.Config{
+		Lock:            lock,
+		LeaseDuration:   ec.LeaseDuration,
+		RenewDeadline:   ec.RenewDeadline,
+		RetryPeriod:     ec.RetryPeriod,
+		ReleaseOnCancel: ec.ReleaseOnCancel,
+		Coordinated:     ec.Coordinated,
+		Name:            LeaseName,
+		Variant:         elector.Variant(ec.Variant),
+		CallbackDelay:   ec.CallbackDelay,
+		Callbacks: elector.Callbacks{
+			OnStartedLeading: p.startedLeading,
+			OnStoppedLeading: p.stoppedLeading,
+		},
+	}
+	if r.rec.keep {
+		cfg.Trace = func(ev elector.Event) { r.rec.electorEvent(n, ev) }
+	}
+	e, err := elector.New(cfg, elector.Env{Clock: n.node.Clock(), Rand: n.jitter.r})
+	if err != nil {
+		// Validation ran on the scenario already; reaching here is a bug.
+		panic(fmt.Sprintf("scenarios: node %s: %v", n.node.Name(), err))
+	}
+	p.e = e
+	r.rec.processStarted(n, p.identity)
+	e.Run()
+}
+
+func (p *process) startedLeading(ctx *elector.Context) {
+	r := p.n.r
+	if p.ended {
+		return
+	}
+	rec, _ := p.e.ObservedRecord()
+	p.token = int64(rec.LeaderTransitions)
+	p.lead, p.leadIdx = r.rec.startLeading(p.n, p.identity)
+	if r.work != nil {
+		r.work.start(p)
+	}
+	ctx.AfterDone(func() { p.leadingCancelled() })
+}
+
+func (p *process) leadingCancelled() {
+	r := p.n.r
+	if p.lead == nil {
+		return
+	}
+	reason := "renew-failed"
+	if p.n.stopping {
+		reason = "stopped"
+	}
+	drain := time.Duration(0)
+	if r.work != nil {
+		drain = r.work.drain
+	}
+	r.rec.cancelLeading(p.leadIdx, reason, drain)
+	if r.work != nil {
+		r.work.stopAfter(p, drain)
+	}
+}
+
+// stoppedLeading is OnStoppedLeading: Run has returned, so the process
+// exits once its workload has drained, and restarts per its policy.
+func (p *process) stoppedLeading() {
+	n := p.n
+	r := n.r
+	r.rec.stoppedLeading(n)
+	exitAt := r.s.Now()
+	if p.lead != nil {
+		if end := r.rec.res.Leadership[p.leadIdx].End; end > exitAt {
+			exitAt = end
+		}
+	}
+	n.node.Schedule(exitAt, func() { n.exit(p, r.sc.NodeRestart(n.idx)) })
+}
+
+func (n *nodeRun) exit(p *process, rc RestartConfig) {
+	if p.ended {
+		return
+	}
+	p.ended = true
+	n.r.rec.processEnded(n, p)
+	n.node.Exit()
+	if rc.Policy == RestartAlways {
+		n.r.s.After(rc.Delay, n.startProcess)
+	}
+}
+
+// crash kills the current process where it stands.
+func (n *nodeRun) crash(restartAfter *time.Duration) {
+	r := n.r
+	p := n.proc
+	if p == nil || p.ended {
+		return
+	}
+	p.ended = true
+	if p.lead != nil && r.rec.res.Leadership[p.leadIdx].End < 0 {
+		r.rec.endLeading(p.leadIdx, "crashed")
+	}
+	if r.work != nil {
+		r.work.stopNow(p)
+	}
+	r.rec.processCrashed(n, p)
+	n.node.Crash()
+	switch {
+	case restartAfter != nil:
+		r.s.After(*restartAfter, n.startProcess)
+	case r.sc.NodeRestart(n.idx).Policy == RestartAlways:
+		r.s.After(r.sc.NodeRestart(n.idx).Delay, n.startProcess)
+	}
+}
+
+func (r *runner) scheduleFault(f *Fault) {
+	at, end := f.At.Duration, f.End()
+	window := func(begin, finish func()) {
+		r.s.Schedule(at, begin)
+		r.s.Schedule(end, finish)
+	}
+	targets := make([]*nodeRun, 0, len(f.Nodes))
+	for _, name := range f.Nodes {
+		targets = append(targets, r.nodes[r.sc.NodeIndex(name)])
+	}
+	r.rec.fault(f, targets)
+	switch f.Type {
+	case FaultPartition:
+		mode := fakeapi.PartitionMode(f.Mode)
+		window(func() {
+			for _, n := range targets {
+				r.srv.SetPartition(n.node.Name(), mode)
+			}
+		}, func() {
+			for _, n := range targets {
+				r.srv.ClearPartition(n.node.Name())
+			}
+		})
+	case FaultCrash:
+		var after *time.Duration
+		if f.RestartAfter != nil {
+			d := f.RestartAfter.Duration
+			after = &d
+		}
+		r.s.Schedule(at, func() {
+			for _, n := range targets {
+				n.crash(after)
+			}
+		})
+	case FaultPause:
+		window(func() {
+			for _, n := range targets {
+				n.node.Pause()
+				r.rec.pause(n, true)
+			}
+		}, func() {
+			for _, n := range targets {
+				r.rec.pause(n, false)
+				n.node.Resume()
+			}
+		})
+	case FaultStop:
+		r.s.Schedule(at, func() {
+			for _, n := range targets {
+				if n.proc != nil && !n.proc.ended {
+					n.stopping = true
+					n.proc.e.Stop()
+				}
+			}
+		})
+	case FaultClockRate:
+		rate := *f.Rate
+		r.s.Schedule(at, func() {
+			for _, n := range targets {
+				n.node.Clock().SetRate(rate)
+			}
+		})
+	case FaultClockJump:
+		jump := f.Jump.Duration
+		r.s.Schedule(at, func() {
+			for _, n := range targets {
+				n.node.Clock().Jump(jump)
+			}
+		})
+	case FaultAPIOutage:
+		mode := fakeapi.OutageMode(f.Mode)
+		window(func() { r.srv.SetOutage(mode) }, func() { r.srv.ClearOutage() })
+	case FaultLatency:
+		req, resp := toDistPtr(f.Request), toDistPtr(f.Response)
+		window(func() {
+			for _, n := range targets {
+				r.srv.SetLatencyOverride(n.node.Name(), req, resp)
+			}
+		}, func() {
+			for _, n := range targets {
+				r.srv.ClearLatencyOverride(n.node.Name())
+			}
+		})
+	case FaultStaleReads:
+		lag := f.MaxLag.Duration
+		window(func() { r.srv.SetStaleReads(lag) }, func() { r.srv.SetStaleReads(0) })
+	}
+}
+
+// randSource keeps one named stream per consumer.
+type randSource struct{ r *rand.Rand }
+
+func newRandSource(s *sim.Sim, name string) *randSource { return &randSource{r: s.Stream(name)} }
+
+// traceHasher folds events into the trace hash without keeping them.
+type traceHasher struct {
+	h   hash.Hash64
+	buf [8]byte
+}
+
+func newTraceHasher() *traceHasher { return &traceHasher{h: fnv.New64a()} }
+
+func (t *traceHasher) int(v int64) {
+	binary.LittleEndian.PutUint64(t.buf[:], uint64(v))
+	t.h.Write(t.buf[:])
+}
+
+func (t *traceHasher) str(s string) {
+	t.int(int64(len(s)))
+	t.h.Write([]byte(s))
+}
