@@ -1,0 +1,16 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+)
+
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	_, err = w.Write(b)
+	return err
+}

@@ -1,0 +1,219 @@
+package reports
+
+import (
+	"encoding/json"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/lesim/lesim/scenarios"
+)
+
+// Summary is the JSON form of a run's result. Its keys are an interface:
+// scripts, dashboards and the gate read them, so they only ever grow.
+// Times are true (simulated) seconds as float64; lists are never null.
+type Summary struct {
+	Scenario        string  `json:"scenario"`
+	Seed            uint64  `json:"seed"`
+	DurationSeconds float64 `json:"durationSeconds"`
+	TraceHash       string  `json:"traceHash"`
+
+	Nodes      []NodeSummary  `json:"nodes"`
+	Leadership []LeaderTerm   `json:"leadership"`
+	Overlap    OverlapSummary `json:"overlap"`
+	Leaderless LeaderlessSum  `json:"leaderless"`
+	Failovers  []FailoverSum  `json:"failovers"`
+
+	Transitions               int     `json:"transitions"`
+	SpuriousTransitions       int     `json:"spuriousTransitions"`
+	StaleLeaderSeconds        float64 `json:"staleLeaderSeconds"`
+	PausedWhileLeadingSeconds float64 `json:"pausedWhileLeadingSeconds"`
+	StoppedLeadingCalls       int     `json:"stoppedLeadingCalls"`
+	RunsEnded                 int     `json:"runsEnded"`
+
+	API      APISummary      `json:"api"`
+	Workload WorkloadSummary `json:"workload"`
+	Faults   []FaultSummary  `json:"faults"`
+	Expect   ExpectSummary   `json:"expect"`
+}
+
+// NodeSummary is one node of the run.
+type NodeSummary struct {
+	Name      string   `json:"name"`
+	ClockRate float64  `json:"clockRate"`
+	Requests  int      `json:"requests"`
+	Processes []string `json:"processes"`
+}
+
+// LeaderTerm is one leading interval.
+type LeaderTerm struct {
+	Node             string   `json:"node"`
+	Identity         string   `json:"identity"`
+	StartSeconds     float64  `json:"startSeconds"`
+	EndSeconds       float64  `json:"endSeconds"`
+	CancelledSeconds float64  `json:"cancelledSeconds"`
+	EndReason        string   `json:"endReason"`
+	Paused           []Window `json:"paused"`
+}
+
+// Window is a span of true time in seconds.
+type Window struct {
+	StartSeconds float64 `json:"startSeconds"`
+	EndSeconds   float64 `json:"endSeconds"`
+}
+
+// OverlapSummary measures time with two or more leaders. Episodes is the
+// count; EpisodeWindows lists them.
+type OverlapSummary struct {
+	TotalSeconds   float64  `json:"totalSeconds"`
+	MaxSeconds     float64  `json:"maxSeconds"`
+	Episodes       int      `json:"episodes"`
+	EpisodeWindows []Window `json:"episodeWindows"`
+}
+
+// LeaderlessSum measures time with no leader after the first acquisition.
+type LeaderlessSum struct {
+	TotalSeconds float64 `json:"totalSeconds"`
+	MaxSeconds   float64 `json:"maxSeconds"`
+}
+
+// FailoverSum is one hand-over with nobody leading in between.
+type FailoverSum struct {
+	AtSeconds       float64 `json:"atSeconds"`
+	DurationSeconds float64 `json:"durationSeconds"`
+	From            string  `json:"from"`
+	To              string  `json:"to"`
+}
+
+// APISummary is the election's API traffic. ByOp is a map: encoding/json
+// writes map keys sorted, so its bytes are stable.
+type APISummary struct {
+	Requests          int            `json:"requests"`
+	RequestsPerSecond float64        `json:"requestsPerSecond"`
+	ByOp              map[string]int `json:"byOp"`
+}
+
+// WorkloadSummary counts the leader workload's writes.
+type WorkloadSummary struct {
+	Writes       int `json:"writes"`
+	UnsafeWrites int `json:"unsafeWrites"`
+	FencedWrites int `json:"fencedWrites"`
+}
+
+// FaultSummary is a fault as it happened.
+type FaultSummary struct {
+	Type         string   `json:"type"`
+	Nodes        []string `json:"nodes"`
+	StartSeconds float64  `json:"startSeconds"`
+	EndSeconds   float64  `json:"endSeconds"`
+	Note         string   `json:"note,omitempty"`
+}
+
+// ExpectSummary says whether spec.expect held.
+type ExpectSummary struct {
+	Passed     bool     `json:"passed"`
+	Violations []string `json:"violations"`
+}
+
+func secs(d time.Duration) float64 { return d.Seconds() }
+
+// orEmpty keeps JSON lists as [] rather than null, so that consumers can
+// iterate without a null check.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func windows(ws []scenarios.Window) []Window {
+	out := make([]Window, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, Window{StartSeconds: secs(w.Start), EndSeconds: secs(w.End)})
+	}
+	return out
+}
+
+// NewSummary converts a result to its JSON form.
+func NewSummary(r *scenarios.Result) Summary {
+	s := Summary{
+		Scenario:                  r.Scenario,
+		Seed:                      r.Seed,
+		DurationSeconds:           secs(r.Duration),
+		TraceHash:                 r.TraceHash,
+		Nodes:                     []NodeSummary{},
+		Leadership:                []LeaderTerm{},
+		Failovers:                 []FailoverSum{},
+		Transitions:               r.Transitions,
+		SpuriousTransitions:       r.SpuriousTransitions,
+		StaleLeaderSeconds:        secs(r.StaleLeader),
+		PausedWhileLeadingSeconds: secs(r.PausedWhileLeading),
+		StoppedLeadingCalls:       r.StoppedLeadingCalls,
+		RunsEnded:                 r.RunsEnded,
+		Overlap: OverlapSummary{
+			TotalSeconds:   secs(r.Overlap.Total),
+			MaxSeconds:     secs(r.Overlap.Max),
+			Episodes:       len(r.Overlap.Episodes),
+			EpisodeWindows: windows(r.Overlap.Episodes),
+		},
+		Leaderless: LeaderlessSum{TotalSeconds: secs(r.Leaderless.Total), MaxSeconds: secs(r.Leaderless.Max)},
+		API: APISummary{
+			Requests:          r.API.Requests,
+			RequestsPerSecond: r.API.PerSecond,
+			ByOp:              map[string]int{},
+		},
+		Workload: WorkloadSummary{Writes: r.Workload.Writes, UnsafeWrites: r.Workload.UnsafeWrites, FencedWrites: r.Workload.FencedWrites},
+		Faults:   []FaultSummary{},
+		Expect:   ExpectSummary{Passed: r.Expect.Passed, Violations: orEmpty(slices.Clone(r.Expect.Violations))},
+	}
+	for _, n := range r.Nodes {
+		s.Nodes = append(s.Nodes, NodeSummary{Name: n.Name, ClockRate: n.Rate, Requests: n.Requests, Processes: orEmpty(slices.Clone(n.Processes))})
+	}
+	for _, iv := range r.Leadership {
+		s.Leadership = append(s.Leadership, LeaderTerm{
+			Node: iv.Node, Identity: iv.Identity,
+			StartSeconds: secs(iv.Start), EndSeconds: secs(iv.End), CancelledSeconds: secs(iv.Cancelled),
+			EndReason: iv.EndReason, Paused: windows(iv.Paused),
+		})
+	}
+	for _, f := range r.Failovers {
+		s.Failovers = append(s.Failovers, FailoverSum{AtSeconds: secs(f.At), DurationSeconds: secs(f.Duration), From: f.From, To: f.To})
+	}
+	for op, n := range r.API.ByOp {
+		s.API.ByOp[op] = n
+	}
+	for _, f := range r.Faults {
+		s.Faults = append(s.Faults, FaultSummary{Type: f.Type, Nodes: orEmpty(slices.Clone(f.Nodes)), StartSeconds: secs(f.Start), EndSeconds: secs(f.End), Note: f.Note})
+	}
+	return s
+}
+
+// MaxFailoverSeconds is the longest failover of the run, 0 without any.
+func (s *Summary) MaxFailoverSeconds() float64 {
+	m := 0.0
+	for _, f := range s.Failovers {
+		m = max(m, f.DurationSeconds)
+	}
+	return m
+}
+
+// WriteJSON writes the summary of r as one indented JSON object and a
+// newline.
+func WriteJSON(w io.Writer, r *scenarios.Result) error {
+	s := NewSummary(r)
+	return writeJSON(w, &s)
+}
+
+// SummaryJSON is WriteJSON into a byte slice.
+func SummaryJSON(r *scenarios.Result) ([]byte, error) {
+	return render(func(w io.Writer) error { return WriteJSON(w, r) })
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	// Violation texts and notes are read by people in terminals, where
+	// \u003c is noise.
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
