@@ -80,7 +80,7 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestDefaultedFields(t *testing.T) {
-	s, err := Parse("d.yaml", []byte(head+`spec:
+	s, err := Parse("d.yaml", []byte(scenarioHead+`spec:
   api:
     errors:
     - {op: any, kind: tooManyRequests, probability: 0.1}
@@ -108,7 +108,7 @@ func TestDefaultedFields(t *testing.T) {
 // TestNodeMerge checks that node values come from the node where it sets
 // them, from the spec where it does not, and from the defaults last.
 func TestNodeMerge(t *testing.T) {
-	s, err := Parse("merge.yaml", []byte(head+`spec:
+	s, err := Parse("merge.yaml", []byte(scenarioHead+`spec:
   elector: {leaseDuration: 30s, renewDeadline: 20s, releaseOnCancel: true, callbackDelay: 5ms}
   client: {requestTimeout: 3s}
   restart: {policy: Never}

@@ -27,12 +27,12 @@ func FuzzLoad(f *testing.F) {
 	for _, s := range []string{
 		"",
 		"- a\n",
-		head + "spec: {seed: 1, seed: 2}\n",
-		head + "spec: {duration: 10 minutes}\n",
-		head + "spec: {nodes: [{name: a, clock: {rate: .nan}}]}\n",
-		head + "a: &x {b: 1}\nc: {<<: *x, b: 2}\n",
-		head + "metadata: {annotations: {k: \"\\x85\\u2028\\x7f\"}}\n",
-		head + "spec: {faults: [{type: pause, at: 2562047h, duration: 2562047h, nodes: [a]}]}\n",
+		scenarioHead + "spec: {seed: 1, seed: 2}\n",
+		scenarioHead + "spec: {duration: 10 minutes}\n",
+		scenarioHead + "spec: {nodes: [{name: a, clock: {rate: .nan}}]}\n",
+		scenarioHead + "a: &x {b: 1}\nc: {<<: *x, b: 2}\n",
+		scenarioHead + "metadata: {annotations: {k: \"\\x85\\u2028\\x7f\"}}\n",
+		scenarioHead + "spec: {faults: [{type: pause, at: 2562047h, duration: 2562047h, nodes: [a]}]}\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -98,7 +98,14 @@ func FixedLatencyGen(hi time.Duration) *rapid.Generator[*Distribution] {
 func LatencyGen(hi time.Duration) *rapid.Generator[*Distribution] {
 	return rapid.Custom(func(t *rapid.T) *Distribution {
 		typ := rapid.SampledFrom(DistributionTypes).Draw(t, "family")
-		scale := millisGen(0, hi, "scale").Draw(t, "scaleValue")
+		if hi < time.Millisecond {
+			return &Distribution{Type: DistFixed, Value: dur(0)}
+		}
+		lo := time.Millisecond // every family but fixed needs a positive parameter
+		if typ == DistFixed {
+			lo = 0
+		}
+		scale := millisGen(lo, hi, "scale").Draw(t, "scaleValue")
 		d := &Distribution{Type: typ}
 		switch typ {
 		case DistFixed:
@@ -167,8 +174,8 @@ func FaultGen(typ FaultType, o FaultOptions) *rapid.Generator[Fault] {
 		at := millisGen(0, o.Duration, "at").Draw(t, "at")
 		f.At = metav1.Duration{Duration: at}
 		window := func() {
-			hi := min(o.MaxWindow, o.Duration-at)
-			f.Duration = dur(millisGen(min(time.Millisecond, hi), max(hi, time.Millisecond), "window").Draw(t, "window"))
+			hi := max(min(o.MaxWindow, o.Duration-at), time.Millisecond)
+			f.Duration = dur(millisGen(time.Millisecond, hi, "window").Draw(t, "window"))
 			if at+f.Duration.Duration > o.Duration { // only when at = duration
 				f.At.Duration = o.Duration - f.Duration.Duration
 			}

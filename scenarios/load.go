@@ -151,12 +151,20 @@ func decode(name string, data []byte) (*Scenario, error) {
 	if err := dec.Decode(&tree); err != nil && err != io.EOF {
 		return fail(nil, yamlError(err))
 	}
-	var extra any
-	if err := dec.Decode(&extra); err != io.EOF {
+	// A trailing "---" (an empty document) is common in generated YAML and
+	// harmless; a second scenario would be silently ignored, so it is not.
+	for {
+		var extra any
+		err := dec.Decode(&extra)
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
 			return fail(nil, yamlError(err))
 		}
-		return fail(nil, errors.New("more than one YAML document; expected exactly one Scenario per file"))
+		if extra != nil {
+			return fail(nil, errors.New("more than one YAML document; expected exactly one Scenario per file"))
+		}
 	}
 	if _, ok := tree.(map[any]any); ok {
 		// Only an ordered decoding keeps duplicate keys: the map above

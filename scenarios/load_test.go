@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-const head = "apiVersion: lesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: t}\n"
+const scenarioHead = "apiVersion: lesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: t}\n"
 
 // TestParseBadInput pins the exact one-line message for each kind of bad
 // input: these lines are what CLI users read.
@@ -20,107 +20,109 @@ func TestParseBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		name, in, want string
 	}{
-		{"unknown top-level field", head + "spek: {}\n",
+		{"unknown top-level field", scenarioHead + "spek: {}\n",
 			"bad.yaml: spek: unknown field; expected one of: apiVersion, kind, metadata, spec"},
-		{"unknown field in a list entry", head + "spec:\n  nodes:\n  - {name: a}\n  - {name: b, clok: {rate: 2}}\n",
+		{"unknown field in a list entry", scenarioHead + "spec:\n  nodes:\n  - {name: a}\n  - {name: b, clok: {rate: 2}}\n",
 			"bad.yaml: spec.nodes[1].clok: unknown field; expected one of: name, start, identity, clock, latency, elector, client, restart"},
-		{"unknown field deep in a fault", head + "spec:\n  faults:\n  - {type: latency, at: 1s, duration: 1s, response: {distribution: fixed, valeu: 1s}}\n",
+		{"unknown field deep in a fault", scenarioHead + "spec:\n  faults:\n  - {type: latency, at: 1s, duration: 1s, response: {distribution: fixed, valeu: 1s}}\n",
 			"bad.yaml: spec.faults[0].response.valeu: unknown field; expected one of: distribution, value, min, max, mean, stddev, median, sigma, scale, shape"},
-		{"case variant of a known field", head + "spec:\n  elector: {LeaseDuration: 20s}\n",
+		{"case variant of a known field", scenarioHead + "spec:\n  elector: {LeaseDuration: 20s}\n",
 			"bad.yaml: spec.elector.LeaseDuration: unknown field; expected one of: variant, leaseDuration, renewDeadline, retryPeriod, releaseOnCancel, coordinated, callbackDelay"},
-		{"duplicate key", head + "spec:\n  seed: 1\n  seed: 2\n",
+		{"duplicate key", scenarioHead + "spec:\n  seed: 1\n  seed: 2\n",
 			"bad.yaml: spec.seed: duplicate key; expected each key at most once in a mapping"},
-		{"duplicate key in a list entry", head + "spec:\n  nodes:\n  - name: a\n    start: 1s\n    start: 2s\n",
+		{"duplicate key in a list entry", scenarioHead + "spec:\n  nodes:\n  - name: a\n    start: 1s\n    start: 2s\n",
 			"bad.yaml: spec.nodes[0].start: duplicate key; expected each key at most once in a mapping"},
-		{"malformed duration", head + "spec:\n  duration: 10 minutes\n",
+		{"malformed duration", scenarioHead + "spec:\n  duration: 10 minutes\n",
 			`bad.yaml: spec.duration: invalid duration "10 minutes"; expected a Go duration such as 90s or 10m`},
-		{"bare number for a duration", head + "spec:\n  faults:\n  - {type: stop, at: 30, nodes: [a]}\n",
+		{"bare number for a duration", scenarioHead + "spec:\n  faults:\n  - {type: stop, at: 30, nodes: [a]}\n",
 			"bad.yaml: spec.faults[0].at: invalid duration 30; expected a Go duration such as 90s or 10m"},
-		{"mapping for a duration", head + "spec:\n  duration: {minutes: 10}\n",
+		{"mapping for a duration", scenarioHead + "spec:\n  duration: {minutes: 10}\n",
 			"bad.yaml: spec.duration: got a mapping; expected a Go duration such as 90s or 10m"},
-		{"string for a number", head + "spec:\n  nodes: [{name: a, clock: {rate: fast}}]\n",
+		{"string for a number", scenarioHead + "spec:\n  nodes: [{name: a, clock: {rate: fast}}]\n",
 			`bad.yaml: spec.nodes[0].clock.rate: got "fast"; expected a number`},
-		{"negative seed", head + "spec:\n  seed: -1\n",
+		{"negative seed", scenarioHead + "spec:\n  seed: -1\n",
 			"bad.yaml: spec.seed: got -1; expected an integer from 0 to 18446744073709551615"},
-		{"infinite rate", head + "spec:\n  nodes: [{name: a, clock: {rate: .inf}}]\n",
+		{"infinite rate", scenarioHead + "spec:\n  nodes: [{name: a, clock: {rate: .inf}}]\n",
 			"bad.yaml: spec.nodes[0].clock.rate: got +Inf; expected a finite number"},
-		{"YAML boolean for a string", head + "spec:\n  nodes: [{name: no}]\n",
+		{"YAML boolean for a string", scenarioHead + "spec:\n  nodes: [{name: no}]\n",
 			"bad.yaml: spec.nodes[0].name: got boolean false; expected a string (YAML reads unquoted y, n, yes, no, on and off as booleans: quote the value)"},
-		{"scalar for an object", head + "spec:\n  nodes: [a, b]\n",
+		{"scalar for an object", scenarioHead + "spec:\n  nodes: [a, b]\n",
 			`bad.yaml: spec.nodes[0]: got "a"; expected a mapping with fields: name, start, identity, clock, latency, elector, client, restart (and 1 more)`},
-		{"negative rate", head + "spec:\n  nodes: [{name: a, clock: {rate: -1}}]\n",
+		{"negative rate", scenarioHead + "spec:\n  nodes: [{name: a, clock: {rate: -1}}]\n",
 			"bad.yaml: spec.nodes[0].clock.rate: rate -1 is not a positive finite number; expected local seconds per true second, such as 1 or 1.2"},
-		{"zero clockRate fault", head + "spec:\n  faults: [{type: clockRate, at: 1m, nodes: [b], rate: 0}]\n",
+		{"zero clockRate fault", scenarioHead + "spec:\n  faults: [{type: clockRate, at: 1m, nodes: [b], rate: 0}]\n",
 			"bad.yaml: spec.faults[0].rate: rate 0 is not a positive finite number; expected local seconds per true second, such as 1 or 1.2"},
-		{"LD <= RD", head + "spec:\n  elector: {leaseDuration: 10s}\n",
+		{"LD <= RD", scenarioHead + "spec:\n  elector: {leaseDuration: 10s}\n",
 			"bad.yaml: spec.elector.leaseDuration: leaseDuration must be greater than renewDeadline; expected more than renewDeadline (10s, the default), got 10s"},
-		{"LD <= RD, both written", head + "spec:\n  elector: {leaseDuration: 10s, renewDeadline: 12s, retryPeriod: 2s}\n",
+		{"LD <= RD, both written", scenarioHead + "spec:\n  elector: {leaseDuration: 10s, renewDeadline: 12s, retryPeriod: 2s}\n",
 			"bad.yaml: spec.elector.leaseDuration: leaseDuration must be greater than renewDeadline; expected more than renewDeadline (12s), got 10s"},
-		{"LD <= RD through a node override", head + "spec:\n  nodes: [{name: a}, {name: b, elector: {renewDeadline: 20s}}]\n",
+		{"LD <= RD through a node override", scenarioHead + "spec:\n  nodes: [{name: a}, {name: b, elector: {renewDeadline: 20s}}]\n",
 			"bad.yaml: spec.nodes[1].elector.renewDeadline: leaseDuration must be greater than renewDeadline; expected less than leaseDuration (15s, the default), got 20s"},
-		{"LD <= RD against an inherited value", head + "spec:\n  elector: {leaseDuration: 30s, renewDeadline: 20s}\n  nodes: [{name: a, elector: {leaseDuration: 20s}}]\n",
+		{"LD <= RD against an inherited value", scenarioHead + "spec:\n  elector: {leaseDuration: 30s, renewDeadline: 20s}\n  nodes: [{name: a, elector: {leaseDuration: 20s}}]\n",
 			"bad.yaml: spec.nodes[0].elector.leaseDuration: leaseDuration must be greater than renewDeadline; expected more than renewDeadline (20s, from spec.elector), got 20s"},
-		{"RD <= 1.2*RP", head + "spec:\n  elector: {retryPeriod: 9s}\n",
+		{"RD <= 1.2*RP", scenarioHead + "spec:\n  elector: {retryPeriod: 9s}\n",
 			"bad.yaml: spec.elector.retryPeriod: renewDeadline must be greater than retryPeriod*JitterFactor; expected retryPeriod*1.2 less than renewDeadline (10s, the default), got 9s (*1.2 = 10.8s)"},
-		{"RD == 1.2*RP", head + "spec:\n  elector: {leaseDuration: 15s, renewDeadline: 2.4s, retryPeriod: 2s}\n",
+		{"RD == 1.2*RP", scenarioHead + "spec:\n  elector: {leaseDuration: 15s, renewDeadline: 2.4s, retryPeriod: 2s}\n",
 			"bad.yaml: spec.elector.renewDeadline: renewDeadline must be greater than retryPeriod*JitterFactor; expected more than retryPeriod*1.2 = 2.4s (retryPeriod 2s), got 2.4s"},
-		{"negative retryPeriod", head + "spec:\n  elector: {retryPeriod: -1s}\n",
+		{"negative retryPeriod", scenarioHead + "spec:\n  elector: {retryPeriod: -1s}\n",
 			"bad.yaml: spec.elector.retryPeriod: retryPeriod must be greater than zero; expected more than 0s, got -1s"},
-		{"coordinated with the seed variant", head + "spec:\n  elector: {variant: seed, coordinated: true}\n",
+		{"coordinated with the seed variant", scenarioHead + "spec:\n  elector: {variant: seed, coordinated: true}\n",
 			"bad.yaml: spec.elector.coordinated: coordinated leader election does not exist in variant seed; expected coordinated false or variant v0.37"},
-		{"unsupported variant", head + "spec:\n  nodes: [{name: a, elector: {variant: v0.38}}]\n",
+		{"unsupported variant", scenarioHead + "spec:\n  nodes: [{name: a, elector: {variant: v0.38}}]\n",
 			`bad.yaml: spec.nodes[0].elector.variant: unsupported value "v0.38"; expected one of: "seed", "v0.37"`},
-		{"unknown node in a fault", head + "spec:\n  faults: [{type: crash, at: 1m, nodes: [a, d]}]\n",
+		{"unknown node in a fault", scenarioHead + "spec:\n  faults: [{type: crash, at: 1m, nodes: [a, d]}]\n",
 			`bad.yaml: spec.faults[0].nodes[1]: "d" not found; expected one of the nodes: "a", "b", "c"`},
-		{"window past the end", head + "spec:\n  duration: 10m\n  faults: [{type: pause, at: 9m, duration: 2m, nodes: [a]}]\n",
+		{"window past the end", scenarioHead + "spec:\n  duration: 10m\n  faults: [{type: pause, at: 9m, duration: 2m, nodes: [a]}]\n",
 			"bad.yaml: spec.faults[0].duration: the window 9m + 2m ends after the end of the run; expected at + duration at most spec.duration (10m)"},
-		{"fault after the end", head + "spec:\n  faults: [{type: stop, at: 11m, nodes: [a]}]\n",
+		{"fault after the end", scenarioHead + "spec:\n  faults: [{type: stop, at: 11m, nodes: [a]}]\n",
 			"bad.yaml: spec.faults[0].at: at 11m is after the end of the run; expected at most spec.duration (10m)"},
-		{"negative fault time", head + "spec:\n  faults: [{type: stop, at: -1s, nodes: [a]}]\n",
+		{"negative fault time", scenarioHead + "spec:\n  faults: [{type: stop, at: -1s, nodes: [a]}]\n",
 			"bad.yaml: spec.faults[0].at: -1s is negative; expected a time from 0s to spec.duration (10m)"},
-		{"window of zero", head + "spec:\n  faults: [{type: apiOutage, at: 1m, duration: 0s, mode: hang}]\n",
+		{"window of zero", scenarioHead + "spec:\n  faults: [{type: apiOutage, at: 1m, duration: 0s, mode: hang}]\n",
 			"bad.yaml: spec.faults[0].duration: 0s is not positive; expected a duration greater than 0s"},
-		{"partition without mode", head + "spec:\n  faults: [{type: partition, at: 1m, duration: 10s, nodes: [a]}]\n",
+		{"partition without mode", scenarioHead + "spec:\n  faults: [{type: partition, at: 1m, duration: 10s, nodes: [a]}]\n",
 			`bad.yaml: spec.faults[0].mode: required field missing; expected one of: "drop-requests", "drop-responses", "refuse"`},
-		{"outage with a partition mode", head + "spec:\n  faults: [{type: apiOutage, at: 1m, duration: 10s, mode: drop-requests}]\n",
+		{"outage with a partition mode", scenarioHead + "spec:\n  faults: [{type: apiOutage, at: 1m, duration: 10s, mode: drop-requests}]\n",
 			`bad.yaml: spec.faults[0].mode: unsupported value "drop-requests"; expected one of: "refuse", "hang"`},
-		{"field a fault type does not take", head + "spec:\n  faults: [{type: crash, at: 1m, duration: 20s, nodes: [a]}]\n",
+		{"field a fault type does not take", scenarioHead + "spec:\n  faults: [{type: crash, at: 1m, duration: 20s, nodes: [a]}]\n",
 			"bad.yaml: spec.faults[0].duration: duration is not used by crash faults; expected only: type, at, nodes, restartAfter"},
-		{"negative restartAfter", head + "spec:\n  faults: [{type: crash, at: 1m, nodes: [a], restartAfter: -5s}]\n",
+		{"negative restartAfter", scenarioHead + "spec:\n  faults: [{type: crash, at: 1m, nodes: [a], restartAfter: -5s}]\n",
 			"bad.yaml: spec.faults[0].restartAfter: -5s is negative; expected 0s or more"},
-		{"clockJump without jump", head + "spec:\n  faults: [{type: clockJump, at: 1m, nodes: [a]}]\n",
+		{"clockJump without jump", scenarioHead + "spec:\n  faults: [{type: clockJump, at: 1m, nodes: [a]}]\n",
 			"bad.yaml: spec.faults[0].jump: required field missing; expected the wall-clock step, such as 30s or -10m"},
-		{"unknown fault type", head + "spec:\n  faults: [{type: meteor, at: 1m}]\n",
+		{"unknown fault type", scenarioHead + "spec:\n  faults: [{type: meteor, at: 1m}]\n",
 			`bad.yaml: spec.faults[0].type: unsupported value "meteor"; expected one of: "partition", "crash", "pause", "stop", "clockRate", "clockJump", "apiOutage", "latency", "staleReads"`},
-		{"latency fault with no direction", head + "spec:\n  faults: [{type: latency, at: 1m, duration: 1s}]\n",
+		{"latency fault with no direction", scenarioHead + "spec:\n  faults: [{type: latency, at: 1m, duration: 1s}]\n",
 			"bad.yaml: spec.faults[0].response: required field missing; expected a distribution for request and/or response latency"},
-		{"bad distribution bounds", head + "spec:\n  api: {latency: {request: {distribution: uniform, min: 20ms, max: 1ms}}}\n",
+		{"bad distribution bounds", scenarioHead + "spec:\n  api: {latency: {request: {distribution: uniform, min: 20ms, max: 1ms}}}\n",
 			"bad.yaml: spec.api.latency.request.max: max 1ms is less than min 20ms; expected max >= min"},
-		{"unknown distribution", head + "spec:\n  api: {serviceTime: {distribution: gamma, mean: 1ms}}\n",
+		{"unknown distribution", scenarioHead + "spec:\n  api: {serviceTime: {distribution: gamma, mean: 1ms}}\n",
 			`bad.yaml: spec.api.serviceTime.distribution: unsupported value "gamma"; expected one of: "fixed", "uniform", "exponential", "normal", "lognormal", "pareto"`},
-		{"parameter of another family", head + "spec:\n  api: {latency: {response: {distribution: fixed, value: 1ms, mean: 2ms}}}\n",
+		{"parameter of another family", scenarioHead + "spec:\n  api: {latency: {response: {distribution: fixed, value: 1ms, mean: 2ms}}}\n",
 			"bad.yaml: spec.api.latency.response.mean: mean is not a parameter of the fixed distribution; expected only: value, max"},
-		{"missing parameter", head + "spec:\n  nodes: [{name: a, latency: {response: {distribution: pareto, scale: 1ms}}}]\n",
+		{"missing parameter", scenarioHead + "spec:\n  nodes: [{name: a, latency: {response: {distribution: pareto, scale: 1ms}}}]\n",
 			"bad.yaml: spec.nodes[0].latency.response.shape: required field missing; expected a number greater than 0 (the tail index)"},
-		{"negative stddev", head + "spec:\n  api: {latency: {response: {distribution: normal, mean: 5ms, stddev: -1ms}}}\n",
+		{"negative stddev", scenarioHead + "spec:\n  api: {latency: {response: {distribution: normal, mean: 5ms, stddev: -1ms}}}\n",
 			"bad.yaml: spec.api.latency.response.stddev: -1ms is negative; expected 0s or more"},
-		{"probability above 1", head + "spec:\n  api: {errors: [{op: update, kind: conflict, probability: 1.5}]}\n",
+		{"probability above 1", scenarioHead + "spec:\n  api: {errors: [{op: update, kind: conflict, probability: 1.5}]}\n",
 			"bad.yaml: spec.api.errors[0].probability: probability 1.5 is outside [0, 1]; expected a probability from 0 to 1"},
-		{"retryAfter on another kind", head + "spec:\n  api: {errors: [{op: any, kind: internal, probability: 0.1, retryAfter: 1s}]}\n",
+		{"retryAfter on another kind", scenarioHead + "spec:\n  api: {errors: [{op: any, kind: internal, probability: 0.1, retryAfter: 1s}]}\n",
 			"bad.yaml: spec.api.errors[0].retryAfter: retryAfter comes only with tooManyRequests errors; expected no retryAfter for kind internal"},
-		{"duplicate node", head + "spec:\n  nodes: [{name: a}, {name: a}]\n",
+		{"sub-second retryAfter", scenarioHead + "spec:\n  api: {errors: [{op: any, kind: tooManyRequests, probability: 0.1, retryAfter: 500ms}]}\n",
+			"bad.yaml: spec.api.errors[0].retryAfter: 500ms is not a whole number of seconds; expected whole seconds, which is what a Retry-After header carries"},
+		{"duplicate node", scenarioHead + "spec:\n  nodes: [{name: a}, {name: a}]\n",
 			`bad.yaml: spec.nodes[1].name: duplicate value "a"; expected each node name once`},
-		{"node name not a DNS label", head + "spec:\n  nodes: [{name: Node_1}]\n",
+		{"node name not a DNS label", scenarioHead + "spec:\n  nodes: [{name: Node_1}]\n",
 			`bad.yaml: spec.nodes[0].name: invalid node name "Node_1"; expected a DNS label: at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit`},
-		{"node starting after the end", head + "spec:\n  duration: 1m\n  nodes: [{name: a, start: 2m}]\n",
+		{"node starting after the end", scenarioHead + "spec:\n  duration: 1m\n  nodes: [{name: a, start: 2m}]\n",
 			"bad.yaml: spec.nodes[0].start: start 2m is after the end of the run; expected at most spec.duration (1m)"},
-		{"rate schedule out of order", head + "spec:\n  nodes: [{name: a, clock: {schedule: [{at: 2m, rate: 1.1}, {at: 1m, rate: 1.2}]}}]\n",
+		{"rate schedule out of order", scenarioHead + "spec:\n  nodes: [{name: a, clock: {schedule: [{at: 2m, rate: 1.1}, {at: 1m, rate: 1.2}]}}]\n",
 			"bad.yaml: spec.nodes[0].clock.schedule[1].at: at 1m is not after the previous change (2m); expected rate changes in increasing time order"},
-		{"restart policy", head + "spec:\n  restart: {policy: OnFailure}\n",
+		{"restart policy", scenarioHead + "spec:\n  restart: {policy: OnFailure}\n",
 			`bad.yaml: spec.restart.policy: unsupported value "OnFailure"; expected one of: "Always", "Never"`},
-		{"unsafe writes with no workload", head + "spec:\n  expect: {maxUnsafeWrites: 0}\n",
+		{"unsafe writes with no workload", scenarioHead + "spec:\n  expect: {maxUnsafeWrites: 0}\n",
 			"bad.yaml: spec.expect.maxUnsafeWrites: unsafe writes exist only with a workload; expected spec.workload to be set"},
-		{"zero duration", head + "spec:\n  duration: 0s\n",
+		{"zero duration", scenarioHead + "spec:\n  duration: 0s\n",
 			"bad.yaml: spec.duration: 0s is not positive; expected a duration greater than 0s"},
 		{"wrong kind", "apiVersion: lesim.dev/v1alpha1\nkind: Pod\n",
 			`bad.yaml: kind: unsupported value "Pod"; expected one of: "Scenario"`},
@@ -128,15 +130,21 @@ func TestParseBadInput(t *testing.T) {
 			`bad.yaml: apiVersion: unsupported value "lesim.dev/v1"; expected one of: "lesim.dev/v1alpha1"`},
 		{"missing apiVersion and kind", "spec: {}\n",
 			`bad.yaml: apiVersion: required field missing; expected "lesim.dev/v1alpha1" (and 1 more)`},
-		{"several problems", head + "spec:\n  duration: -1m\n  nodes: [{name: a, start: -1s}]\n  faults: [{type: stop, at: 1m, nodes: [z]}]\n",
+		{"several problems", scenarioHead + "spec:\n  duration: -1m\n  nodes: [{name: a, start: -1s}]\n  faults: [{type: stop, at: 1m, nodes: [z]}]\n",
 			"bad.yaml: spec.duration: -1m is not positive; expected a duration greater than 0s (and 3 more)"},
 		{"not a mapping", "- a\n- b\n",
 			"bad.yaml: got a list; expected a mapping with fields: apiVersion, kind, metadata, spec"},
-		{"YAML syntax", head + "spec: {nodes: [\n",
+		{"YAML syntax", scenarioHead + "spec: {nodes: [\n",
 			"bad.yaml: line 4: did not find expected node content; expected a YAML Scenario"},
-		{"two documents", head + "---\n" + head,
+		{"two documents", scenarioHead + "---\n---\n" + scenarioHead,
 			"bad.yaml: more than one YAML document; expected exactly one Scenario per file"},
-		{"control characters in a key", head + "spec: {\"a\\nb\": 1}\n",
+		{"annotation value with a line separator", "apiVersion: lesim.dev/v1alpha1\nkind: Scenario\nmetadata: {annotations: {lesim.dev/description: \"a\\u2028b\"}}\n",
+			"bad.yaml: metadata.annotations[lesim.dev/description]: the value holds U+2028; expected text without control characters other than newline and tab"},
+		{"annotation key", "apiVersion: lesim.dev/v1alpha1\nkind: Scenario\nmetadata: {annotations: {lesim dev: x}}\n",
+			`bad.yaml: metadata.annotations[lesim dev]: invalid annotation key "lesim dev"; expected a qualified name such as lesim.dev/description`},
+		{"scenario name", "apiVersion: lesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: My_Scenario}\n",
+			`bad.yaml: metadata.name: invalid name "My_Scenario"; expected lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (a Kubernetes object name)`},
+		{"control characters in a key", scenarioHead + "spec: {\"a\\nb\": 1}\n",
 			`bad.yaml: spec."a\nb": unknown field; expected one of: seed, duration, elector, client, api, restart, nodes, faults, workload, expect`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,7 +173,7 @@ func TestParseBadInput(t *testing.T) {
 }
 
 func TestLoadErrorExposesEveryProblem(t *testing.T) {
-	_, err := Parse("x.yaml", []byte(head+"spec:\n  duration: -1m\n  nodes: [{name: a, start: -1s}]\n  faults: [{type: stop, at: 1m, nodes: [z]}]\n"))
+	_, err := Parse("x.yaml", []byte(scenarioHead+"spec:\n  duration: -1m\n  nodes: [{name: a, start: -1s}]\n  faults: [{type: stop, at: 1m, nodes: [z]}]\n"))
 	var le *LoadError
 	if !errors.As(err, &le) {
 		t.Fatalf("got %v", err)
@@ -189,10 +197,25 @@ func TestLoadErrorExposesEveryProblem(t *testing.T) {
 	}
 }
 
+func TestParseTolerates(t *testing.T) {
+	for name, in := range map[string]string{
+		"a document start":            "---\n" + scenarioHead,
+		"a document end":              scenarioHead + "...\n",
+		"a trailing empty document":   scenarioHead + "---\n# nothing more\n",
+		"comments and flow style":     "# c\n{apiVersion: lesim.dev/v1alpha1, kind: Scenario} # c\n",
+		"anchors and aliases":         scenarioHead + "spec:\n  api:\n    latency:\n      request: &l {distribution: fixed, value: 1ms}\n      response: *l\n",
+		"null for an optional object": scenarioHead + "spec:\n  workload:\n  nodes: [{name: a, elector: ~}]\n",
+	} {
+		if _, err := Parse("ok.yaml", []byte(in)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
 func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "s.yaml")
-	if err := os.WriteFile(file, []byte(head+"spec:\n  seed: 7\n"), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(scenarioHead+"spec:\n  seed: 7\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s, err := Load(file)

@@ -14,7 +14,7 @@ import (
 // The generators below reach every field, with values both valid and not,
 // so that the round trip is checked for scenarios Parse rejects too.
 
-func genOpt[T any](g *rapid.Generator[T]) *rapid.Generator[*T] {
+func wildOpt[T any](g *rapid.Generator[T]) *rapid.Generator[*T] {
 	return rapid.Custom(func(t *rapid.T) *T {
 		if !rapid.Bool().Draw(t, "set") {
 			return nil
@@ -25,140 +25,140 @@ func genOpt[T any](g *rapid.Generator[T]) *rapid.Generator[*T] {
 }
 
 var (
-	genDur = rapid.Custom(func(t *rapid.T) metav1.Duration {
+	wildDur = rapid.Custom(func(t *rapid.T) metav1.Duration {
 		return metav1.Duration{Duration: rapid.OneOf(
 			rapid.SampledFrom([]time.Duration{0, time.Second, 2 * time.Second, 10 * time.Second, 15 * time.Second, time.Minute}),
 			rapid.Map(rapid.Int64Range(-int64(time.Hour), int64(time.Hour)), func(n int64) time.Duration { return time.Duration(n) }),
 		).Draw(t, "d")}
 	})
-	genOptDur   = genOpt(genDur)
-	genFloat    = rapid.OneOf(rapid.SampledFrom([]float64{0, 0.5, 1, 1.2, 1.3}), rapid.Float64Range(-5, 5))
-	genOptFloat = genOpt(genFloat)
-	// genText is any text but what YAML turns into line breaks on reading
+	wildOptDur   = wildOpt(wildDur)
+	wildFloat    = rapid.OneOf(rapid.SampledFrom([]float64{0, 0.5, 1, 1.2, 1.3}), rapid.Float64Range(-5, 5))
+	wildOptFloat = wildOpt(wildFloat)
+	// wildText is any text but what YAML turns into line breaks on reading
 	// (NEL, CR, LS, PS), which validation rejects.
-	genText = rapid.StringOf(rapid.Rune().Filter(func(r rune) bool {
+	wildText = rapid.StringOf(rapid.Rune().Filter(func(r rune) bool {
 		return r != '\u0085' && r != '\r' && r != '\u2028' && r != '\u2029'
 	}))
-	genName = rapid.OneOf(rapid.SampledFrom([]string{"a", "b", "c"}), rapid.StringMatching(`[a-z]([a-z0-9-]{0,6}[a-z0-9])?`))
+	wildName = rapid.OneOf(rapid.SampledFrom([]string{"a", "b", "c"}), rapid.StringMatching(`[a-z]([a-z0-9-]{0,6}[a-z0-9])?`))
 )
 
-func genEnum[T ~string](valid []T) *rapid.Generator[T] {
+func wildEnum[T ~string](valid []T) *rapid.Generator[T] {
 	return rapid.OneOf(rapid.SampledFrom(valid), rapid.SampledFrom([]T{"", "bogus"}))
 }
 
-var genDistribution = rapid.Custom(func(t *rapid.T) Distribution {
+var wildDistribution = rapid.Custom(func(t *rapid.T) Distribution {
 	return Distribution{
-		Type:   genEnum(DistributionTypes).Draw(t, "type"),
-		Value:  genOptDur.Draw(t, "value"),
-		Min:    genOptDur.Draw(t, "min"),
-		Max:    genOptDur.Draw(t, "max"),
-		Mean:   genOptDur.Draw(t, "mean"),
-		Stddev: genOptDur.Draw(t, "stddev"),
-		Median: genOptDur.Draw(t, "median"),
-		Sigma:  genOptFloat.Draw(t, "sigma"),
-		Scale:  genOptDur.Draw(t, "scale"),
-		Shape:  genOptFloat.Draw(t, "shape"),
+		Type:   wildEnum(DistributionTypes).Draw(t, "type"),
+		Value:  wildOptDur.Draw(t, "value"),
+		Min:    wildOptDur.Draw(t, "min"),
+		Max:    wildOptDur.Draw(t, "max"),
+		Mean:   wildOptDur.Draw(t, "mean"),
+		Stddev: wildOptDur.Draw(t, "stddev"),
+		Median: wildOptDur.Draw(t, "median"),
+		Sigma:  wildOptFloat.Draw(t, "sigma"),
+		Scale:  wildOptDur.Draw(t, "scale"),
+		Shape:  wildOptFloat.Draw(t, "shape"),
 	}
 })
 
-var genOptDistribution = genOpt(genDistribution)
+var wildOptDistribution = wildOpt(wildDistribution)
 
-var genElector = rapid.Custom(func(t *rapid.T) Elector {
+var wildElector = rapid.Custom(func(t *rapid.T) Elector {
 	return Elector{
-		Variant:         genEnum(Variants).Draw(t, "variant"),
-		LeaseDuration:   genOptDur.Draw(t, "ld"),
-		RenewDeadline:   genOptDur.Draw(t, "rd"),
-		RetryPeriod:     genOptDur.Draw(t, "rp"),
-		ReleaseOnCancel: genOpt(rapid.Bool()).Draw(t, "release"),
-		Coordinated:     genOpt(rapid.Bool()).Draw(t, "coordinated"),
-		CallbackDelay:   genOptDur.Draw(t, "callbackDelay"),
+		Variant:         wildEnum(Variants).Draw(t, "variant"),
+		LeaseDuration:   wildOptDur.Draw(t, "ld"),
+		RenewDeadline:   wildOptDur.Draw(t, "rd"),
+		RetryPeriod:     wildOptDur.Draw(t, "rp"),
+		ReleaseOnCancel: wildOpt(rapid.Bool()).Draw(t, "release"),
+		Coordinated:     wildOpt(rapid.Bool()).Draw(t, "coordinated"),
+		CallbackDelay:   wildOptDur.Draw(t, "callbackDelay"),
 	}
 })
 
-var genRestart = rapid.Custom(func(t *rapid.T) Restart {
-	return Restart{Policy: genEnum(RestartPolicies).Draw(t, "policy"), Delay: genOptDur.Draw(t, "delay")}
+var wildRestart = rapid.Custom(func(t *rapid.T) Restart {
+	return Restart{Policy: wildEnum(RestartPolicies).Draw(t, "policy"), Delay: wildOptDur.Draw(t, "delay")}
 })
 
-var genLatency = rapid.Custom(func(t *rapid.T) Latency {
-	return Latency{Request: genOptDistribution.Draw(t, "request"), Response: genOptDistribution.Draw(t, "response")}
+var wildLatency = rapid.Custom(func(t *rapid.T) Latency {
+	return Latency{Request: wildOptDistribution.Draw(t, "request"), Response: wildOptDistribution.Draw(t, "response")}
 })
 
-var genNode = rapid.Custom(func(t *rapid.T) Node {
+var wildNode = rapid.Custom(func(t *rapid.T) Node {
 	n := Node{
-		Name:     genName.Draw(t, "name"),
-		Start:    genDur.Draw(t, "start"),
-		Identity: genEnum(Identities).Draw(t, "identity"),
-		Latency:  genOpt(genLatency).Draw(t, "latency"),
-		Elector:  genOpt(genElector).Draw(t, "elector"),
-		Client:   genOpt(rapid.Custom(func(t *rapid.T) Client { return Client{RequestTimeout: genOptDur.Draw(t, "rt")} })).Draw(t, "client"),
-		Restart:  genOpt(genRestart).Draw(t, "restart"),
+		Name:     wildName.Draw(t, "name"),
+		Start:    wildDur.Draw(t, "start"),
+		Identity: wildEnum(Identities).Draw(t, "identity"),
+		Latency:  wildOpt(wildLatency).Draw(t, "latency"),
+		Elector:  wildOpt(wildElector).Draw(t, "elector"),
+		Client:   wildOpt(rapid.Custom(func(t *rapid.T) Client { return Client{RequestTimeout: wildOptDur.Draw(t, "rt")} })).Draw(t, "client"),
+		Restart:  wildOpt(wildRestart).Draw(t, "restart"),
 	}
 	if rapid.Bool().Draw(t, "clock") {
 		n.Clock = &Clock{
-			Rate:   genOptFloat.Draw(t, "rate"),
-			Offset: genDur.Draw(t, "offset"),
+			Rate:   wildOptFloat.Draw(t, "rate"),
+			Offset: wildDur.Draw(t, "offset"),
 			Schedule: rapid.SliceOfN(rapid.Custom(func(t *rapid.T) RateChange {
-				return RateChange{At: genDur.Draw(t, "at"), Rate: genOptFloat.Draw(t, "rate")}
+				return RateChange{At: wildDur.Draw(t, "at"), Rate: wildOptFloat.Draw(t, "rate")}
 			}), 0, 3).Draw(t, "schedule"),
 		}
 	}
 	return n
 })
 
-var genFault = rapid.Custom(func(t *rapid.T) Fault {
+var wildFault = rapid.Custom(func(t *rapid.T) Fault {
 	return Fault{
-		Type:         genEnum(FaultTypes).Draw(t, "type"),
-		At:           genDur.Draw(t, "at"),
-		Duration:     genOptDur.Draw(t, "duration"),
-		Nodes:        rapid.SliceOfN(genName, 0, 3).Draw(t, "nodes"),
-		Mode:         genEnum(append(PartitionModes, ModeHang)).Draw(t, "mode"),
-		RestartAfter: genOptDur.Draw(t, "restartAfter"),
-		Rate:         genOptFloat.Draw(t, "rate"),
-		Jump:         genOptDur.Draw(t, "jump"),
-		Request:      genOptDistribution.Draw(t, "request"),
-		Response:     genOptDistribution.Draw(t, "response"),
-		MaxLag:       genOptDur.Draw(t, "maxLag"),
+		Type:         wildEnum(FaultTypes).Draw(t, "type"),
+		At:           wildDur.Draw(t, "at"),
+		Duration:     wildOptDur.Draw(t, "duration"),
+		Nodes:        rapid.SliceOfN(wildName, 0, 3).Draw(t, "nodes"),
+		Mode:         wildEnum(append(PartitionModes, ModeHang)).Draw(t, "mode"),
+		RestartAfter: wildOptDur.Draw(t, "restartAfter"),
+		Rate:         wildOptFloat.Draw(t, "rate"),
+		Jump:         wildOptDur.Draw(t, "jump"),
+		Request:      wildOptDistribution.Draw(t, "request"),
+		Response:     wildOptDistribution.Draw(t, "response"),
+		MaxLag:       wildOptDur.Draw(t, "maxLag"),
 	}
 })
 
-var genScenario = rapid.Custom(func(t *rapid.T) *Scenario {
+var wildScenario = rapid.Custom(func(t *rapid.T) *Scenario {
 	s := &Scenario{
 		TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: Kind},
 		Metadata: ObjectMeta{
-			Name:        rapid.OneOf(rapid.Just(""), genName).Draw(t, "name"),
-			Annotations: rapid.MapOfN(rapid.SampledFrom([]string{DescriptionAnnotation, "x", "not a key"}), genText, 0, 2).Draw(t, "annotations"),
+			Name:        rapid.OneOf(rapid.Just(""), wildName).Draw(t, "name"),
+			Annotations: rapid.MapOfN(rapid.SampledFrom([]string{DescriptionAnnotation, "x", "not a key"}), wildText, 0, 2).Draw(t, "annotations"),
 		},
 		Spec: Spec{
-			Seed: genOpt(rapid.Uint64()).Draw(t, "seed"),
-			Duration: genOpt(rapid.Custom(func(t *rapid.T) metav1.Duration {
+			Seed: wildOpt(rapid.Uint64()).Draw(t, "seed"),
+			Duration: wildOpt(rapid.Custom(func(t *rapid.T) metav1.Duration {
 				return metav1.Duration{Duration: rapid.SampledFrom([]time.Duration{time.Minute, 10 * time.Minute, time.Hour}).Draw(t, "d")}
 			})).Draw(t, "duration"),
-			Elector: genElector.Draw(t, "elector"),
-			Client:  Client{RequestTimeout: genOptDur.Draw(t, "requestTimeout")},
+			Elector: wildElector.Draw(t, "elector"),
+			Client:  Client{RequestTimeout: wildOptDur.Draw(t, "requestTimeout")},
 			API: API{
-				Latency: genLatency.Draw(t, "latency"),
+				Latency: wildLatency.Draw(t, "latency"),
 				Errors: rapid.SliceOfN(rapid.Custom(func(t *rapid.T) ErrorRule {
 					return ErrorRule{
-						Op:          genEnum(Ops).Draw(t, "op"),
-						Kind:        genEnum(ErrorKinds).Draw(t, "kind"),
-						Probability: genOpt(rapid.Float64Range(-0.5, 1.5)).Draw(t, "p"),
-						RetryAfter:  genOptDur.Draw(t, "retryAfter"),
+						Op:          wildEnum(Ops).Draw(t, "op"),
+						Kind:        wildEnum(ErrorKinds).Draw(t, "kind"),
+						Probability: wildOpt(rapid.Float64Range(-0.5, 1.5)).Draw(t, "p"),
+						RetryAfter:  wildOptDur.Draw(t, "retryAfter"),
 					}
 				}), 0, 3).Draw(t, "errors"),
-				ServiceTime: genOptDistribution.Draw(t, "serviceTime"),
+				ServiceTime: wildOptDistribution.Draw(t, "serviceTime"),
 			},
-			Restart: genRestart.Draw(t, "restart"),
-			Nodes:   rapid.SliceOfN(genNode, 0, 4).Draw(t, "nodes"),
-			Faults:  rapid.SliceOfN(genFault, 0, 4).Draw(t, "faults"),
-			Workload: genOpt(rapid.Custom(func(t *rapid.T) Workload {
-				return Workload{Period: genOptDur.Draw(t, "period"), Fencing: rapid.Bool().Draw(t, "fencing"), Drain: genDur.Draw(t, "drain")}
+			Restart: wildRestart.Draw(t, "restart"),
+			Nodes:   rapid.SliceOfN(wildNode, 0, 4).Draw(t, "nodes"),
+			Faults:  rapid.SliceOfN(wildFault, 0, 4).Draw(t, "faults"),
+			Workload: wildOpt(rapid.Custom(func(t *rapid.T) Workload {
+				return Workload{Period: wildOptDur.Draw(t, "period"), Fencing: rapid.Bool().Draw(t, "fencing"), Drain: wildDur.Draw(t, "drain")}
 			})).Draw(t, "workload"),
 			Expect: Expect{
-				MaxOverlap:             genOptDur.Draw(t, "maxOverlap"),
-				MaxLeaderless:          genOptDur.Draw(t, "maxLeaderless"),
-				MaxFailover:            genOptDur.Draw(t, "maxFailover"),
-				MaxSpuriousTransitions: genOpt(rapid.IntRange(-1, 5)).Draw(t, "maxSpurious"),
-				MaxUnsafeWrites:        genOpt(rapid.IntRange(-1, 5)).Draw(t, "maxUnsafe"),
+				MaxOverlap:             wildOptDur.Draw(t, "maxOverlap"),
+				MaxLeaderless:          wildOptDur.Draw(t, "maxLeaderless"),
+				MaxFailover:            wildOptDur.Draw(t, "maxFailover"),
+				MaxSpuriousTransitions: wildOpt(rapid.IntRange(-1, 5)).Draw(t, "maxSpurious"),
+				MaxUnsafeWrites:        wildOpt(rapid.IntRange(-1, 5)).Draw(t, "maxUnsafe"),
 			},
 		},
 	}
@@ -169,7 +169,7 @@ var genScenario = rapid.Custom(func(t *rapid.T) *Scenario {
 // decodes back to it; when it is valid, Parse reads it back equal.
 func TestRoundTrip(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		s := genScenario.Draw(t, "scenario")
+		s := wildScenario.Draw(t, "scenario")
 		Default(s)
 		out, err := s.Marshal()
 		if err != nil {
@@ -212,8 +212,8 @@ func TestRoundTrip(t *testing.T) {
 func TestRoundTripValid(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s := New()
-		s.Spec.Seed = genOpt(rapid.Uint64()).Draw(t, "seed")
-		s.Spec.Elector.ReleaseOnCancel = genOpt(rapid.Bool()).Draw(t, "release")
+		s.Spec.Seed = wildOpt(rapid.Uint64()).Draw(t, "seed")
+		s.Spec.Elector.ReleaseOnCancel = wildOpt(rapid.Bool()).Draw(t, "release")
 		rp := rapid.Int64Range(1, int64(5*time.Second)).Draw(t, "rp")
 		rd := rapid.Int64Range(int64(float64(rp)*JitterFactor)+1, int64(20*time.Second)).Draw(t, "rd")
 		ld := rapid.Int64Range(rd+1, int64(time.Minute)).Draw(t, "ld")
@@ -221,7 +221,7 @@ func TestRoundTripValid(t *testing.T) {
 		for i := range s.Spec.Nodes {
 			if rapid.Bool().Draw(t, "skew") {
 				r := rapid.Float64Range(0.5, 2).Draw(t, "rate")
-				s.Spec.Nodes[i].Clock = &Clock{Rate: &r, Offset: genDur.Draw(t, "offset")}
+				s.Spec.Nodes[i].Clock = &Clock{Rate: &r, Offset: wildDur.Draw(t, "offset")}
 			}
 			s.Spec.Nodes[i].Start = metav1.Duration{Duration: time.Duration(rapid.Int64Range(0, int64(time.Minute)).Draw(t, "start"))}
 		}

@@ -318,6 +318,12 @@ func (n *nodeRun) crash(restartAfter *time.Duration) {
 		return
 	}
 	p.ended = true
+	if !p.e.Running() {
+		// Run had already returned (OnStoppedLeading ran) and the process
+		// was waiting to exit after its drain: its Run ended all the same,
+		// though exit will now never record it.
+		r.rec.res.RunsEnded++
+	}
 	if p.lead != nil && r.rec.res.Leadership[p.leadIdx].End < 0 {
 		r.rec.endLeading(p.leadIdx, "crashed")
 	}

@@ -8,7 +8,19 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite docs/scenario-schema.md from SchemaDoc")
+// -update rewrites docs/scenario-schema.md from SchemaDoc. The flag is
+// registered only if no other test of the package has registered it (a
+// second registration panics), and read by name.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files, among them docs/scenario-schema.md")
+	}
+}
+
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 const schemaFile = "../docs/scenario-schema.md"
 
@@ -76,7 +88,7 @@ func TestSchemaDocCoversEveryField(t *testing.T) {
 
 func TestSchemaDocFile(t *testing.T) {
 	doc := SchemaDoc()
-	if *update {
+	if updating() {
 		if err := os.WriteFile(schemaFile, []byte(doc), 0o644); err != nil {
 			t.Fatal(err)
 		}

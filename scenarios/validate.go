@@ -262,6 +262,9 @@ func (v *validator) errorRule(r *ErrorRule, p *field.Path) {
 			v.add(field.Forbidden(p.Child("retryAfter"), fmt.Sprintf("retryAfter comes only with tooManyRequests errors; expected no retryAfter for kind %s", r.Kind)))
 		case r.RetryAfter.Duration < 0:
 			v.add(negative(p.Child("retryAfter"), r.RetryAfter.Duration, "0s or more"))
+		case r.RetryAfter.Duration%time.Second != 0:
+			// The Retry-After header carries whole seconds.
+			v.add(field.Invalid(p.Child("retryAfter"), fmtDur(r.RetryAfter.Duration), fmt.Sprintf("%s is not a whole number of seconds; expected whole seconds, which is what a Retry-After header carries", fmtDur(r.RetryAfter.Duration))))
 		}
 	}
 }

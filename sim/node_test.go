@@ -289,9 +289,9 @@ func TestCrashDuringPauseThenRestart(t *testing.T) {
 	s.Run()
 	tr.want(t, "fresh@3s")
 	n.Crash()
-	n.Crash() // already down: still one incarnation further
+	n.Crash() // already down: no new incarnation
 	if n.Incarnation() != 3 {
-		t.Fatalf("incarnation %d after two crashes, want 3", n.Incarnation())
+		t.Fatalf("incarnation %d after a crash, a restart and two more crashes, want 3", n.Incarnation())
 	}
 }
 
@@ -324,7 +324,7 @@ func TestObserverSeesRunEventsOnly(t *testing.T) {
 	s.Schedule(time.Second, func() {})         // 1
 	a.Schedule(2*time.Second, func() {})       // 2, held, re-queued as 6
 	b.Schedule(2*time.Second, func() {})       // 3, dropped by the crash
-	cancelled := s.Schedule(time.Second, nil2) // 4, cancelled
+	cancelled := s.Schedule(time.Second, noop) // 4, cancelled
 	s.Schedule(3*time.Second, a.Resume)        // 5
 	s.Cancel(cancelled)
 	a.Pause()
@@ -339,4 +339,4 @@ func TestObserverSeesRunEventsOnly(t *testing.T) {
 	}
 }
 
-func nil2() {}
+func noop() {}

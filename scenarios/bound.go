@@ -1,0 +1,281 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Threshold search: where, along one continuous parameter with everything
+// else fixed, overlap begins. docs/safety-bound.md has the measurements.
+
+// Param is one continuous parameter of a scenario.
+type Param struct {
+	Name string
+	// Apply sets the parameter of sc (a clone the search owns) to v.
+	Apply func(sc *Scenario, v float64)
+}
+
+// FollowerRate sets the clock rate of every node but the first (the
+// initial leader) to v.
+func FollowerRate() Param {
+	return Param{Name: "follower clock rate", Apply: func(sc *Scenario, v float64) {
+		for i := 1; i < len(sc.Spec.Nodes); i++ {
+			n := &sc.Spec.Nodes[i]
+			if n.Clock == nil {
+				n.Clock = &Clock{}
+			}
+			r := v
+			n.Clock.Rate = &r
+		}
+	}}
+}
+
+// ResponseLatency gives the named node a fixed response latency of v
+// seconds (rounded to the millisecond).
+func ResponseLatency(node string) Param {
+	return Param{Name: "response latency of " + node + " (s)", Apply: func(sc *Scenario, v float64) {
+		i := sc.NodeIndex(node)
+		n := &sc.Spec.Nodes[i]
+		if n.Latency == nil {
+			n.Latency = &Latency{}
+		}
+		n.Latency.Response = &Distribution{Type: DistFixed, Value: dur(secondsToMillis(v))}
+	}}
+}
+
+// FaultResponseLatency sets the response latency of spec.faults[fault] (a
+// latency fault) to a fixed v seconds (rounded to the millisecond).
+func FaultResponseLatency(fault int) Param {
+	return Param{Name: "response latency (s)", Apply: func(sc *Scenario, v float64) {
+		sc.Spec.Faults[fault].Response = &Distribution{Type: DistFixed, Value: dur(secondsToMillis(v))}
+	}}
+}
+
+// PauseLength sets the duration of spec.faults[fault] (a pause) to v
+// seconds (rounded to the millisecond, at least 1 ms).
+func PauseLength(fault int) Param {
+	return Param{Name: "pause length (s)", Apply: func(sc *Scenario, v float64) {
+		sc.Spec.Faults[fault].Duration = dur(max(secondsToMillis(v), time.Millisecond))
+	}}
+}
+
+// LeaseDuration sets the spec-level leaseDuration to v seconds (rounded to
+// the millisecond). Overlap shrinks as it grows: search it with
+// ThresholdSpec.OverlapBelow.
+func LeaseDuration() Param {
+	return Param{Name: "leaseDuration (s)", Apply: func(sc *Scenario, v float64) {
+		sc.Spec.Elector.LeaseDuration = dur(secondsToMillis(v))
+	}}
+}
+
+func secondsToMillis(v float64) time.Duration {
+	return time.Duration(math.Round(v*1000)) * time.Millisecond
+}
+
+// ThresholdSpec describes one search.
+type ThresholdSpec struct {
+	Base  *Scenario
+	Param Param
+	// Lo and Hi bracket the threshold: with OverlapBelow false, no seed
+	// may overlap at Lo and some seed must at Hi (the other way round with
+	// OverlapBelow).
+	Lo, Hi float64
+	// Seeds are tried at every probe; a probe overlaps when any does.
+	Seeds []uint64
+	// Resolution is the width the bracket is bisected down to.
+	Resolution float64
+	// OverlapBelow: overlap at values at most the threshold (for
+	// parameters such as leaseDuration whose growth makes runs safer).
+	OverlapBelow bool
+	// Workers bounds the parallel runs (default GOMAXPROCS).
+	Workers int
+}
+
+// ThresholdResult is where overlap begins.
+type ThresholdResult struct {
+	// Value is the overlapping end of the final bracket: the smallest
+	// value (largest with OverlapBelow) at which some seed overlapped.
+	Value float64
+	// Safe is the other end: no seed overlapped there.
+	Safe float64
+	// Counterexample is Base with the parameter at Value and the first
+	// seed that overlapped as spec.seed; Result is its run.
+	Counterexample *Scenario
+	Result         *Result
+	// Runs counts the simulations the search made.
+	Runs int
+}
+
+// SeedRange returns the seeds first, first+1, …, first+n-1.
+func SeedRange(first uint64, n int) []uint64 {
+	s := make([]uint64, n)
+	for i := range s {
+		s[i] = first + uint64(i)
+	}
+	return s
+}
+
+// Threshold bisects [Lo, Hi] to the value at which overlap begins. It
+// assumes overlap is monotone in the parameter (taken over the seeds); the
+// result is exact for the seeds given, not a bound over all seeds.
+func Threshold(ts ThresholdSpec) (*ThresholdResult, error) {
+	if ts.Base == nil || ts.Param.Apply == nil || len(ts.Seeds) == 0 || !(ts.Resolution > 0) || !(ts.Lo < ts.Hi) {
+		return nil, fmt.Errorf("threshold: need a base scenario, a parameter, seeds, a positive resolution and lo < hi")
+	}
+	res := &ThresholdResult{}
+	probe := func(v float64) (*Scenario, *Result, error) {
+		sc := ts.Base.Clone()
+		ts.Param.Apply(sc, v)
+		r, err := firstOverlap(sc, ts.Seeds, ts.Workers, &res.Runs)
+		return sc, r, err
+	}
+	safeEnd, overlapEnd := ts.Lo, ts.Hi
+	if ts.OverlapBelow {
+		safeEnd, overlapEnd = ts.Hi, ts.Lo
+	}
+	if _, r, err := probe(safeEnd); err != nil {
+		return nil, err
+	} else if r != nil {
+		return nil, fmt.Errorf("threshold: %s = %g overlaps already (seed %d); widen the bracket", ts.Param.Name, safeEnd, r.Seed)
+	}
+	sc, r, err := probe(overlapEnd)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, fmt.Errorf("threshold: %s = %g does not overlap in %d seeds; widen the bracket", ts.Param.Name, overlapEnd, len(ts.Seeds))
+	}
+	best, bestRes := sc, r
+	for math.Abs(overlapEnd-safeEnd) > ts.Resolution {
+		mid := (safeEnd + overlapEnd) / 2
+		sc, r, err := probe(mid)
+		if err != nil {
+			return nil, err
+		}
+		if r != nil {
+			overlapEnd, best, bestRes = mid, sc, r
+		} else {
+			safeEnd = mid
+		}
+	}
+	seed := bestRes.Seed
+	best.Spec.Seed = &seed
+	res.Value, res.Safe, res.Counterexample, res.Result = overlapEnd, safeEnd, best, bestRes
+	return res, nil
+}
+
+// firstOverlap runs sc under every seed (in parallel) and returns the run
+// of the first seed, in list order, that overlaps, or nil.
+func firstOverlap(sc *Scenario, seeds []uint64, workers int, runs *int) (*Result, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var (
+		next    atomic.Int64
+		best    atomic.Int64 // index of the first overlapping seed so far
+		count   atomic.Int64
+		mu      sync.Mutex
+		results = map[int]*Result{}
+		firstEr error
+		wg      sync.WaitGroup
+	)
+	best.Store(int64(len(seeds)))
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(seeds)) || i > best.Load() {
+					return
+				}
+				seed := seeds[i]
+				r, err := RunWith(sc, RunOptions{Seed: &seed})
+				count.Add(1)
+				mu.Lock()
+				if err != nil && firstEr == nil {
+					firstEr = err
+				}
+				if err == nil && r.Overlap.Total > 0 {
+					results[int(i)] = r
+					for {
+						b := best.Load()
+						if i >= b || best.CompareAndSwap(b, i) {
+							break
+						}
+					}
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	*runs += int(count.Load())
+	if firstEr != nil {
+		return nil, firstEr
+	}
+	if b := best.Load(); b < int64(len(seeds)) {
+		return results[int(b)], nil
+	}
+	return nil, nil
+}
+
+// PartitionedLeaderScenario is the scenario the measurements use: node "a"
+// (rate 1) starts at 0 and leads; followers "b", "c", … start one retry
+// period later; a's requests are dropped from 2·LD (rounded up to whole
+// seconds, at least 30 s) for 2·LD + RD, and the run lasts LD + RD past
+// that. No latency, no other faults, no release.
+func PartitionedLeaderScenario(tm Timings, followers int) *Scenario {
+	sc := &Scenario{TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: Kind}}
+	sc.Metadata.Name = "partitioned-leader"
+	sp := &sc.Spec
+	sp.Elector = tm.Elector()
+	sp.Nodes = []Node{{Name: "a"}}
+	for i := range followers {
+		sp.Nodes = append(sp.Nodes, Node{Name: string(rune('b' + i)), Start: metav1.Duration{Duration: tm.RetryPeriod}})
+	}
+	at := max(30*time.Second, (2 * tm.LeaseDuration).Round(time.Second))
+	window := 2*tm.LeaseDuration + tm.RenewDeadline
+	sp.Faults = []Fault{{Type: FaultPartition, At: metav1.Duration{Duration: at}, Duration: dur(window), Nodes: []string{"a"}, Mode: ModeDropRequests}}
+	sp.Duration = dur(at + window + tm.LeaseDuration + tm.RenewDeadline)
+	return sc
+}
+
+// SlowLeaderScenario is PartitionedLeaderScenario with a latency fault on
+// "a" (spec.faults[1], response latency 0 until set with
+// FaultResponseLatency(1)) from LD + RD after the start up to the moment
+// the partition begins, so that a's last successful renewals are answered
+// late. The client's per-request timeout is turned off (0s) so that the
+// latency, not the timeout, is the variable: with client-go's default
+// max(1s, RD/2) a renewal answered later than that fails instead.
+func SlowLeaderScenario(tm Timings, followers int) *Scenario {
+	sc := PartitionedLeaderScenario(tm, followers)
+	sc.Metadata.Name = "slow-leader"
+	part := sc.Spec.Faults[0]
+	from := tm.LeaseDuration + tm.RenewDeadline
+	sc.Spec.Faults = append(sc.Spec.Faults, Fault{Type: FaultLatency, At: metav1.Duration{Duration: from}, Duration: dur(part.At.Duration - from),
+		Nodes: []string{"a"}, Response: &Distribution{Type: DistFixed, Value: dur(0)}})
+	sc.Spec.Client.RequestTimeout = dur(0)
+	return sc
+}
+
+// PredictedRatio is the first-order tolerated follower/leader clock-rate
+// ratio LDs/(RD+RP) (elector-spec §9 with δ = g = π = ρ = 0).
+func PredictedRatio(tm Timings) float64 {
+	return tm.LDs().Seconds() / (tm.RenewDeadline + tm.RetryPeriod).Seconds()
+}
+
+// PredictedLatency is the first-order tolerated response latency on the
+// leader's last successful renewal at equal clock rates: LDs − (RD+RP).
+func PredictedLatency(tm Timings) time.Duration {
+	return tm.LDs() - tm.RenewDeadline - tm.RetryPeriod
+}
