@@ -271,7 +271,7 @@ func BeliefVsTruth(r *scenarios.Result, beliefs []Belief) *Figure {
 	p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
 	names := make([]string, n)
 	for i, name := range lanes {
-		names[n-1-i] = name
+		names[n-1-i] = laneLabel(r, name)
 	}
 	p.NominalY(names...)
 	p.Y.Label.Text = "node (top: leads, bottom: believes)"

@@ -132,10 +132,24 @@ func sampleCandidates() []TuneCandidate {
 				c.OverlapSeconds = -margin
 			}
 			c.Safe = margin >= 0.5
+			switch {
+			case c.Safe:
+				c.Verdict = "safe"
+			case c.OverlapSeconds > 0:
+				c.Verdict = "overlap"
+			default:
+				c.Verdict = "margin"
+			}
 			cs = append(cs, c)
 		}
 	}
-	cs[3].Chosen = true
+	cs[len(cs)-1].Verdict, cs[len(cs)-1].Safe = "too-slow", false
+	for i := range cs {
+		if cs[i].Safe {
+			cs[i].Chosen = true
+			break
+		}
+	}
 	return cs
 }
 

@@ -3,6 +3,7 @@ package reports
 import (
 	"cmp"
 	"fmt"
+	"image/color"
 	"slices"
 	"time"
 
@@ -28,9 +29,13 @@ type TuneCandidate struct {
 	// at the fault space's worst clock ratio and latency.
 	MarginSeconds float64 `json:"marginSeconds"`
 	Runs          int     `json:"runs"`
-	// Safe: no overlap in any run and at least the required margin.
-	Safe   bool `json:"safe"`
-	Chosen bool `json:"chosen"`
+	// Safe: no overlap in any run, at least the required margin and a
+	// failover within the limit.
+	Safe bool `json:"safe"`
+	// Verdict says why: "safe", "overlap", "margin" (too small) or
+	// "too-slow" (failover over the limit).
+	Verdict string `json:"verdict"`
+	Chosen  bool   `json:"chosen"`
 }
 
 // Label is "LD/RD/RP" in Go durations.
@@ -52,17 +57,24 @@ func Frontier(title string, cands []TuneCandidate) *Figure {
 	grid.Horizontal.Color, grid.Vertical.Color = colGrid, colGrid
 	p.Add(grid)
 
-	var safe, unsafe, chosen markers
+	var safe, unsafe, thin, slow, chosen markers
 	safe.style = draw.GlyphStyle{Color: colSafe, Radius: vg.Points(3.5), Shape: draw.CircleGlyph{}}
 	unsafe.style = draw.GlyphStyle{Color: colUnsafe, Radius: vg.Points(4), Shape: draw.CrossGlyph{}}
+	thin.style = draw.GlyphStyle{Color: colOrange, Radius: vg.Points(3.5), Shape: draw.TriangleGlyph{}}
+	slow.style = draw.GlyphStyle{Color: color.NRGBA{R: 0x88, G: 0x88, B: 0x88, A: 0xff}, Radius: vg.Points(3.5), Shape: draw.RingGlyph{}}
 	chosen.style = draw.GlyphStyle{Color: colBlack, Radius: vg.Points(8), Shape: draw.RingGlyph{}}
 	var xys plotter.XYs
 	var labels []string
 	for _, c := range cands {
 		pt := vg.Point{X: vg.Length(c.FailoverMaxSeconds), Y: vg.Length(c.MarginSeconds)}
-		if c.Safe {
+		switch {
+		case c.Safe:
 			safe.pts = append(safe.pts, pt)
-		} else {
+		case c.Verdict == "margin":
+			thin.pts = append(thin.pts, pt)
+		case c.Verdict == "too-slow":
+			slow.pts = append(slow.pts, pt)
+		default:
 			unsafe.pts = append(unsafe.pts, pt)
 		}
 		if c.Chosen {
@@ -109,11 +121,19 @@ func Frontier(title string, cands []TuneCandidate) *Figure {
 	}
 	if len(safe.pts) > 0 {
 		p.Add(safe)
-		legend.Add("safe: no overlap, margin met", glyphThumb(safe.style))
+		legend.Add("safe", glyphThumb(safe.style))
+	}
+	if len(thin.pts) > 0 {
+		p.Add(thin)
+		legend.Add("no overlap seen, margin too small", glyphThumb(thin.style))
+	}
+	if len(slow.pts) > 0 {
+		p.Add(slow)
+		legend.Add("safe but failover too slow", glyphThumb(slow.style))
 	}
 	if len(unsafe.pts) > 0 {
 		p.Add(unsafe)
-		legend.Add("unsafe", glyphThumb(unsafe.style))
+		legend.Add("overlap measured", glyphThumb(unsafe.style))
 	}
 	if len(chosen.pts) > 0 {
 		p.Add(chosen)
@@ -127,9 +147,9 @@ func Frontier(title string, cands []TuneCandidate) *Figure {
 			}
 			l.Offset = vg.Point{X: vg.Points(6), Y: vg.Points(2)}
 			p.Add(l)
+			legend.Add("labels: LD/RD/RP", swatch{fill: colNoneT})
 		}
 	}
-	legend.Add("labels: LD/RD/RP", swatch{fill: colNoneT})
 	padAxes(p, xys)
 	return &Figure{Name: "tune-frontier", Title: title, Width: 10 * vg.Inch, Height: 6 * vg.Inch, draw: withLegend(p, legend)}
 }

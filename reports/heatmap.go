@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -152,7 +153,7 @@ func valueTicks(vs []float64) plot.ConstantTicks {
 	for i, v := range vs {
 		t := plot.Tick{Value: float64(i)}
 		if i%every == 0 {
-			t.Label = fmtNum(v)
+			t.Label = strconv.FormatFloat(v, 'g', 4, 64)
 		}
 		ts = append(ts, t)
 	}

@@ -135,7 +135,7 @@ func Timeline(r *scenarios.Result) *Figure {
 	p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
 	names := make([]string, n)
 	for i, name := range lanes {
-		names[n-1-i] = name
+		names[n-1-i] = laneLabel(r, name)
 	}
 	p.NominalY(names...)
 	p.Y.Label.Text = "node"
@@ -179,3 +179,14 @@ func timelineLanes(r *scenarios.Result) (lanes []string, hidden int) {
 }
 
 var _ plot.Plotter = rects(nil)
+
+// laneLabel names a lane, with the node's clock rate when it is not 1:
+// skew is what most figures are about.
+func laneLabel(r *scenarios.Result, node string) string {
+	for _, n := range r.Nodes {
+		if n.Name == node && n.Rate != 0 && n.Rate != 1 {
+			return fmt.Sprintf("%s (clock ×%g)", node, n.Rate)
+		}
+	}
+	return node
+}

@@ -14,3 +14,14 @@ func writeJSONLine(w io.Writer, v any) error {
 	_, err = w.Write(b)
 	return err
 }
+
+// writeJSONIndent writes one indented JSON object and a newline.
+func writeJSONIndent(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	_, err = w.Write(b)
+	return err
+}

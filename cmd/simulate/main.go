@@ -1,12 +1,13 @@
-// Command simulate runs lesim scenarios: the embedded default with no
-// arguments, a scenario file or a named library scenario with `run`, and
-// prints what the run measured.
+// Command simulate runs lesim scenarios: single runs with a readable
+// summary and reports, parameter sweeps, tuning, regression gates, replays
+// and explanations. See docs/simulate.md.
 package main
 
 import (
+	"context"
 	"os"
 )
 
 func main() {
-	os.Exit(execute(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(execute(context.Background(), os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, stderrTTY: isTerminal(os.Stderr)}))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,12 +13,12 @@ import (
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := execute(args, &out, &errb)
+	code := execute(context.Background(), args, env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
 	return code, out.String(), errb.String()
 }
 
 // The README's quick start: no arguments runs the embedded default.
-func TestNoArgumentsRunsDefault(t *testing.T) {
+func TestQuickStartNoArguments(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
 	code, out, errs := runCLI(t)
 	if code != 0 || !strings.Contains(out, "scenario default") || !strings.Contains(out, "report: ") {

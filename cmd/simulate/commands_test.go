@@ -1,0 +1,179 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCompareVariants(t *testing.T) {
+	r := simulate(t, nil, "compare", "--scenario", "release-on-cancel", "--variant", "seed", "--variant", "v0.37", "--seeds", "4", "--json")
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	var c Comparison
+	if err := json.Unmarshal([]byte(r.stdout), &c); err != nil {
+		t.Fatalf("%v\n%s", err, r)
+	}
+	if len(c.Seeds) != 4 || len(c.Diffs) != len(compareMetrics) || !strings.Contains(c.A, "variant seed") || !strings.Contains(c.B, "variant v0.37") {
+		t.Errorf("comparison: %+v", c)
+	}
+	for _, d := range c.Diffs {
+		if d.CILow > d.MeanDiff || d.CIHigh < d.MeanDiff {
+			t.Errorf("%s: mean %v outside its interval [%v, %v]", d.Metric, d.MeanDiff, d.CILow, d.CIHigh)
+		}
+	}
+}
+
+// Common random numbers: a scenario compared with itself differs by
+// exactly zero in every pair.
+func TestCompareSameIsZero(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := os.ReadFile(filepath.Join("..", "..", "scenarios", "library", "leader-crash.yaml"))
+	a := writeFile(t, dir, "a.yaml", string(data))
+	r := simulate(t, nil, "compare", a, "leader-crash", "--seeds", "3", "--json", "--report", filepath.Join(dir, "r"))
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	var c Comparison
+	json.Unmarshal([]byte(r.stdout), &c)
+	for _, d := range c.Diffs {
+		if d.MeanDiff != 0 || d.CILow != 0 || d.CIHigh != 0 || d.BWorse != 0 || d.BBetter != 0 {
+			t.Errorf("%+v", d)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "r", "failover-cdf.png")); err != nil {
+		t.Error(err)
+	}
+	text := simulate(t, nil, "compare", a, "skew-beyond-bound", "--seeds", "3")
+	if text.code != 0 || !strings.Contains(text.stdout, "B is worse on overlap.totalSeconds") {
+		t.Error(text)
+	}
+}
+
+func TestCompareUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"compare"},
+		{"compare", "a.yaml"},
+		{"compare", "--variant", "seed"},
+		{"compare", "--variant", "seed", "--variant", "v9"},
+		{"compare", "leader-crash", "healthy", "--seeds", "1"},
+	} {
+		r := simulate(t, nil, args...)
+		if r.code != 2 {
+			t.Errorf("%v: %s", args, r)
+			continue
+		}
+		oneErrorLine(t, r)
+	}
+}
+
+func TestReplaySummaryReproduces(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(dir, "out")
+	if r := simulate(t, nil, "run", "--scenario", "lost-ack", "--seed", "11", "--report", report); r.code != 0 {
+		t.Fatal(r)
+	}
+	r := simulate(t, nil, "replay", filepath.Join(report, "summary.json"))
+	if r.code != 0 || !strings.Contains(r.stdout, "reproduced: trace hash") || !strings.Contains(r.stdout, "seed 11") {
+		t.Fatal(r)
+	}
+	// A recorded hash that does not match is a failure.
+	var s map[string]any
+	data, _ := os.ReadFile(filepath.Join(report, "summary.json"))
+	json.Unmarshal(data, &s)
+	s["traceHash"] = "0000000000000000"
+	data, _ = json.Marshal(s)
+	bad := writeFile(t, dir, "tampered.json", string(data))
+	r = simulate(t, nil, "replay", bad)
+	if r.code != 1 || !strings.Contains(r.stdout, "NOT reproduced") {
+		t.Fatal(r)
+	}
+}
+
+func TestReplayScenarioFileAndSeed(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := os.ReadFile(filepath.Join("..", "..", "scenarios", "library", "skew-beyond-bound.yaml"))
+	f := writeFile(t, dir, "counterexample.yaml", strings.Replace(string(data), "spec:\n", "spec:\n  seed: 5\n  expect: {maxOverlap: 0s}\n", 1))
+	trace := filepath.Join(dir, "events.jsonl")
+	r := simulate(t, nil, "replay", f, "--trace", trace)
+	if r.code != 1 || !strings.Contains(r.stdout, "replayed skew-beyond-bound with seed 5") {
+		t.Fatal(r)
+	}
+	if _, err := os.Stat(trace); err != nil {
+		t.Error(err)
+	}
+	a := simulate(t, nil, "replay", "--scenario", "leader-crash", "--seed", "9", "--json")
+	b := simulate(t, nil, "run", "--scenario", "leader-crash", "--seed", "9", "--json")
+	if a.code != 0 || a.stdout != b.stdout {
+		t.Errorf("replay --seed differs from run --seed:\n%s\n%s", a, b)
+	}
+	if r := simulate(t, nil, "replay"); r.code != 2 {
+		t.Error(r)
+	}
+	if r := simulate(t, nil, "replay", "--scenario", "leader-crash", "--seed", "9", "--expect-hash", "nope"); r.code != 1 {
+		t.Error(r)
+	}
+}
+
+func TestExplainWorstOverlap(t *testing.T) {
+	r := simulate(t, nil, "explain", "--scenario", "skew-beyond-bound", "--window", "1s")
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	for _, want := range []string{"worst overlap: ", ">>> overlap begins", "<<< overlap ends", "<- starts leading", "<- stops leading", " local"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("explain output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// Without overlap it explains the longest failover.
+	r = simulate(t, nil, "explain", "--scenario", "leader-crash")
+	if r.code != 0 || !strings.Contains(r.stdout, "no overlap in this run; the longest failover instead") || !strings.Contains(r.stdout, ">>> failover begins") {
+		t.Error(r)
+	}
+	r = simulate(t, nil, "explain", "--scenario", "healthy")
+	if r.code != 0 || !strings.Contains(r.stdout, "nothing to explain") {
+		t.Error(r)
+	}
+}
+
+func TestTune(t *testing.T) {
+	dir := t.TempDir()
+	r := simulate(t, nil, "tune", "--lease", "6s,10s,15s", "--renew", "3s,5s,10s", "--retry", "2s", "--seeds", "2", "--max-clock-ratio", "1.2", "--out", dir, "--progress", "never")
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	for _, want := range []string{
+		"fastest safe timing: LeaseDuration ",
+		"--leader-elect-lease-duration=",
+		"LeaseDuration: ptr.To(",
+		"evidence",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("tune output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	for _, f := range []string{"tune.json", "tune-frontier.png", "tune-frontier.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	// An impossible requirement: no safe timing, exit 1.
+	r = simulate(t, nil, "tune", "--lease", "6s", "--renew", "5s", "--retry", "2s", "--seeds", "1", "--out", t.TempDir(), "--progress", "never", "--margin", "30s")
+	if r.code != 1 || !strings.Contains(r.stdout, "no safe timing") {
+		t.Error(r)
+	}
+	if r := simulate(t, nil, "tune", "--max-clock-ratio", "0.5"); r.code != 2 {
+		t.Error(r)
+	}
+}
+
+func TestGoDuration(t *testing.T) {
+	for d, want := range map[string]string{"10s": "10 * time.Second", "1m30s": "90 * time.Second", "1500ms": "1500 * time.Millisecond", "2m": "2 * time.Minute"} {
+		if got := goDuration(mustDur(d)); got != want {
+			t.Errorf("goDuration(%s) = %s, want %s", d, got, want)
+		}
+	}
+}

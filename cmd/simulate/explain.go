@@ -1,0 +1,62 @@
+package main
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lesim/lesim/reports"
+	"github.com/lesim/lesim/scenarios"
+)
+
+type explainOpts struct {
+	scenarioSource
+	seedFlag
+	electorFlags
+	window    time.Duration
+	maxEvents int
+}
+
+func newExplainCmd(e env) *cobra.Command {
+	o := &explainOpts{}
+	cmd := &cobra.Command{
+		Use:   "explain [FILE | --scenario NAME]",
+		Short: "Print the annotated event log around the worst overlap",
+		Long: `Run a scenario with its full trace and print the events around its worst
+overlap (without overlap: around its longest failover): true time, each
+involved node's local clock reading at that instant, the event, and marks
+where leadership starts and stops and where the overlap begins and ends.
+
+Exit status: 1 when the run violates spec.expect, as for run.`,
+		Example: `  simulate explain --scenario skew-beyond-bound
+  simulate explain counterexample.yaml --window 2s`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sc, _, err := o.load(args)
+			if err != nil {
+				return err
+			}
+			if err := o.electorFlags.apply(sc, scenarioName(args, &o.scenarioSource)); err != nil {
+				return err
+			}
+			res, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: true, Seed: o.seedFlag.get()})
+			if err != nil {
+				return err
+			}
+			if err := reports.WriteExplain(e.stdout, res, reports.ExplainOptions{Window: o.window, MaxEvents: o.maxEvents}); err != nil {
+				return err
+			}
+			if !res.Expect.Passed {
+				return errFailed
+			}
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	o.scenarioSource.addFlags(fs)
+	o.seedFlag.addFlags(fs, "run with this seed instead of the scenario's spec.seed")
+	fs.DurationVar(&o.window, "window", 3*time.Second, "true time shown before and after the episode")
+	fs.IntVar(&o.maxEvents, "max-events", 400, "most events shown")
+	o.electorFlags.addFlags(fs)
+	return cmd
+}

@@ -1,0 +1,679 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/lesim/lesim/reports"
+	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/sim"
+)
+
+type sweepOpts struct {
+	scenarioSource
+	seedFlag
+	lease, renew, retry []time.Duration
+	skew                []float64
+	latency, pause      []time.Duration
+	errorRate           []float64
+	duration            time.Duration
+	seeds               int
+	jobs                int
+	out                 string
+	progress            string
+	shardIndex          int
+	shardCount          int
+	resume              bool
+}
+
+func newSweepCmd(e env) *cobra.Command {
+	o := &sweepOpts{}
+	cmd := &cobra.Command{
+		Use:   "sweep [FILE | --scenario NAME]",
+		Short: "Run a grid of elector timings, clock skews and faults, several seeds each",
+		Long: `Run a scenario (default: the default scenario) over a grid: every
+combination of the listed lease durations, renew deadlines, retry periods,
+clock-rate ratios and, when given, API latencies, leader pauses and error
+rates; each point with --seeds seeds. Combinations that are not valid
+elector configurations (renewDeadline >= leaseDuration, ...) are skipped.
+
+How a point changes the scenario: the timings replace spec.elector (and
+any node-level timings); --skew R runs the first node's clock at rate 1 and
+every other node's at R (default: the scenario's own ratio); --latency D
+makes each direction of every API call take D; --pause D pauses the first
+node for D at a third of the run; --error-rate P fails each API request
+with 503 with probability P.
+
+Points have a fixed order and each point's seeds derive from (sweep seed,
+point key), so results never depend on -j or on sharding. Outputs, in
+--out DIR: sweep.json, sweep.csv, sweep.bench.txt (Go benchmark format for
+benchstat) and overlap-heatmap.png/.svg. With --shard-count N, this process
+runs only points i with i mod N = --shard-index (default:
+$JOB_COMPLETION_INDEX, as set by a Kubernetes Indexed Job) and writes
+shard-I-of-N.json; 'simulate merge' joins the shards into the same bytes as
+an unsharded run.
+
+Finished points are journaled to DIR as they complete: an interrupted
+sweep (Ctrl-C) keeps them, and --resume continues where it stopped.`,
+		Example: `  simulate sweep --lease 10s,15s,20s --renew 5s,10s --skew 1,1.1,1.2,1.3 --seeds 8 --out sweep/
+  simulate sweep --scenario leader-crash --lease 15s --renew 10s --latency 1ms,50ms,200ms -j 4
+  simulate sweep ... --shard-count 8 --shard-index 3 --out /results && simulate merge /results`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSweep(cmd, e, o, args)
+		},
+	}
+	fs := cmd.Flags()
+	o.scenarioSource.addFlags(fs)
+	o.seedFlag.addFlags(fs, "the sweep seed every point's seeds derive from (default: the scenario's spec.seed)")
+	fs.DurationSliceVar(&o.lease, "lease", nil, "lease durations (default: the scenario's)")
+	fs.DurationSliceVar(&o.renew, "renew", nil, "renew deadlines (default: the scenario's)")
+	fs.DurationSliceVar(&o.retry, "retry", nil, "retry periods (default: the scenario's)")
+	fs.Float64SliceVar(&o.skew, "skew", nil, "clock-rate ratios: follower rate / first node's rate (default: the scenario's)")
+	fs.DurationSliceVar(&o.latency, "latency", nil, "fixed one-way API latencies (default: the scenario's latency model)")
+	fs.DurationSliceVar(&o.pause, "pause", nil, "pauses of the first node at a third of the run (default: none)")
+	fs.Float64SliceVar(&o.errorRate, "error-rate", nil, "probabilities that an API request fails with 503 (default: the scenario's errors)")
+	fs.DurationVar(&o.duration, "duration", 0, "simulated duration of every run (default: the scenario's)")
+	fs.IntVar(&o.seeds, "seeds", 4, "seeds per point")
+	fs.IntVarP(&o.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "points run in parallel")
+	fs.StringVar(&o.out, "out", "lesim-sweep", "output `DIR`")
+	fs.StringVar(&o.progress, "progress", "auto", "progress report: auto (a bar on a terminal, plain lines otherwise), always (a bar) or never")
+	fs.IntVar(&o.shardIndex, "shard-index", 0, "which shard this process runs, 0 to shard-count-1 (default: $JOB_COMPLETION_INDEX)")
+	fs.IntVar(&o.shardCount, "shard-count", 1, "number of shards the sweep is split into")
+	fs.BoolVar(&o.resume, "resume", false, "continue an interrupted sweep from its journal in --out")
+	return cmd
+}
+
+// sweepPlan is a resolved sweep: the spec, every point in order, and what
+// this process runs.
+type sweepPlan struct {
+	spec   reports.SweepSpec
+	base   *scenarios.Scenario
+	points []plannedPoint
+	shard  *reports.ShardInfo
+}
+
+type plannedPoint struct {
+	index  int
+	params reports.SweepParams
+	key    string
+}
+
+func (o *sweepOpts) validate(cmd *cobra.Command, e env) error {
+	if !cmd.Flags().Changed("shard-index") {
+		if v := e.getenv("JOB_COMPLETION_INDEX"); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil {
+				return badInput("JOB_COMPLETION_INDEX=%q: expected a shard index, a whole number from 0", v)
+			}
+			o.shardIndex = i
+		}
+	}
+	switch {
+	case o.seeds < 1:
+		return badInput("--seeds %d: expected 1 or more", o.seeds)
+	case o.jobs < 1:
+		return badInput("-j %d: expected 1 or more", o.jobs)
+	case o.shardCount < 1:
+		return badInput("--shard-count %d: expected 1 or more", o.shardCount)
+	case o.shardIndex < 0 || o.shardIndex >= o.shardCount:
+		return badInput("--shard-index %d: expected 0 to %d (--shard-count %d)", o.shardIndex, o.shardCount-1, o.shardCount)
+	case o.duration < 0:
+		return badInput("--duration %s: expected a positive duration", o.duration)
+	case !slices.Contains([]string{"auto", "always", "never"}, o.progress):
+		return badInput("--progress %q: expected auto, always or never", o.progress)
+	}
+	for _, r := range o.skew {
+		if !(r > 0) {
+			return badInput("--skew %g: expected clock-rate ratios greater than 0", r)
+		}
+	}
+	for _, p := range o.errorRate {
+		if !(p >= 0 && p <= 1) {
+			return badInput("--error-rate %g: expected probabilities from 0 to 1", p)
+		}
+	}
+	for _, d := range append(slices.Clone(o.latency), o.pause...) {
+		if d < 0 {
+			return badInput("--latency/--pause %s: expected durations of 0s or more", d)
+		}
+	}
+	return nil
+}
+
+// baseRatio is the scenario's own clock-rate ratio: the fastest other
+// node's initial rate over the first node's.
+func baseRatio(sc *scenarios.Scenario) float64 {
+	if len(sc.Spec.Nodes) < 2 {
+		return 1
+	}
+	lead := sc.NodeClock(0).Rate
+	r := 0.0
+	for i := 1; i < len(sc.Spec.Nodes); i++ {
+		r = max(r, sc.NodeClock(i).Rate/lead)
+	}
+	return r
+}
+
+func sortedDurs(ds []time.Duration) []reports.Dur {
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	ds = slices.Compact(ds)
+	out := make([]reports.Dur, len(ds))
+	for i, d := range ds {
+		out[i] = reports.Dur(d)
+	}
+	return out
+}
+
+func sortedFloats(fs []float64) []float64 {
+	fs = slices.Clone(fs)
+	slices.Sort(fs)
+	return slices.Compact(fs)
+}
+
+// planSweep resolves the grid in its fixed order.
+func planSweep(o *sweepOpts, base *scenarios.Scenario, name string) (*sweepPlan, error) {
+	if o.duration > 0 {
+		base.Spec.Duration = &metav1.Duration{Duration: o.duration}
+	}
+	el := base.SpecElector()
+	or := func(ds []time.Duration, d time.Duration) []time.Duration {
+		if len(ds) == 0 {
+			return []time.Duration{d}
+		}
+		return ds
+	}
+	yaml, err := base.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(yaml)
+	seed := base.Seed()
+	if s := o.seedFlag.get(); s != nil {
+		seed = *s
+	}
+	skew := o.skew
+	if len(skew) == 0 {
+		skew = []float64{baseRatio(base)}
+	}
+	spec := reports.SweepSpec{
+		Scenario:       name,
+		ScenarioSHA256: hex.EncodeToString(sum[:]),
+		Seed:           seed,
+		Seeds:          o.seeds,
+		Lease:          sortedDurs(or(o.lease, el.LeaseDuration)),
+		Renew:          sortedDurs(or(o.renew, el.RenewDeadline)),
+		Retry:          sortedDurs(or(o.retry, el.RetryPeriod)),
+		Skew:           sortedFloats(skew),
+		Latency:        sortedDurs(o.latency),
+		Pause:          sortedDurs(o.pause),
+		ErrorRate:      sortedFloats(o.errorRate),
+	}
+	// Absent optional dimensions take one "as in the scenario" value.
+	optDur := func(ds []reports.Dur) []*reports.Dur {
+		if len(ds) == 0 {
+			return []*reports.Dur{nil}
+		}
+		out := make([]*reports.Dur, len(ds))
+		for i := range ds {
+			out[i] = &ds[i]
+		}
+		return out
+	}
+	optRate := []*float64{nil}
+	if len(spec.ErrorRate) > 0 {
+		optRate = nil
+		for i := range spec.ErrorRate {
+			optRate = append(optRate, &spec.ErrorRate[i])
+		}
+	}
+	plan := &sweepPlan{base: base}
+	for _, ld := range spec.Lease {
+		for _, rd := range spec.Renew {
+			for _, rp := range spec.Retry {
+				for _, sk := range spec.Skew {
+					for _, lat := range optDur(spec.Latency) {
+						for _, pa := range optDur(spec.Pause) {
+							for _, er := range optRate {
+								p := reports.SweepParams{LeaseDuration: ld, RenewDeadline: rd, RetryPeriod: rp, ClockRatio: sk, Latency: lat, Pause: pa, ErrorRate: er}
+								if errs := applyParams(base, p).Validate(); len(errs) > 0 {
+									spec.Skipped++
+									continue
+								}
+								plan.points = append(plan.points, plannedPoint{index: len(plan.points), params: p, key: p.Key()})
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	spec.Points = len(plan.points)
+	if spec.Points == 0 {
+		return nil, badInput("sweep: none of the %d combinations is a valid elector configuration (renewDeadline < leaseDuration, retryPeriod*1.2 < renewDeadline); expected at least one", spec.Skipped)
+	}
+	spec.ID = specID(spec)
+	plan.spec = spec
+	if o.shardCount > 1 {
+		plan.shard = &reports.ShardInfo{Index: o.shardIndex, Count: o.shardCount}
+	}
+	return plan, nil
+}
+
+func specID(spec reports.SweepSpec) string {
+	spec.ID = ""
+	b, _ := json.Marshal(spec)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// applyParams returns the base scenario changed to a sweep point.
+func applyParams(base *scenarios.Scenario, p reports.SweepParams) *scenarios.Scenario {
+	sc := base.Clone()
+	d := func(v reports.Dur) *metav1.Duration { return &metav1.Duration{Duration: time.Duration(v)} }
+	sc.Spec.Elector.LeaseDuration = d(p.LeaseDuration)
+	sc.Spec.Elector.RenewDeadline = d(p.RenewDeadline)
+	sc.Spec.Elector.RetryPeriod = d(p.RetryPeriod)
+	for i := range sc.Spec.Nodes {
+		n := &sc.Spec.Nodes[i]
+		if n.Elector != nil {
+			n.Elector.LeaseDuration, n.Elector.RenewDeadline, n.Elector.RetryPeriod = nil, nil, nil
+		}
+		if n.Clock == nil {
+			n.Clock = &scenarios.Clock{}
+		}
+		rate := p.ClockRatio
+		if i == 0 {
+			rate = 1
+		}
+		n.Clock.Rate = &rate
+		if p.Latency != nil {
+			n.Latency = nil
+		}
+	}
+	if p.Latency != nil {
+		lat := &scenarios.Distribution{Type: scenarios.DistFixed, Value: d(*p.Latency)}
+		sc.Spec.API.Latency = scenarios.Latency{Request: lat, Response: lat}
+	}
+	if p.Pause != nil && *p.Pause > 0 && len(sc.Spec.Nodes) > 0 {
+		at := (sc.Duration() / 3).Truncate(time.Second)
+		pause := time.Duration(*p.Pause)
+		if at+pause > sc.Duration() {
+			pause = sc.Duration() - at
+		}
+		sc.Spec.Faults = append(sc.Spec.Faults, scenarios.Fault{Type: scenarios.FaultPause, At: metav1.Duration{Duration: at}, Duration: d(reports.Dur(pause)), Nodes: []string{sc.Spec.Nodes[0].Name}})
+	}
+	if p.ErrorRate != nil && *p.ErrorRate > 0 {
+		prob := *p.ErrorRate
+		sc.Spec.API.Errors = append(sc.Spec.API.Errors, scenarios.ErrorRule{Op: scenarios.OpAny, Kind: scenarios.ErrorUnavailable, Probability: &prob})
+	}
+	return sc
+}
+
+// pointSeeds derives a point's seeds from the sweep seed and its key, so a
+// point's results are the same whatever else the sweep holds.
+func pointSeeds(sweepSeed uint64, key string, n int) []uint64 {
+	seeds := make([]uint64, n)
+	for j := range seeds {
+		seeds[j] = sim.DeriveSeed(sweepSeed, fmt.Sprintf("%s/seed=%d", key, j))
+	}
+	return seeds
+}
+
+func runPoint(base *scenarios.Scenario, spec *reports.SweepSpec, pp plannedPoint) (reports.SweepPoint, error) {
+	sc := applyParams(base, pp.params)
+	pt := reports.SweepPoint{Index: pp.index, Key: pp.key, Params: pp.params}
+	for _, seed := range pointSeeds(spec.Seed, pp.key, spec.Seeds) {
+		res, err := scenarios.RunWith(sc, scenarios.RunOptions{Seed: &seed})
+		if err != nil {
+			return pt, err
+		}
+		s := reports.NewSummary(res)
+		pt.Runs = append(pt.Runs, reports.NewSweepRun(&s))
+	}
+	pt.Stats = reports.Aggregate(pt.Runs)
+	return pt, nil
+}
+
+// outputBase names a sweep's JSON output and journal: "sweep" or
+// "shard-I-of-N".
+func outputBase(shard *reports.ShardInfo) string {
+	if shard == nil {
+		return "sweep"
+	}
+	return fmt.Sprintf("shard-%d-of-%d", shard.Index, shard.Count)
+}
+
+// journalHeader is the first line of a journal.
+type journalHeader struct {
+	Kind  string             `json:"kind"`
+	Sweep reports.SweepSpec  `json:"sweep"`
+	Shard *reports.ShardInfo `json:"shard,omitempty"`
+}
+
+const journalKind = "lesim.dev/sweep-journal"
+
+// sweepPointDone, when set (tests), is called after each point is
+// journaled.
+var sweepPointDone func()
+
+func runSweep(cmd *cobra.Command, e env, o *sweepOpts, args []string) error {
+	if err := o.validate(cmd, e); err != nil {
+		return err
+	}
+	base, _, err := o.load(args)
+	if err != nil {
+		return err
+	}
+	plan, err := planSweep(o, base, scenarioName(args, &o.scenarioSource))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return badInput("--out %s: %v", o.out, err)
+	}
+	name := outputBase(plan.shard)
+	journalPath := filepath.Join(o.out, name+".journal.jsonl")
+	done, err := readJournal(journalPath, plan, o.resume)
+	if err != nil {
+		return err
+	}
+	var mine []plannedPoint
+	for _, pp := range plan.points {
+		if plan.shard != nil && pp.index%plan.shard.Count != plan.shard.Index {
+			continue
+		}
+		mine = append(mine, pp)
+	}
+	var todo []plannedPoint
+	for _, pp := range mine {
+		if _, ok := done[pp.index]; !ok {
+			todo = append(todo, pp)
+		}
+	}
+
+	jf, err := openJournal(journalPath, plan, mine, done)
+	if err != nil {
+		return badInput("--out %s: %v", o.out, err)
+	}
+	start := time.Now()
+	prog := newProgress(o.progress, e.stderrTTY, e.stderr, "sweep", len(mine), len(mine)-len(todo))
+	// Ctrl-C stops feeding new points and lets the running ones finish
+	// (milliseconds), so that they are journaled; a second Ctrl-C kills
+	// at once. Other commands keep the default: they finish in seconds
+	// and have nothing to save.
+	parent, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	go func() {
+		<-parent.Done()
+		stopSignals()
+	}()
+	// A failing point stops the others.
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	results := make(chan reports.SweepPoint)
+	errc := make(chan error, o.jobs)
+	work := make(chan plannedPoint)
+	var wg sync.WaitGroup
+	for range o.jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for pp := range work {
+				pt, err := runPoint(plan.base, &plan.spec, pp)
+				if err != nil {
+					errc <- fmt.Errorf("point %s: %w", pp.key, err)
+					cancel()
+					return
+				}
+				results <- pt
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		for _, pp := range todo {
+			select {
+			case work <- pp:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+	var runErr error
+	for pt := range results {
+		done[pt.Index] = pt
+		if runErr == nil {
+			if err := writeJSONLine(jf, &pt); err != nil {
+				runErr = err
+			}
+		}
+		prog.inc()
+		if sweepPointDone != nil {
+			sweepPointDone()
+		}
+	}
+	if err := jf.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	select {
+	case err := <-errc:
+		runErr = err
+	default:
+	}
+	interrupted := parent.Err() != nil && countMine(done, mine) < len(mine)
+	prog.finish(interrupted || runErr != nil)
+	if runErr != nil {
+		return badInput("sweep: %v", runErr)
+	}
+	if interrupted {
+		fmt.Fprintf(e.stderr, "sweep interrupted: %d of %d points done and kept in %s; continue with the same command and --resume\n", countMine(done, mine), len(mine), journalPath)
+		return &exitError{code: exitInterrupted}
+	}
+
+	file := &reports.SweepFile{Kind: reports.SweepKind, Sweep: plan.spec, Shard: plan.shard, Points: make([]reports.SweepPoint, 0, len(mine))}
+	for _, pp := range mine {
+		file.Points = append(file.Points, done[pp.index])
+	}
+	var wrote []string
+	if plan.shard != nil {
+		p := filepath.Join(o.out, name+".json")
+		if err := reports.WriteFileFunc(p, func(w io.Writer) error { return reports.WriteSweepJSON(w, file) }); err != nil {
+			return err
+		}
+		wrote = []string{p}
+	} else {
+		if wrote, err = writeSweepOutputs(o.out, file); err != nil {
+			return err
+		}
+	}
+	if err := os.Remove(journalPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	printSweepSummary(e.stdout, file, len(todo), time.Since(start), o.jobs, wrote)
+	return nil
+}
+
+// writeSweepOutputs writes the outputs of a complete sweep; merge calls it
+// too, which is what makes merged shards identical to an unsharded run.
+func writeSweepOutputs(dir string, f *reports.SweepFile) ([]string, error) {
+	outs := []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"sweep.json", func(w io.Writer) error { return reports.WriteSweepJSON(w, f) }},
+		{"sweep.csv", func(w io.Writer) error { return reports.WriteSweepCSV(w, f.Points) }},
+		{"sweep.bench.txt", func(w io.Writer) error { return reports.WriteSweepBench(w, f) }},
+	}
+	var wrote []string
+	for _, o := range outs {
+		p := filepath.Join(dir, o.name)
+		if err := reports.WriteFileFunc(p, o.write); err != nil {
+			return nil, err
+		}
+		wrote = append(wrote, p)
+	}
+	fig := reports.OverlapHeatmap(fmt.Sprintf("Overlap: %s, %d seed(s) per point", f.Sweep.Scenario, f.Sweep.Seeds), f.Points)
+	if err := fig.Save(dir); err != nil {
+		return nil, err
+	}
+	wrote = append(wrote, filepath.Join(dir, fig.Name+".png"), filepath.Join(dir, fig.Name+".svg"))
+	return wrote, nil
+}
+
+func printSweepSummary(w io.Writer, f *reports.SweepFile, ran int, took time.Duration, jobs int, wrote []string) {
+	runs := 0
+	for _, p := range f.Points {
+		runs += len(p.Runs)
+	}
+	what := fmt.Sprintf("%d points", len(f.Points))
+	if f.Shard != nil {
+		what = fmt.Sprintf("shard %d of %d: %d of %d points", f.Shard.Index, f.Shard.Count, len(f.Points), f.Sweep.Points)
+	}
+	fmt.Fprintf(w, "sweep %s (%s): %s × %d seeds = %d runs; %d points run now in %s with -j %d",
+		f.Sweep.Scenario, f.Sweep.ID, what, f.Sweep.Seeds, runs, ran, took.Round(time.Millisecond), jobs)
+	if f.Sweep.Skipped > 0 {
+		fmt.Fprintf(w, "; %d invalid combinations skipped", f.Sweep.Skipped)
+	}
+	fmt.Fprintln(w)
+	var worst *reports.SweepPoint
+	var fastest *reports.SweepPoint
+	overlapping := 0
+	for i := range f.Points {
+		p := &f.Points[i]
+		if p.Stats.RunsWithOverlap > 0 {
+			overlapping++
+			if worst == nil || p.Stats.OverlapMeanSeconds > worst.Stats.OverlapMeanSeconds {
+				worst = p
+			}
+		} else if p.Stats.Failovers > 0 && (fastest == nil || p.Stats.FailoverMaxSeconds < fastest.Stats.FailoverMaxSeconds) {
+			fastest = p
+		}
+	}
+	fmt.Fprintf(w, "points with overlap: %d of %d\n", overlapping, len(f.Points))
+	if worst != nil {
+		fmt.Fprintf(w, "  worst: %s: overlap in %d of %d runs, mean %.3fs per run\n", worst.Key, worst.Stats.RunsWithOverlap, worst.Stats.Runs, worst.Stats.OverlapMeanSeconds)
+	}
+	if fastest != nil {
+		fmt.Fprintf(w, "fastest failover without overlap: %s: max %.3fs, p50 %.3fs\n", fastest.Key, fastest.Stats.FailoverMaxSeconds, fastest.Stats.FailoverP50Seconds)
+	}
+	for _, p := range wrote {
+		fmt.Fprintf(w, "wrote %s\n", p)
+	}
+}
+
+// readJournal returns the points an earlier, interrupted run of the same
+// sweep finished.
+func readJournal(path string, plan *sweepPlan, resume bool) (map[int]reports.SweepPoint, error) {
+	done := map[int]reports.SweepPoint{}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return done, nil
+	}
+	if err != nil {
+		return nil, badInput("%s: %v", path, err)
+	}
+	defer f.Close()
+	if !resume {
+		return nil, badInput("%s: an unfinished sweep is journaled here; expected --resume to continue it, or remove the file to start over", path)
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<30)
+	var lines [][]byte
+	for sc.Scan() {
+		lines = append(lines, slices.Clone(sc.Bytes()))
+	}
+	if err := sc.Err(); err != nil {
+		return nil, badInput("%s: %v", path, err)
+	}
+	if len(lines) == 0 {
+		return done, nil
+	}
+	var h journalHeader
+	if err := json.Unmarshal(lines[0], &h); err != nil || h.Kind != journalKind {
+		return nil, badInput("%s: not a sweep journal; expected a file written by simulate sweep", path)
+	}
+	if h.Sweep.ID != plan.spec.ID || !sameShard(h.Shard, plan.shard) {
+		return nil, badInput("%s: journal of a different sweep (id %s, this one is %s); expected the same scenario, grid, seeds and shard as the interrupted run", path, h.Sweep.ID, plan.spec.ID)
+	}
+	byIndex := map[int]plannedPoint{}
+	for _, pp := range plan.points {
+		byIndex[pp.index] = pp
+	}
+	for i, l := range lines[1:] {
+		var pt reports.SweepPoint
+		if err := json.Unmarshal(l, &pt); err != nil {
+			if i == len(lines)-2 {
+				break // the write an interruption cut short
+			}
+			return nil, badInput("%s: line %d: %v", path, i+2, err)
+		}
+		if pp, ok := byIndex[pt.Index]; !ok || pp.key != pt.Key {
+			return nil, badInput("%s: line %d: point %d %q is not in this sweep", path, i+2, pt.Index, pt.Key)
+		}
+		done[pt.Index] = pt
+	}
+	return done, nil
+}
+
+func sameShard(a, b *reports.ShardInfo) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// openJournal (re)writes the journal with its header and the points
+// already done, atomically, and opens it for appending. Rewriting drops a
+// last line an interruption may have cut short, which appending after it
+// would corrupt. Appends then go straight to the file: it must hold every
+// finished point at any moment.
+func openJournal(path string, plan *sweepPlan, mine []plannedPoint, done map[int]reports.SweepPoint) (*os.File, error) {
+	err := reports.WriteFileFunc(path, func(w io.Writer) error {
+		if err := writeJSONLine(w, journalHeader{Kind: journalKind, Sweep: plan.spec, Shard: plan.shard}); err != nil {
+			return err
+		}
+		for _, pp := range mine {
+			if pt, ok := done[pp.index]; ok {
+				if err := writeJSONLine(w, &pt); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
+}
+
+func countMine(done map[int]reports.SweepPoint, mine []plannedPoint) int {
+	n := 0
+	for _, pp := range mine {
+		if _, ok := done[pp.index]; ok {
+			n++
+		}
+	}
+	return n
+}
