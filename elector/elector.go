@@ -707,6 +707,7 @@ func (e *Elector) isLeaseValid(now time.Time) bool {
 func (e *Elector) setObserved(r *rl.LeaderElectionRecord) {
 	e.observed = *r
 	e.observedTime = e.env.Clock.Now()
+	e.emit(Event{Kind: EvObserved, Holder: r.HolderIdentity, LeaseDurationSeconds: r.LeaseDurationSeconds})
 }
 
 func (e *Elector) maybeReportTransition() {

@@ -23,6 +23,7 @@ const (
 	EvLeadingCancelled                      // the leading context was cancelled
 	EvStoppedLeading                        // OnStoppedLeading called; Run has returned
 	EvNewLeader                             // OnNewLeader delivered
+	EvObserved                              // observedRecord/observedTime moved (Holder, LeaseDurationSeconds)
 )
 
 var eventNames = [...]string{
@@ -39,6 +40,7 @@ var eventNames = [...]string{
 	EvLeadingCancelled: "leading-cancelled",
 	EvStoppedLeading:   "stopped-leading",
 	EvNewLeader:        "new-leader",
+	EvObserved:         "observed",
 }
 
 func (k EventKind) String() string {
@@ -78,7 +80,10 @@ type Event struct {
 	Phase    Phase
 	Op       string // for calls: get, create, update
 	Err      error  // for returned calls and failures
-	Holder   string // for new-leader
+	Holder   string // for new-leader and observed
+	// LeaseDurationSeconds is the observed record's, for observed: with
+	// Local it says when this node believes the lease expires.
+	LeaseDurationSeconds int
 }
 
 // Metrics are client-go's leader election metric signals as counters.

@@ -95,6 +95,8 @@ func (rc *recorder) electorEvent(n *nodeRun, ev elector.Event) {
 		}
 	case elector.EvNewLeader:
 		detail = ev.Holder
+	case elector.EvObserved:
+		detail = fmt.Sprintf("holder=%q leaseDurationSeconds=%d", ev.Holder, ev.LeaseDurationSeconds)
 	}
 	rc.keepEvent(n, ev.Identity, ev.Kind.String(), detail)
 }
