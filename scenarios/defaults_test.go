@@ -208,7 +208,7 @@ func TestSample(t *testing.T) {
 		{"uniform", &Distribution{Type: DistUniform, Min: d(ms), Max: d(3 * ms)}, ms, 3 * ms, 2 * ms},
 		{"exponential", &Distribution{Type: DistExponential, Mean: d(10 * ms)}, 0, time.Hour, 10 * ms},
 		{"exponential capped", &Distribution{Type: DistExponential, Mean: d(10 * ms), Max: d(5 * ms)}, 0, 5 * ms, 0},
-		{"normal clamped at 0", &Distribution{Type: DistNormal, Mean: d(0), Stddev: d(ms)}, 0, time.Hour, 399 * time.Microsecond},
+		{"normal truncated at 0", &Distribution{Type: DistNormal, Mean: d(0), Stddev: d(ms)}, 0, time.Hour, 798 * time.Microsecond},
 		{"lognormal", &Distribution{Type: DistLogNormal, Median: d(2 * ms), Sigma: f(0)}, 2 * ms, 2 * ms, 2 * ms},
 		{"pareto", &Distribution{Type: DistPareto, Scale: d(ms), Shape: f(3)}, ms, time.Hour, 1500 * time.Microsecond},
 		{"pareto heavy, capped", &Distribution{Type: DistPareto, Scale: d(ms), Shape: f(0.1), Max: d(time.Second)}, ms, time.Second, 0},

@@ -173,9 +173,9 @@ family takes an optional cap, max (uniform's max is its upper bound).
 | distribution | parameters | draw |
 | --- | --- | --- |
 | fixed | value | value |
-| uniform | min, max | uniform on [min, max) |
+| uniform | min, max | uniform on [min, max] |
 | exponential | mean | exponential with that mean |
-| normal | mean, stddev | mean + stddev·Z, Z standard normal; a negative draw counts as 0s (clamped, not redrawn) |
+| normal | mean, stddev | mean + stddev·Z, Z standard normal, truncated at 0s (negative draws are redrawn) |
 | lognormal | median, sigma | median·exp(sigma·Z): the median and the spread of the logarithm |
 | pareto | scale, shape | scale·U^(-1/shape), U uniform on (0, 1]: at least scale, P(X > x) = (scale/x)^shape |
 
