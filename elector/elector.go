@@ -608,14 +608,7 @@ func (e *Elector) tryAcquireOrRenew(ctx *Context, done func(bool)) {
 					done(false)
 					return
 				}
-				e.create(ctx, d, func(err error) {
-					if err != nil {
-						done(false)
-						return
-					}
-					e.setObserved(&d)
-					done(true)
-				})
+				e.claim(e.create, ctx, d, done)
 				return
 			}
 			if raw != e.observedRaw {
@@ -633,14 +626,7 @@ func (e *Elector) tryAcquireOrRenew(ctx *Context, done func(bool)) {
 			} else {
 				d.LeaderTransitions = old.LeaderTransitions + 1
 			}
-			e.update(ctx, d, func(err error) {
-				if err != nil {
-					done(false)
-					return
-				}
-				e.setObserved(&d)
-				done(true)
-			})
+			e.claim(e.update, ctx, d, done)
 		})
 	}
 	if e.IsLeader() && e.isLeaseValid(now) {
@@ -689,14 +675,21 @@ func (e *Elector) tryCoordinatedRenew(ctx *Context, done func(bool)) {
 		d.LeaderTransitions = old.LeaderTransitions
 		d.Strategy = old.Strategy
 		e.metrics.SlowPathExercised++
-		e.update(ctx, d, func(err error) {
-			if err != nil {
-				done(false)
-				return
-			}
-			e.setObserved(&d)
-			done(true)
-		})
+		e.claim(e.update, ctx, d, done)
+	})
+}
+
+// claim ends an attempt with a write of d: on success d becomes the
+// observed record (as client-go's setObserved after Create or Update) and
+// the attempt succeeds; any error fails it.
+func (e *Elector) claim(write func(*Context, rl.LeaderElectionRecord, func(error)), ctx *Context, d rl.LeaderElectionRecord, done func(bool)) {
+	write(ctx, d, func(err error) {
+		if err != nil {
+			done(false)
+			return
+		}
+		e.setObserved(&d)
+		done(true)
 	})
 }
 
@@ -731,10 +724,6 @@ func (e *Elector) maybeReportTransition() {
 // the HTTP client does), and a call in flight when its context ends is
 // abandoned with the context's error while the server may still apply it.
 
-func (e *Elector) begin(ctx *Context) error {
-	return e.expired(ctx)
-}
-
 func (e *Elector) track(ctx *Context, op string, call Call) {
 	e.metrics.Calls++
 	e.emit(Event{Kind: EvCallSent, Op: op})
@@ -754,7 +743,7 @@ func (e *Elector) settle(ctx *Context, op string, err error) error {
 }
 
 func (e *Elector) get(ctx *Context, done func(*rl.LeaderElectionRecord, RawRecord, error)) {
-	if err := e.begin(ctx); err != nil {
+	if err := e.expired(ctx); err != nil {
 		done(nil, RawRecord{}, err)
 		return
 	}
@@ -782,7 +771,7 @@ func (e *Elector) update(ctx *Context, rec rl.LeaderElectionRecord, done func(er
 }
 
 func (e *Elector) write(ctx *Context, op string, rec rl.LeaderElectionRecord, send func(rl.LeaderElectionRecord, func(error)) (Call, error), done func(error)) {
-	if err := e.begin(ctx); err != nil {
+	if err := e.expired(ctx); err != nil {
 		done(err)
 		return
 	}

@@ -188,7 +188,7 @@ func firstOverlap(sc *Scenario, seeds []uint64, workers int, runs *int) (*Result
 	best.Store(int64(len(seeds)))
 	for range workers {
 		wg.Add(1)
-		go func() {
+		go func() { // lesim:allow parallelism across whole runs; each run is single-threaded and seeded
 			defer wg.Done()
 			for {
 				i := next.Add(1) - 1

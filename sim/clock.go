@@ -157,7 +157,7 @@ func (c *Clock) Jumps() time.Duration { return c.jumps }
 // Now returns the monotonic local reading as a time (Epoch + local time).
 func (c *Clock) Now() time.Time { return Epoch.Add(c.LocalNow()) }
 
-// WallNow returns what a real time.Now() would print on this node: the
+// WallNow returns what a real clock's wall reading would be on this node: the
 // monotonic reading plus every wall-clock step.
 func (c *Clock) WallNow() time.Time { return Epoch.Add(c.LocalNow() + c.jumps) }
 
