@@ -97,8 +97,12 @@ func newRunner(sc *Scenario, seed uint64, opts RunOptions) *runner {
 	return r
 }
 
-func (r *runner) apiConfig() fakeapi.Config {
-	sc := r.sc
+func (r *runner) apiConfig() fakeapi.Config { return APIConfig(r.sc) }
+
+// APIConfig is the API server configuration a defaulted, valid scenario
+// starts with: latencies, per-node latencies, injected errors and service
+// time. Other servers over the same store (the REST surface) take it too.
+func APIConfig(sc *Scenario) fakeapi.Config {
 	cfg := fakeapi.Config{
 		RequestLatency:  toDist(sc.Spec.API.Latency.Request),
 		ResponseLatency: toDist(sc.Spec.API.Latency.Response),
@@ -450,4 +454,38 @@ func (t *traceHasher) int(v int64) {
 func (t *traceHasher) str(s string) {
 	t.int(int64(len(s)))
 	t.h.Write([]byte(s))
+}
+
+// APIWindows are the scenario's faults that live in the API server
+// (partitions, outages, latency and stale reads) as fakeapi windows on true
+// time, for servers that realise them outside the simulation. Node faults
+// (crash, pause, stop, clocks) are not among them.
+func APIWindows(sc *Scenario) []fakeapi.Window {
+	var ws []fakeapi.Window
+	for i := range sc.Spec.Faults {
+		f := &sc.Spec.Faults[i]
+		w := fakeapi.Window{At: f.At.Duration}
+		if f.Duration != nil {
+			w.Duration = f.Duration.Duration
+		}
+		switch f.Type {
+		case FaultPartition:
+			for _, n := range f.Nodes {
+				w.Fault = fakeapi.PartitionFault{Node: n, Mode: fakeapi.PartitionMode(f.Mode)}
+				ws = append(ws, w)
+			}
+		case FaultAPIOutage:
+			w.Fault = fakeapi.OutageFault{Mode: fakeapi.OutageMode(f.Mode)}
+			ws = append(ws, w)
+		case FaultLatency:
+			for _, n := range f.Nodes {
+				w.Fault = fakeapi.LatencyFault{Node: n, Request: toDistPtr(f.Request), Response: toDistPtr(f.Response)}
+				ws = append(ws, w)
+			}
+		case FaultStaleReads:
+			w.Fault = fakeapi.StaleReadsFault{MaxLag: f.MaxLag.Duration}
+			ws = append(ws, w)
+		}
+	}
+	return ws
 }
