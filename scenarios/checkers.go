@@ -236,12 +236,14 @@ func (r *runner) finish() *Result {
 
 	counts := r.srv.Counts()
 	res.API.Requests = int(counts.Total())
-	res.API.ByOp = map[string]int{"get": int(counts.Get), "create": int(counts.Create), "update": int(counts.Update)}
+	res.API.ByOp = countsByOp(counts)
 	if r.end > 0 {
 		res.API.PerSecond = float64(res.API.Requests) / r.end.Seconds()
 	}
 	for i := range res.Nodes {
-		res.Nodes[i].Requests = int(r.srv.NodeCounts(res.Nodes[i].Name).Total())
+		nc := r.srv.NodeCounts(res.Nodes[i].Name)
+		res.Nodes[i].Requests = int(nc.Total())
+		res.Nodes[i].ByOp = countsByOp(nc)
 	}
 	res.Expect = CheckExpect(r.sc.Spec.Expect, res)
 	res.TraceHash = fmt.Sprintf("%016x", rc.h.h.Sum64())

@@ -44,6 +44,9 @@ type NodeSummary struct {
 	Name     string
 	Rate     float64 // initial clock rate
 	Requests int
+	// ByOp counts the node's requests per verb (get, create, update, and
+	// delete or list when made), as sent by its clients.
+	ByOp map[string]int
 	// Processes lists the identities the node ran under, in order.
 	Processes []string
 }
