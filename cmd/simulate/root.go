@@ -129,7 +129,7 @@ choose the directory).`,
 		return badInput("%s: %v (see '%s --help')", c.CommandPath(), err, c.CommandPath())
 	})
 	root.AddCommand(newRunCmd(e), newListCmd(e), newSchemaCmd(e), newSweepCmd(e), newMergeCmd(e),
-		newGateCmd(e), newCompareCmd(e), newReplayCmd(e), newExplainCmd(e), newTuneCmd(e))
+		newGateCmd(e), newCompareCmd(e), newReplayCmd(e), newExplainCmd(e), newTuneCmd(e), newServeCmd(e))
 	for _, c := range root.Commands() {
 		c.SilenceUsage, c.SilenceErrors = true, true
 		wrapArgs(c)
