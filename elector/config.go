@@ -61,7 +61,9 @@ type Config struct {
 
 // Clock is what the elector reads time from: the monotonic reading (Now,
 // Since, timers), which decides everything, and the wall reading, which is
-// only written into records. sim.Clock implements it.
+// only written into records. sim.Clock implements it. The elector re-arms
+// its loop timers with Reset once they have fired or been stopped, so a
+// timer from AfterFunc must run f again after a Reset, as time.Timer's do.
 type Clock interface {
 	clock.PassiveClock
 	AfterFunc(d time.Duration, f func()) clock.Timer

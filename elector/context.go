@@ -20,12 +20,23 @@ type Context struct {
 	hasDL    bool
 	hooks    []func()
 	done     chan struct{}
+	// hookBuf holds the first hook, which is all most contexts get.
+	hookBuf [1]func()
 }
 
 var _ context.Context = (*Context)(nil)
 
 func newContext(parent *Context) *Context {
-	c := &Context{parent: parent}
+	c := new(Context)
+	initContext(c, parent)
+	return c
+}
+
+// initContext makes c a fresh child of parent (nil: a root). The elector
+// reuses the context object of its renew polls through it.
+func initContext(c *Context, parent *Context) {
+	*c = Context{parent: parent}
+	c.hooks = c.hookBuf[:0]
 	if parent != nil {
 		if parent.err != nil {
 			c.err = parent.err
@@ -34,7 +45,6 @@ func newContext(parent *Context) *Context {
 		}
 		c.deadline, c.hasDL = parent.deadline, parent.hasDL
 	}
-	return c
 }
 
 // Err is nil while the context is live, context.Canceled or
@@ -75,8 +85,8 @@ func (c *Context) cancel(err error) {
 	if c.err != nil {
 		return
 	}
-	var ended []*Context
-	c.mark(err, &ended)
+	var buf [8]*Context
+	ended := c.mark(err, buf[:0])
 	if c.parent != nil {
 		c.parent.removeChild(c)
 	}
@@ -89,20 +99,21 @@ func (c *Context) cancel(err error) {
 	}
 }
 
-func (c *Context) mark(err error, ended *[]*Context) {
+func (c *Context) mark(err error, ended []*Context) []*Context {
 	if c.err != nil {
-		return
+		return ended
 	}
 	c.err = err
 	if c.done != nil {
 		close(c.done)
 	}
-	*ended = append(*ended, c)
+	ended = append(ended, c)
 	children := c.children
 	c.children = nil
 	for _, ch := range children {
-		ch.mark(err, ended)
+		ended = ch.mark(err, ended)
 	}
+	return ended
 }
 
 func (c *Context) removeChild(ch *Context) {

@@ -19,6 +19,13 @@ var ErrWaitTimeout = errors.New("timed out waiting for the condition")
 // Elector is one process's leader elector: client-go's LeaderElector as a
 // state machine. It is driven by Run, Stop, its clock's timers and its
 // lock's completions, and owns no goroutines.
+//
+// Only one attempt, and within it one lock call, is ever in progress, so
+// their state lives in the elector (att, call) and every continuation of
+// the hot paths — the timers of the loops, the renew poll's deadline and
+// tick, the lock's completions — is a method value bound once in New. A
+// renewal or an acquire poll therefore allocates nothing here; only rare
+// paths (acquisition, release, callbacks) build closures.
 type Elector struct {
 	cfg   Config
 	env   Env
@@ -35,12 +42,49 @@ type Elector struct {
 	run     *Context // Run's context
 	leading *Context // the context handed to OnStartedLeading
 	renewC  *Context
+	acq     *Context // the acquire loop's context
 
 	state     runState
 	inflight  Call
 	inflightC *Context
 
 	timer clock.Timer // the one pending loop timer (acquire wait or renew sleep)
+
+	// The loops' timers, created on first use and re-armed after.
+	acqWait, renewWait, pollDL, pollTick, gridTick clock.Timer
+
+	p    poll         // the renew poll in progress (one at a time)
+	att  attemptState // the attempt in progress
+	call callState    // the lock call in progress
+
+	fn boundFuncs
+}
+
+// attemptState is one tryAcquireOrRenew / tryCoordinatedRenew: its
+// context, the local time it started at, the record it would write and
+// whom to tell how it ended.
+type attemptState struct {
+	ctx  *Context
+	now  time.Time
+	d    rl.LeaderElectionRecord
+	done func(bool)
+}
+
+// callState is one lock call under a context.
+type callState struct {
+	ctx       *Context
+	op        string
+	getDone   func(*rl.LeaderElectionRecord, RawRecord, error)
+	writeDone func(error)
+}
+
+// boundFuncs are the elector's continuations as method values, bound once.
+type boundFuncs struct {
+	acquireWaited, renewWaited, pollDeadline, pollTicked, gridTicked func()
+	pollCtxDone, seedPollCtxDone                                     func()
+	acquireAttempted, pollAttempted, seedPollAttempted               func(bool)
+	getReturned, slowGot, coordinatedGot                             func(*rl.LeaderElectionRecord, RawRecord, error)
+	writeReturned, fastUpdated, claimed                              func(error)
 }
 
 type runState uint8
@@ -67,6 +111,14 @@ func New(cfg Config, env Env) (*Elector, error) {
 	}
 	e := &Elector{cfg: cfg, env: env, id: cfg.Lock.Identity(), ldSec: int(cfg.LeaseDuration / time.Second)}
 	e.metrics.LeaderOff++
+	e.fn = boundFuncs{
+		acquireWaited: e.acquireWaited, renewWaited: e.renewWaited,
+		pollDeadline: e.pollDeadline, pollTicked: e.pollTicked, gridTicked: e.gridTicked,
+		pollCtxDone: e.pollCtxDone, seedPollCtxDone: e.seedPollCtxDone,
+		acquireAttempted: e.acquireAttempted, pollAttempted: e.pollAttempted, seedPollAttempted: e.seedPollAttempted,
+		getReturned: e.getReturned, slowGot: e.slowGot, coordinatedGot: e.coordinatedGot,
+		writeReturned: e.writeReturned, fastUpdated: e.fastUpdated, claimed: e.claimed,
+	}
 	return e, nil
 }
 
@@ -189,40 +241,58 @@ func (e *Elector) expired(c *Context) error {
 	return nil
 }
 
+// arm starts the loop timer *t for d, creating it on first use. Re-arming
+// a timer that has fired or been stopped schedules it exactly as a new
+// AfterFunc would.
+func (e *Elector) arm(t *clock.Timer, d time.Duration, f func()) clock.Timer {
+	if *t == nil {
+		*t = e.env.Clock.AfterFunc(d, f)
+	} else {
+		(*t).Reset(d)
+	}
+	return *t
+}
+
 // ---- acquire: JitterUntilWithContext(ctx, f, RP, 1.2, sliding) ----
 
 func (e *Elector) acquire() {
 	e.state = stateAcquiring
 	a := newContext(e.run)
+	e.acq = a
 	a.AfterDone(e.wakeLoop(e.finishRun))
-	e.acquireTry(a)
+	e.acquireTry()
 }
 
-func (e *Elector) acquireTry(a *Context) {
+func (e *Elector) acquireTry() {
+	if e.acq.err != nil {
+		e.finishRun()
+		return
+	}
+	e.attempt(e.acq, PhaseAcquire, e.fn.acquireAttempted)
+}
+
+func (e *Elector) acquireAttempted(ok bool) {
+	a := e.acq
+	e.maybeReportTransition()
+	if ok {
+		e.cfg.Lock.RecordEvent("became leader")
+		e.metrics.LeaderOn++
+		e.emit(Event{Kind: EvBecameLeader})
+		a.cancel(context.Canceled)
+		e.startLeading()
+		return
+	}
 	if a.err != nil {
 		e.finishRun()
 		return
 	}
-	e.attempt(a, PhaseAcquire, func(ok bool) {
-		e.maybeReportTransition()
-		if ok {
-			e.cfg.Lock.RecordEvent("became leader")
-			e.metrics.LeaderOn++
-			e.emit(Event{Kind: EvBecameLeader})
-			a.cancel(context.Canceled)
-			e.startLeading()
-			return
-		}
-		if a.err != nil {
-			e.finishRun()
-			return
-		}
-		wait := e.cfg.RetryPeriod + time.Duration(e.env.Rand.Float64()*JitterFactor*float64(e.cfg.RetryPeriod))
-		e.timer = e.env.Clock.AfterFunc(wait, func() {
-			e.timer = nil
-			e.acquireTry(a)
-		})
-	})
+	wait := e.cfg.RetryPeriod + time.Duration(e.env.Rand.Float64()*JitterFactor*float64(e.cfg.RetryPeriod))
+	e.timer = e.arm(&e.acqWait, wait, e.fn.acquireWaited)
+}
+
+func (e *Elector) acquireWaited() {
+	e.timer = nil
+	e.acquireTry()
 }
 
 // wakeLoop returns the hook a loop registers once on its context: if the
@@ -273,30 +343,36 @@ func (e *Elector) renewLoop() {
 		e.finishRenew()
 		return
 	}
-	onEnd := func(err error) {
-		e.maybeReportTransition()
-		if err == nil {
-			e.emit(Event{Kind: EvRenewed})
-			if r.err != nil {
-				e.finishRenew()
-				return
-			}
-			e.timer = e.env.Clock.AfterFunc(e.cfg.RetryPeriod, func() {
-				e.timer = nil
-				e.renewLoop()
-			})
+	if e.cfg.Variant == VariantSeed {
+		e.pollImmediateUntil(r)
+	} else {
+		e.pollUntilContextTimeout(r)
+	}
+}
+
+// renewEnded is the end of one renew poll (UntilWithContext's loop body
+// returning): err is nil when the poll renewed.
+func (e *Elector) renewEnded(err error) {
+	r := e.renewC
+	e.maybeReportTransition()
+	if err == nil {
+		e.emit(Event{Kind: EvRenewed})
+		if r.err != nil {
+			e.finishRenew()
 			return
 		}
-		e.metrics.LeaderOff++
-		e.emit(Event{Kind: EvRenewFailed, Err: err})
-		e.cancel(r, context.Canceled)
-		e.finishRenew()
+		e.timer = e.arm(&e.renewWait, e.cfg.RetryPeriod, e.fn.renewWaited)
+		return
 	}
-	if e.cfg.Variant == VariantSeed {
-		e.pollImmediateUntil(r, onEnd)
-	} else {
-		e.pollUntilContextTimeout(r, onEnd)
-	}
+	e.metrics.LeaderOff++
+	e.emit(Event{Kind: EvRenewFailed, Err: err})
+	e.cancel(r, context.Canceled)
+	e.finishRenew()
+}
+
+func (e *Elector) renewWaited() {
+	e.timer = nil
+	e.renewLoop()
 }
 
 func (e *Elector) finishRenew() {
@@ -329,28 +405,70 @@ func (e *Elector) finishRun() {
 
 // ---- the renew polls ----
 
-// poll is one renew poll: a deadline context and a tick grid.
+// poll is one renew poll: a deadline context and a tick grid. One poll runs
+// at a time; the elector reuses its poll, its context and its timers from
+// one poll to the next.
 type poll struct {
 	ctx      *Context
-	stopDL   func()
-	tick     clock.Timer
+	dlArmed  bool // the deadline timer was started (stopDL stops it)
+	ticking  bool // the tick timer was started (end stops it)
 	running  bool
 	pending  bool
 	finished bool
-	onEnd    func(error)
+	// v0.37's tick grid: ticks at start + k·RP.
+	start time.Time
+	k     int64
+	// the seed's ticker (tickFunc): ticks at gStart + (gK+1)·RP.
+	gStart   time.Time
+	gK       int64
+	gStopped bool
 }
 
-func (p *poll) end(e *Elector, err error) {
+// startPoll begins a poll under parent: a fresh poll state and its deadline
+// context (withDeadline(parent, RenewDeadline)), reusing the context object
+// of the previous poll, which nothing refers to once that poll has ended.
+func (e *Elector) startPoll(parent *Context) *poll {
+	p := &e.p
+	c := p.ctx
+	if c == nil {
+		c = new(Context)
+	}
+	*p = poll{ctx: c}
+	initContext(c, parent)
+	dl := e.env.Clock.Now().Add(e.cfg.RenewDeadline)
+	if !c.hasDL || dl.Before(c.deadline) {
+		c.deadline, c.hasDL = dl, true
+	}
+	if c.err == nil {
+		e.arm(&e.pollDL, c.deadline.Sub(e.env.Clock.Now()), e.fn.pollDeadline)
+		p.dlArmed = true
+	}
+	return p
+}
+
+func (e *Elector) pollDeadline() { e.cancel(e.p.ctx, context.DeadlineExceeded) }
+
+func (e *Elector) pollEnd(err error) {
+	p := &e.p
 	if p.finished {
 		return
 	}
 	p.finished = true
-	p.stopDL()
-	if p.tick != nil {
-		p.tick.Stop()
+	if p.dlArmed {
+		e.pollDL.Stop()
+	}
+	if p.ticking {
+		if e.cfg.Variant == VariantSeed {
+			if !p.gStopped {
+				p.gStopped = true
+				e.gridTick.Stop()
+			}
+		} else {
+			e.pollTick.Stop()
+		}
 	}
 	e.cancel(p.ctx, context.Canceled)
-	p.onEnd(err)
+	e.renewEnded(err)
 }
 
 // pollUntilContextTimeout reproduces wait.PollUntilContextTimeout(ctx, RP,
@@ -358,157 +476,146 @@ func (p *poll) end(e *Elector, err error) {
 // tick grid anchored at the poll's start, an immediate first attempt, one
 // pending tick at most while an attempt runs, and a condition that returns
 // the context's error without calling the API once the context has ended.
-func (e *Elector) pollUntilContextTimeout(parent *Context, onEnd func(error)) {
-	p := &poll{onEnd: onEnd}
-	p.ctx, p.stopDL = e.withDeadline(parent, e.cfg.RenewDeadline)
-	start := e.env.Clock.Now()
-	var k int64 = 1
-	var scheduleTick func()
-	scheduleTick = func() {
-		now := e.env.Clock.Now()
-		next := start.Add(time.Duration(k) * e.cfg.RetryPeriod)
-		for !next.After(now) { // a late ticker skips the ticks it missed
-			k++
-			next = start.Add(time.Duration(k) * e.cfg.RetryPeriod)
-		}
-		p.tick = e.env.Clock.AfterFunc(next.Sub(now), func() {
-			k++
-			scheduleTick()
-			if p.finished {
-				return
-			}
-			if p.running {
-				p.pending = true
-				return
-			}
-			p.try(e)
-		})
-	}
-	scheduleTick()
-	p.ctx.AfterDone(func() {
-		if !p.running {
-			p.end(e, p.ctx.err)
-		}
-	})
+func (e *Elector) pollUntilContextTimeout(parent *Context) {
+	p := e.startPoll(parent)
+	p.start = e.env.Clock.Now()
+	p.k = 1
+	p.ticking = true
+	e.scheduleTick()
+	p.ctx.AfterDone(e.fn.pollCtxDone)
 	// The immediate attempt runs even if the context has already ended; the
 	// condition then returns the context's error.
-	p.try(e)
+	e.pollTry()
 }
 
-func (p *poll) try(e *Elector) {
+func (e *Elector) scheduleTick() {
+	p := &e.p
+	now := e.env.Clock.Now()
+	next := p.start.Add(time.Duration(p.k) * e.cfg.RetryPeriod)
+	for !next.After(now) { // a late ticker skips the ticks it missed
+		p.k++
+		next = p.start.Add(time.Duration(p.k) * e.cfg.RetryPeriod)
+	}
+	e.arm(&e.pollTick, next.Sub(now), e.fn.pollTicked)
+}
+
+func (e *Elector) pollTicked() {
+	p := &e.p
+	p.k++
+	e.scheduleTick()
+	if p.finished {
+		return
+	}
+	if p.running {
+		p.pending = true
+		return
+	}
+	e.pollTry()
+}
+
+func (e *Elector) pollCtxDone() {
+	if p := &e.p; !p.running {
+		e.pollEnd(p.ctx.err)
+	}
+}
+
+func (e *Elector) pollTry() {
+	p := &e.p
 	if err := e.expired(p.ctx); err != nil {
-		p.end(e, err)
+		e.pollEnd(err)
 		return
 	}
 	p.running = true
-	e.attempt(p.ctx, PhaseRenew, func(ok bool) {
-		p.running = false
-		if p.finished {
-			return
-		}
-		if ok {
-			p.end(e, nil)
-			return
-		}
-		if err := e.expired(p.ctx); err != nil {
-			p.end(e, err)
-			return
-		}
-		if p.pending {
-			p.pending = false
-			p.try(e)
-		}
-	})
+	e.attempt(p.ctx, PhaseRenew, e.fn.pollAttempted)
+}
+
+func (e *Elector) pollAttempted(ok bool) {
+	p := &e.p
+	p.running = false
+	if p.finished {
+		return
+	}
+	if ok {
+		e.pollEnd(nil)
+		return
+	}
+	if err := e.expired(p.ctx); err != nil {
+		e.pollEnd(err)
+		return
+	}
+	if p.pending {
+		p.pending = false
+		e.pollTry()
+	}
 }
 
 // pollImmediateUntil reproduces the seed's wait.PollImmediateUntil(RP, cond,
 // timeoutCtx.Done()): an immediate first attempt, then a ticker created when
 // that attempt returns, whose ticks are dropped while an attempt runs, and
 // ErrWaitTimeout when the deadline passes.
-func (e *Elector) pollImmediateUntil(parent *Context, onEnd func(error)) {
-	p := &poll{onEnd: onEnd}
-	p.ctx, p.stopDL = e.withDeadline(parent, e.cfg.RenewDeadline)
-	p.ctx.AfterDone(func() {
-		if !p.running {
-			p.end(e, ErrWaitTimeout)
-		}
-	})
-	var onAttempt func(ok bool)
-	onAttempt = func(ok bool) {
-		p.running = false
-		if p.finished {
-			return
-		}
-		if ok {
-			p.end(e, nil)
-			return
-		}
-		if e.expired(p.ctx) != nil {
-			p.end(e, ErrWaitTimeout)
-			return
-		}
-		if p.tick == nil {
-			p.tick = e.tickFunc(e.cfg.RetryPeriod, func() {
-				if p.finished || p.running {
-					return // the unbuffered forward drops ticks during an attempt
-				}
-				if e.expired(p.ctx) != nil {
-					p.end(e, ErrWaitTimeout)
-					return
-				}
-				p.running = true
-				e.attempt(p.ctx, PhaseRenew, onAttempt)
-			})
-		}
+func (e *Elector) pollImmediateUntil(parent *Context) {
+	p := e.startPoll(parent)
+	p.ctx.AfterDone(e.fn.seedPollCtxDone)
+	p.running = true
+	e.attempt(p.ctx, PhaseRenew, e.fn.seedPollAttempted)
+}
+
+func (e *Elector) seedPollCtxDone() {
+	if !e.p.running {
+		e.pollEnd(ErrWaitTimeout)
+	}
+}
+
+func (e *Elector) seedPollAttempted(ok bool) {
+	p := &e.p
+	p.running = false
+	if p.finished {
+		return
+	}
+	if ok {
+		e.pollEnd(nil)
+		return
+	}
+	if e.expired(p.ctx) != nil {
+		e.pollEnd(ErrWaitTimeout)
+		return
+	}
+	if !p.ticking {
+		// tickFunc(RP): a grid anchored now, skipping missed ticks.
+		p.ticking = true
+		p.gStart = e.env.Clock.Now()
+		e.gridSchedule()
+	}
+}
+
+func (e *Elector) gridSchedule() {
+	p := &e.p
+	now := e.env.Clock.Now()
+	next := p.gStart.Add(time.Duration(p.gK+1) * e.cfg.RetryPeriod)
+	for !next.After(now) {
+		p.gK++
+		next = p.gStart.Add(time.Duration(p.gK+1) * e.cfg.RetryPeriod)
+	}
+	e.arm(&e.gridTick, next.Sub(now), e.fn.gridTicked)
+}
+
+func (e *Elector) gridTicked() {
+	p := &e.p
+	p.gK++
+	if p.gStopped {
+		return
+	}
+	e.gridSchedule()
+	if p.finished || p.running {
+		return // the unbuffered forward drops ticks during an attempt
+	}
+	if e.expired(p.ctx) != nil {
+		e.pollEnd(ErrWaitTimeout)
+		return
 	}
 	p.running = true
-	e.attempt(p.ctx, PhaseRenew, onAttempt)
+	e.attempt(p.ctx, PhaseRenew, e.fn.seedPollAttempted)
 }
-
-// tickFunc calls f every period on the local clock on a grid anchored now,
-// skipping missed ticks, until the returned timer is stopped.
-func (e *Elector) tickFunc(period time.Duration, f func()) clock.Timer {
-	tk := &gridTicker{e: e, start: e.env.Clock.Now(), period: period, f: f}
-	tk.schedule()
-	return tk
-}
-
-type gridTicker struct {
-	e       *Elector
-	start   time.Time
-	period  time.Duration
-	k       int64
-	f       func()
-	t       clock.Timer
-	stopped bool
-}
-
-func (g *gridTicker) schedule() {
-	now := g.e.env.Clock.Now()
-	next := g.start.Add(time.Duration(g.k+1) * g.period)
-	for !next.After(now) {
-		g.k++
-		next = g.start.Add(time.Duration(g.k+1) * g.period)
-	}
-	g.t = g.e.env.Clock.AfterFunc(next.Sub(now), func() {
-		g.k++
-		if g.stopped {
-			return
-		}
-		g.schedule()
-		g.f()
-	})
-}
-
-func (g *gridTicker) C() <-chan time.Time { return nil }
-func (g *gridTicker) Stop() bool {
-	if g.stopped {
-		return false
-	}
-	g.stopped = true
-	return g.t.Stop()
-}
-func (g *gridTicker) Reset(time.Duration) bool { panic("elector: gridTicker cannot be reset") }
 
 // ---- release ----
 
@@ -532,7 +639,7 @@ func (e *Elector) release(done func()) {
 		now := metav1.NewTime(e.env.Clock.WallNow())
 		rec := rl.LeaderElectionRecord{LeaderTransitions: e.observed.LeaderTransitions, LeaseDurationSeconds: 1, RenewTime: now, AcquireTime: now}
 		e.emit(Event{Kind: EvTryStarted, Phase: PhaseRelease})
-		e.update(ctx, rec, func(err error) {
+		e.write(ctx, opUpdate, rec, func(err error) {
 			if err != nil {
 				finish(false)
 				return
@@ -559,7 +666,7 @@ func (e *Elector) release(done func()) {
 			}
 			now := metav1.NewTime(e.env.Clock.WallNow())
 			rec := rl.LeaderElectionRecord{LeaderTransitions: old.LeaderTransitions, LeaseDurationSeconds: 1, RenewTime: now, AcquireTime: now}
-			e.update(ctx, rec, func(err error) {
+			e.write(ctx, opUpdate, rec, func(err error) {
 				if err != nil {
 					if apierrors.IsConflict(err) {
 						try()
@@ -599,98 +706,109 @@ func (e *Elector) desired() rl.LeaderElectionRecord {
 }
 
 func (e *Elector) tryAcquireOrRenew(ctx *Context, done func(bool)) {
-	now := e.env.Clock.Now()
-	d := e.desired()
-	slow := func() {
-		e.get(ctx, func(old *rl.LeaderElectionRecord, raw RawRecord, err error) {
-			if err != nil {
-				if !apierrors.IsNotFound(err) {
-					done(false)
-					return
-				}
-				e.claim(e.create, ctx, d, done)
-				return
-			}
-			if raw != e.observedRaw {
-				e.setObserved(old)
-				e.observedRaw = raw
-			}
-			if len(old.HolderIdentity) > 0 && e.isLeaseValid(now) && !e.IsLeader() {
-				done(false)
-				return
-			}
-			if e.IsLeader() {
-				d.AcquireTime = old.AcquireTime
-				d.LeaderTransitions = old.LeaderTransitions
-				e.metrics.SlowPathExercised++
-			} else {
-				d.LeaderTransitions = old.LeaderTransitions + 1
-			}
-			e.claim(e.update, ctx, d, done)
-		})
-	}
-	if e.IsLeader() && e.isLeaseValid(now) {
+	a := &e.att
+	a.ctx, a.done = ctx, done
+	a.now = e.env.Clock.Now()
+	a.d = e.desired()
+	if e.IsLeader() && e.isLeaseValid(a.now) {
 		// Fast path: optimistic update with the cached resourceVersion. The
 		// copied acquireTime and transitions stay in d if it fails.
-		d.AcquireTime = e.observed.AcquireTime
-		d.LeaderTransitions = e.observed.LeaderTransitions
-		e.update(ctx, d, func(err error) {
-			if err == nil {
-				e.setObserved(&d)
-				done(true)
-				return
-			}
-			slow()
-		})
+		a.d.AcquireTime = e.observed.AcquireTime
+		a.d.LeaderTransitions = e.observed.LeaderTransitions
+		e.write(a.ctx, opUpdate, a.d, e.fn.fastUpdated)
 		return
 	}
-	slow()
+	e.get(a.ctx, e.fn.slowGot)
+}
+
+func (e *Elector) fastUpdated(err error) {
+	if err == nil {
+		e.setObserved(&e.att.d)
+		e.att.done(true)
+		return
+	}
+	e.get(e.att.ctx, e.fn.slowGot)
+}
+
+// slowGot is the slow path after its Get: compare, judge validity on the
+// attempt's start time, then create or update.
+func (e *Elector) slowGot(old *rl.LeaderElectionRecord, raw RawRecord, err error) {
+	a := &e.att
+	if err != nil {
+		if !apierrors.IsNotFound(err) {
+			a.done(false)
+			return
+		}
+		e.claim(opCreate)
+		return
+	}
+	if raw != e.observedRaw {
+		e.setObserved(old)
+		e.observedRaw = raw
+	}
+	if len(old.HolderIdentity) > 0 && e.isLeaseValid(a.now) && !e.IsLeader() {
+		a.done(false)
+		return
+	}
+	if e.IsLeader() {
+		a.d.AcquireTime = old.AcquireTime
+		a.d.LeaderTransitions = old.LeaderTransitions
+		e.metrics.SlowPathExercised++
+	} else {
+		a.d.LeaderTransitions = old.LeaderTransitions + 1
+	}
+	e.claim(opUpdate)
 }
 
 func (e *Elector) tryCoordinatedRenew(ctx *Context, done func(bool)) {
-	now := e.env.Clock.Now()
-	d := e.desired()
-	e.get(ctx, func(old *rl.LeaderElectionRecord, raw RawRecord, err error) {
-		if err != nil {
-			done(false) // NotFound included: a coordinated client never creates
-			return
-		}
-		if raw != e.observedRaw {
-			e.setObserved(old)
-			e.observedRaw = raw
-		}
-		if e.observedTime.Add(time.Second * time.Duration(old.LeaseDurationSeconds)).Before(now) {
-			done(false) // expired: left to the coordinated election controller
-			return
-		}
-		if !e.IsLeader() {
-			done(false)
-			return
-		}
-		if old.PreferredHolder != "" {
-			done(false) // end of term: stop renewing and let the lease lapse
-			return
-		}
-		d.AcquireTime = old.AcquireTime
-		d.LeaderTransitions = old.LeaderTransitions
-		d.Strategy = old.Strategy
-		e.metrics.SlowPathExercised++
-		e.claim(e.update, ctx, d, done)
-	})
+	a := &e.att
+	a.ctx, a.done = ctx, done
+	a.now = e.env.Clock.Now()
+	a.d = e.desired()
+	e.get(a.ctx, e.fn.coordinatedGot)
 }
 
-// claim ends an attempt with a write of d: on success d becomes the
-// observed record (as client-go's setObserved after Create or Update) and
-// the attempt succeeds; any error fails it.
-func (e *Elector) claim(write func(*Context, rl.LeaderElectionRecord, func(error)), ctx *Context, d rl.LeaderElectionRecord, done func(bool)) {
-	write(ctx, d, func(err error) {
-		if err != nil {
-			done(false)
-			return
-		}
-		e.setObserved(&d)
-		done(true)
-	})
+func (e *Elector) coordinatedGot(old *rl.LeaderElectionRecord, raw RawRecord, err error) {
+	a := &e.att
+	if err != nil {
+		a.done(false) // NotFound included: a coordinated client never creates
+		return
+	}
+	if raw != e.observedRaw {
+		e.setObserved(old)
+		e.observedRaw = raw
+	}
+	if e.observedTime.Add(time.Second * time.Duration(old.LeaseDurationSeconds)).Before(a.now) {
+		a.done(false) // expired: left to the coordinated election controller
+		return
+	}
+	if !e.IsLeader() {
+		a.done(false)
+		return
+	}
+	if old.PreferredHolder != "" {
+		a.done(false) // end of term: stop renewing and let the lease lapse
+		return
+	}
+	a.d.AcquireTime = old.AcquireTime
+	a.d.LeaderTransitions = old.LeaderTransitions
+	a.d.Strategy = old.Strategy
+	e.metrics.SlowPathExercised++
+	e.claim(opUpdate)
+}
+
+// claim ends an attempt with a write of its record: on success the record
+// becomes the observed one (as client-go's setObserved after Create or
+// Update) and the attempt succeeds; any error fails it.
+func (e *Elector) claim(op writeOp) { e.write(e.att.ctx, op, e.att.d, e.fn.claimed) }
+
+func (e *Elector) claimed(err error) {
+	if err != nil {
+		e.att.done(false)
+		return
+	}
+	e.setObserved(&e.att.d)
+	e.att.done(true)
 }
 
 func (e *Elector) isLeaseValid(now time.Time) bool {
@@ -723,6 +841,22 @@ func (e *Elector) maybeReportTransition() {
 // under an ended context fails at once without reaching the API server (as
 // the HTTP client does), and a call in flight when its context ends is
 // abandoned with the context's error while the server may still apply it.
+// One call is in progress at a time; its context and continuation wait in
+// e.call for the lock's completion.
+
+type writeOp uint8
+
+const (
+	opCreate writeOp = iota
+	opUpdate
+)
+
+func (op writeOp) String() string {
+	if op == opCreate {
+		return "create"
+	}
+	return "update"
+}
 
 func (e *Elector) track(ctx *Context, op string, call Call) {
 	e.metrics.Calls++
@@ -747,14 +881,10 @@ func (e *Elector) get(ctx *Context, done func(*rl.LeaderElectionRecord, RawRecor
 		done(nil, RawRecord{}, err)
 		return
 	}
-	call, err := e.cfg.Lock.Get(func(rec *rl.LeaderElectionRecord, raw RawRecord, err error) {
-		if err = e.settle(ctx, "get", err); err != nil {
-			done(nil, RawRecord{}, err)
-			return
-		}
-		done(rec, raw, nil)
-	})
+	e.call = callState{ctx: ctx, op: "get", getDone: done}
+	call, err := e.cfg.Lock.Get(e.fn.getReturned)
 	if err != nil {
+		e.call = callState{}
 		e.emit(Event{Kind: EvCallReturned, Op: "get", Err: err})
 		done(nil, RawRecord{}, err)
 		return
@@ -762,24 +892,41 @@ func (e *Elector) get(ctx *Context, done func(*rl.LeaderElectionRecord, RawRecor
 	e.track(ctx, "get", call)
 }
 
-func (e *Elector) create(ctx *Context, rec rl.LeaderElectionRecord, done func(error)) {
-	e.write(ctx, "create", rec, e.cfg.Lock.Create, done)
+func (e *Elector) getReturned(rec *rl.LeaderElectionRecord, raw RawRecord, err error) {
+	ctx, done := e.call.ctx, e.call.getDone
+	e.call = callState{}
+	if err = e.settle(ctx, "get", err); err != nil {
+		done(nil, RawRecord{}, err)
+		return
+	}
+	done(rec, raw, nil)
 }
 
-func (e *Elector) update(ctx *Context, rec rl.LeaderElectionRecord, done func(error)) {
-	e.write(ctx, "update", rec, e.cfg.Lock.Update, done)
-}
-
-func (e *Elector) write(ctx *Context, op string, rec rl.LeaderElectionRecord, send func(rl.LeaderElectionRecord, func(error)) (Call, error), done func(error)) {
+func (e *Elector) write(ctx *Context, op writeOp, rec rl.LeaderElectionRecord, done func(error)) {
 	if err := e.expired(ctx); err != nil {
 		done(err)
 		return
 	}
-	call, err := send(rec, func(err error) { done(e.settle(ctx, op, err)) })
+	name := op.String()
+	e.call = callState{ctx: ctx, op: name, writeDone: done}
+	var call Call
+	var err error
+	if op == opCreate {
+		call, err = e.cfg.Lock.Create(rec, e.fn.writeReturned)
+	} else {
+		call, err = e.cfg.Lock.Update(rec, e.fn.writeReturned)
+	}
 	if err != nil {
-		e.emit(Event{Kind: EvCallReturned, Op: op, Err: err})
+		e.call = callState{}
+		e.emit(Event{Kind: EvCallReturned, Op: name, Err: err})
 		done(err)
 		return
 	}
-	e.track(ctx, op, call)
+	e.track(ctx, name, call)
+}
+
+func (e *Elector) writeReturned(err error) {
+	ctx, op, done := e.call.ctx, e.call.op, e.call.writeDone
+	e.call = callState{}
+	done(e.settle(ctx, op, err))
 }

@@ -54,7 +54,7 @@ var LeaseResource = schema.GroupResource{Group: coordinationv1.GroupName, Resour
 //
 // Lease is the body of create and update. Client.Do deep-copies it at send
 // time (the bytes leave the process then), so the caller may keep mutating
-// its own object. For delete, a non-empty Lease.ResourceVersion is a
+// its own object (Client.DoShared takes it over instead). For delete, a non-empty Lease.ResourceVersion is a
 // precondition (metav1.Preconditions.ResourceVersion): the delete fails with
 // Conflict unless it matches.
 type Request struct {
@@ -65,8 +65,9 @@ type Request struct {
 }
 
 // Response is what the client receives. Lease is a deep copy owned by the
-// receiver (get, create, update); Leases is the list result, sorted by name,
-// also owned by the receiver. Err is a real k8s.io/apimachinery/pkg/api/errors
+// receiver (get, create, update; for Client.DoShared, the stored object
+// itself, valid while done runs); Leases is the list result, sorted by
+// name, also owned by the receiver. Err is a real k8s.io/apimachinery/pkg/api/errors
 // value for server-side failures (test with errors.IsConflict and friends),
 // or a client-side error: ErrClientTimeout, ErrConnectionRefused, or whatever
 // was passed to Call.Abort.

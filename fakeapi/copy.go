@@ -18,6 +18,13 @@ type leaseBlock struct {
 	renew     metav1.MicroTime
 	strategy  coordinationv1.CoordinatedLeaseStrategy
 	preferred string
+
+	// Recycling (recycle.go), for blocks from Client.NewBody (pooled).
+	pooled bool  // may be recycled
+	stored bool  // a version in the store (current or kept for stale reads)
+	pinned bool  // handed out where it may be kept: never recycled
+	inPool bool  // in the pool (recycled and not yet handed out again)
+	refs   int32 // responses in flight that carry it
 }
 
 // copyLease is Lease.DeepCopy with a single allocation for the spec

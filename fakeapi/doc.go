@@ -24,6 +24,11 @@
 //
 // The store keeps immutable objects and hands out deep copies: a Response's
 // objects belong to the receiver, a Request's body is copied when sent.
+// Client.DoShared is the allocation-free variant for callers that treat
+// leases as immutable values (the lease lock): the body is handed over
+// instead of copied, and the response is the stored object itself, valid
+// while done runs; bodies from Client.NewBody reuse the memory of stored
+// leases that nobody can see any more (see recycle.go).
 //
 // # Clients
 //

@@ -266,6 +266,16 @@ func NewServer(s *sim.Sim, cfg Config) *Server {
 // bypasses the network and every fault.
 func (srv *Server) Store() *Store { return srv.store }
 
+// WatchCommits makes f see every committed change of the store (l nil for
+// a delete) at the instant it commits, like Store.OnCommit, for a reader
+// that keeps nothing: l is only valid while f runs, since the store may
+// reuse the memory of a lease once it is no longer current (see
+// Client.NewBody). Read what is needed, or Peek the object to keep it. A
+// nil f stops the calls.
+func (srv *Server) WatchCommits(f func(namespace, name string, l *coordinationv1.Lease)) {
+	srv.store.watch = f
+}
+
 // Counts is the number of requests sent so far by all clients, per verb.
 func (srv *Server) Counts() Counts { return srv.counts }
 
@@ -333,6 +343,13 @@ type Client struct {
 	srv  *Server
 	node *sim.Node
 	ns   *nodeState
+	// free holds finished calls of DoShared for reuse: a renewal or a poll
+	// then costs no Call, no bound pipeline function and no timer.
+	free []*Call
+	// body is the lease NewBody handed out last and bodyBlk its block,
+	// until DoShared takes it.
+	body    *coordinationv1.Lease
+	bodyBlk *leaseBlock
 }
 
 // Client returns the node's client, creating it on first use.
@@ -359,8 +376,13 @@ type Call struct {
 	req  Request
 	done func(Response)
 	// resp is the response travelling back to the client.
-	resp  Response
-	timer clock.Timer
+	resp Response
+	// timer is the pending client timeout (nil when none is pending);
+	// ownTimer is the call's timer object, re-armed when a pooled call is
+	// reused.
+	timer    clock.Timer
+	ownTimer clock.Timer
+	onTimer  func()
 	// step is the call's one pipeline event function (send → arrive →
 	// service → deliver happen one after another, never two at once), bound
 	// once so that each hop does not allocate a closure.
@@ -370,6 +392,16 @@ type Call struct {
 	inc      uint32
 	phase    uint8
 	finished bool
+	// shared marks a DoShared call: bodies and responses are the immutable
+	// objects themselves, and the call returns to its client's free list
+	// once done has run and no pipeline event refers to it (inPipe false).
+	shared bool
+	inPipe bool
+	// blk is the block of a body from NewBody until the store keeps it or
+	// the request is done with it; respBlk is the block of a stored lease
+	// the response carries (a reference the store counts).
+	blk     *leaseBlock
+	respBlk *leaseBlock
 }
 
 const (
@@ -400,16 +432,73 @@ func noopDone(Response) {}
 // made the call crashes or exits: it never runs for a later process. Do never
 // calls done itself. The body is deep-copied now.
 func (c *Client) Do(req Request, timeout time.Duration, done func(Response)) *Call {
+	call := &Call{c: c}
+	call.step = call.advance
+	return c.send(call, req, timeout, done)
+}
+
+// DoShared is Do for a caller that treats Lease objects as immutable values,
+// as the lease lock does. It saves every copy and allocation Do makes:
+//
+//   - req.Lease is handed over, not copied: from the call on, the caller
+//     must neither modify it nor read it again, because the server may store
+//     that very object (setting the server's metadata on it: namespace,
+//     name, uid, creationTimestamp, resourceVersion);
+//   - the Lease of a response is the stored object itself, shared with the
+//     store and every other reader: the receiver must not modify it, and
+//     it is only valid while done runs (the store may reuse its memory
+//     afterwards, see NewBody): copy what is needed;
+//   - the returned Call is only valid until done runs (or Abort returns):
+//     it is then reused for a later call of this client, so it must not be
+//     kept, aborted or asked Done after that.
+//
+// Timing, faults, random draws, history and outcomes are exactly Do's.
+func (c *Client) DoShared(req Request, timeout time.Duration, done func(Response)) *Call {
+	var call *Call
+	if n := len(c.free); n > 0 {
+		call = c.free[n-1]
+		c.free[n-1] = nil
+		c.free = c.free[:n-1]
+	} else {
+		call = &Call{c: c, shared: true}
+		call.step = call.advance
+		call.onTimer = call.onTimeout
+	}
+	return c.send(call, req, timeout, done)
+}
+
+// recycle returns a shared call to its client once nothing refers to it:
+// its caller has heard the outcome and no pipeline event is pending.
+func (call *Call) recycle() {
+	if !call.shared || !call.finished || call.inPipe {
+		return
+	}
+	// Drop what the call refers to, field by field (cheaper than a struct
+	// assignment while the collector is marking).
+	call.req.Lease = nil
+	call.done = nil
+	call.resp.Lease, call.resp.Leases, call.resp.Err = nil, nil, nil
+	call.blk, call.respBlk = nil, nil
+	call.precond = ""
+	call.c.free = append(call.c.free, call)
+}
+
+func (c *Client) send(call *Call, req Request, timeout time.Duration, done func(Response)) *Call {
 	srv := c.srv
 	ns := c.ns
 	now := srv.sim.Now()
 	if done == nil {
 		done = noopDone
 	}
-	call := &Call{c: c, req: req, done: done, rec: -1, inc: c.node.Incarnation()}
+	call.req, call.done, call.rec, call.inc = req, done, -1, c.node.Incarnation()
+	call.finished, call.inPipe, call.phase = false, false, 0
+	if call.shared && req.Lease != nil && req.Lease == c.body {
+		call.blk = c.bodyBlk
+		c.body, c.bodyBlk = nil, nil
+	}
 	switch req.Op {
 	case OpCreate, OpUpdate:
-		if req.Lease != nil {
+		if req.Lease != nil && !call.shared {
 			call.req.Lease = copyLease(req.Lease)
 		}
 	case OpDelete:
@@ -426,24 +515,37 @@ func (c *Client) Do(req Request, timeout time.Duration, done func(Response)) *Ca
 	if srv.cfg.RecordHistory {
 		call.rec = srv.record(call, now)
 	}
-	call.step = call.advance
 	// One request-latency draw per call, whatever happens to it, so that a
 	// fault does not shift the draws of the calls after it.
 	lat := srv.requestLatency(ns)
 	if timeout > 0 {
-		call.timer = c.node.Clock().AfterFunc(timeout, call.onTimeout)
+		switch {
+		case !call.shared:
+			call.timer = c.node.Clock().AfterFunc(timeout, call.onTimeout)
+		case call.ownTimer == nil:
+			call.ownTimer = c.node.Clock().AfterFunc(timeout, call.onTimer)
+			call.timer = call.ownTimer
+		default:
+			// Re-arming a stopped timer schedules it exactly as AfterFunc
+			// would.
+			call.ownTimer.Reset(timeout)
+			call.timer = call.ownTimer
+		}
 	}
 	switch {
 	case ns.refuse:
 		srv.serverOutcome(call, ServerRefused, now)
+		srv.dropBody(call)
 		call.resp = Response{Err: ErrConnectionRefused}
 		call.phase = phaseToClient
+		call.inPipe = true
 		c.node.Schedule(now+lat, call.step)
 	case ns.dropReq:
 		srv.serverOutcome(call, ServerDropped, now)
-		call.req.Lease = nil
+		srv.dropBody(call)
 	default:
 		call.phase = phaseToServer
+		call.inPipe = true
 		srv.sim.Schedule(now+lat, call.step)
 	}
 	return call
@@ -461,6 +563,7 @@ func (call *Call) Abort(err error) {
 		err = context.Canceled
 	}
 	call.finish(Response{Err: err}, ClientAborted)
+	call.recycle()
 }
 
 // Done reports whether done has run. (For a process that crashed it never
@@ -469,6 +572,7 @@ func (call *Call) Done() bool { return call.finished }
 
 func (call *Call) advance() {
 	srv := call.c.srv
+	call.inPipe = false
 	switch call.phase {
 	case phaseToServer:
 		srv.arrive(call)
@@ -477,6 +581,7 @@ func (call *Call) advance() {
 	case phaseToClient:
 		call.deliver()
 	}
+	call.recycle()
 }
 
 func (call *Call) onTimeout() {
@@ -485,11 +590,15 @@ func (call *Call) onTimeout() {
 	}
 	call.timer = nil // it has fired: nothing to stop
 	call.finish(Response{Err: ErrClientTimeout}, ClientTimedOut)
+	call.recycle()
 }
 
 func (call *Call) deliver() {
 	if call.finished {
-		return // the client gave up while the response travelled
+		// The client gave up while the response travelled.
+		call.resp.Lease = nil
+		call.dropResp()
+		return
 	}
 	resp := call.resp
 	call.resp = Response{}
@@ -498,6 +607,24 @@ func (call *Call) deliver() {
 		outcome = ClientRefused
 	}
 	call.finish(resp, outcome)
+	call.dropResp()
+}
+
+// dropResp gives up the response's reference to a stored lease.
+func (call *Call) dropResp() {
+	if b := call.respBlk; b != nil {
+		call.respBlk = nil
+		call.c.srv.store.unref(b)
+	}
+}
+
+// dropBody lets go of the request's body: it will not be stored.
+func (srv *Server) dropBody(call *Call) {
+	call.req.Lease = nil
+	if b := call.blk; b != nil {
+		call.blk = nil
+		srv.store.recycle(b)
+	}
 }
 
 func (call *Call) finish(resp Response, outcome ClientOutcome) {
@@ -528,6 +655,7 @@ func (srv *Server) arrive(call *Call) {
 		return
 	}
 	if srv.busy {
+		call.inPipe = true
 		srv.queue = append(srv.queue, call)
 		return
 	}
@@ -537,6 +665,7 @@ func (srv *Server) arrive(call *Call) {
 func (srv *Server) serve(call *Call) {
 	srv.busy = true
 	call.phase = phaseInService
+	call.inPipe = true
 	srv.sim.Schedule(srv.sim.Now()+srv.cfg.ServiceTime.sample(srv.svcRand), call.step)
 }
 
@@ -569,7 +698,7 @@ func (srv *Server) endService(call *Call) {
 // server swallows it, a refusing one resets the connection.
 func (srv *Server) outageHit(call *Call) {
 	now := srv.sim.Now()
-	call.req.Lease = nil
+	srv.dropBody(call)
 	if srv.outage == OutageHang {
 		srv.serverOutcome(call, ServerDropped, now)
 		return
@@ -634,7 +763,8 @@ func (srv *Server) apply(call *Call) {
 	default:
 		resp = srv.execute(call, now, wanted)
 	}
-	call.req.Lease = nil
+	// A body the store kept is the store's now; any other goes back.
+	srv.dropBody(call)
 	if call.rec >= 0 {
 		r := srv.history.at(call.rec)
 		r.Server = outcome
@@ -649,6 +779,9 @@ func (srv *Server) apply(call *Call) {
 func (srv *Server) execute(call *Call, now time.Duration, out bool) Response {
 	st := srv.store
 	req := &call.req
+	// The body is the call's own: a copy Do made, or handed over to
+	// DoShared.
+	const owned = true
 	var resp Response
 	var v version
 	var items []version
@@ -663,7 +796,7 @@ func (srv *Server) execute(call *Call, now time.Duration, out bool) Response {
 		if req.Op == OpGet {
 			v, resp.Err = st.getAt(req.Namespace, req.Name, readAt)
 			if resp.Err == nil && out {
-				resp.Lease = copyLease(v.lease)
+				resp.Lease = give(call, v)
 			}
 		} else {
 			items = st.listAt(req.Namespace, readAt, stale)
@@ -672,14 +805,14 @@ func (srv *Server) execute(call *Call, now time.Duration, out bool) Response {
 			}
 		}
 	case OpCreate:
-		v, resp.Err = st.create(req.Namespace, req.Name, req.Lease, true)
+		v, resp.Err = st.create(req.Namespace, req.Name, req.Lease, owned, call.blk)
 		if resp.Err == nil && out {
-			resp.Lease = copyLease(v.lease)
+			resp.Lease = give(call, v)
 		}
 	case OpUpdate:
-		v, _, resp.Err = st.update(req.Namespace, req.Name, req.Lease, true)
+		v, _, resp.Err = st.update(req.Namespace, req.Name, req.Lease, owned, call.blk)
 		if resp.Err == nil && out {
-			resp.Lease = copyLease(v.lease)
+			resp.Lease = give(call, v)
 		}
 	case OpDelete:
 		// The deleted state is what the history records: rv 0, no holder.
@@ -709,6 +842,16 @@ func (srv *Server) execute(call *Call, now time.Duration, out bool) Response {
 	return resp
 }
 
+// give is the Lease a response carries: a copy, or for a shared call the
+// stored object itself, whose block the response then refers to.
+func give(call *Call, v version) *coordinationv1.Lease {
+	if call.shared {
+		call.respBlk = v.blk
+		return v.lease
+	}
+	return copyLease(v.lease)
+}
+
 func holderOf(l *coordinationv1.Lease) string {
 	if l == nil || l.Spec.HolderIdentity == nil {
 		return ""
@@ -720,24 +863,31 @@ func holderOf(l *coordinationv1.Lease) string {
 func (srv *Server) respond(call *Call, resp Response, now time.Duration) {
 	c := call.c
 	if call.finished {
+		call.respBlk = nil
 		return // the client gave up: nobody reads this response
 	}
 	if c.node.Incarnation() != call.inc {
 		// The process that made the call is gone; its successor never sees
 		// this response.
+		call.respBlk = nil
 		if call.rec >= 0 {
 			srv.history.at(call.rec).Client = ClientGone
 		}
 		return
 	}
 	if c.ns.dropResp {
+		call.respBlk = nil
 		if call.rec >= 0 {
 			srv.history.at(call.rec).ResponseLost = true
 		}
 		return
 	}
+	if b := call.respBlk; b != nil {
+		b.refs++
+	}
 	call.resp = resp
 	call.phase = phaseToClient
+	call.inPipe = true
 	c.node.Schedule(now+srv.responseLatency(c.ns), call.step)
 }
 

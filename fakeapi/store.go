@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/lesim/lesim/sim"
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -26,6 +27,9 @@ type version struct {
 	lease *coordinationv1.Lease
 	rv    uint64
 	since time.Duration
+	// blk is lease's block when it came from Client.NewBody: the store
+	// recycles it once the version is gone and nobody can see it.
+	blk *leaseBlock
 }
 
 // always is the "since" of the absent state that precedes a key's creation.
@@ -59,7 +63,11 @@ func (e *entry) at(t time.Duration) version {
 //
 // Stored objects are immutable: a write stores a fresh object, so a read can
 // hand out a deep copy taken at any later time, and Peek can hand out the
-// stored object itself.
+// stored object itself. The one exception is invisible from outside: a
+// lease written through Client.DoShared with a body from Client.NewBody is
+// recycled once it is no longer current (nor kept for stale reads) and no
+// response in flight carries it — unless Peek or OnCommit has handed it out,
+// which keeps it forever.
 //
 // Semantics, mirroring the real apiserver for coordination.k8s.io/v1 Leases
 // (genericregistry.Store over etcd3):
@@ -80,17 +88,26 @@ func (e *entry) at(t time.Duration) version {
 //   - delete with a resourceVersion precondition that does not match:
 //     Conflict; of a missing object: NotFound. A delete consumes a revision.
 type Store struct {
-	objs map[objKey]*entry
-	rev  uint64
-	uids uint64
-	now  func() time.Duration
+	objs    map[objKey]*entry
+	last    *entry // the entry lookup found last, under lastKey
+	lastKey objKey
+	rev     uint64
+	uids    uint64
+	now     func() time.Duration
 	// retention > 0 keeps, per key, the versions needed to answer reads as of
 	// any time in [now-retention, now].
 	retention time.Duration
+	// rvs holds the text of resourceVersions (see formatRV).
+	rvs []byte
 	// OnCommit, when set, sees every committed change (nil for a delete),
 	// so checkers can follow a key's history without the full operation
 	// history. The lease must not be modified.
 	OnCommit func(namespace, name string, l *coordinationv1.Lease)
+	// watch is Server.WatchCommits's hook: OnCommit for a reader that keeps
+	// nothing, so the versions it sees can still be recycled.
+	watch func(namespace, name string, l *coordinationv1.Lease)
+	// free holds recycled blocks for Client.NewBody.
+	free []*leaseBlock
 }
 
 // NewStore returns an empty store whose creationTimestamps come from now
@@ -101,6 +118,29 @@ func NewStore(now func() time.Duration) *Store {
 		now = func() time.Duration { return 0 }
 	}
 	return &Store{objs: make(map[objKey]*entry), now: now}
+}
+
+// lookup finds a key's entry. Leader election touches one key over and
+// over, so the last entry found is remembered: comparing the two strings
+// (usually the very same strings, so a pointer compare) is cheaper than
+// hashing them.
+func (st *Store) lookup(k objKey) *entry {
+	if st.last != nil && st.lastKey == k {
+		return st.last
+	}
+	e := st.objs[k]
+	if e != nil {
+		st.last, st.lastKey = e, k
+	}
+	return e
+}
+
+// forget deletes a key's entry.
+func (st *Store) forget(k objKey) {
+	delete(st.objs, k)
+	if st.lastKey == k {
+		st.last, st.lastKey = nil, objKey{}
+	}
 }
 
 // ResourceVersion is the store's current revision: the resourceVersion of
@@ -123,7 +163,8 @@ func (st *Store) Len() int {
 // it rather than changing it, so a peeked object stays valid forever). It is
 // meant for checkers that look at the store on every event.
 func (st *Store) Peek(namespace, name string) *coordinationv1.Lease {
-	if e := st.objs[objKey{namespace, name}]; e != nil {
+	if e := st.lookup(objKey{namespace, name}); e != nil {
+		e.cur.blk.pin()
 		return e.cur.lease
 	}
 	return nil
@@ -140,7 +181,7 @@ func (st *Store) Get(namespace, name string) (*coordinationv1.Lease, error) {
 
 // Create stores a deep copy of l and returns a deep copy of what was stored.
 func (st *Store) Create(l *coordinationv1.Lease) (*coordinationv1.Lease, error) {
-	v, err := st.create("", "", l, false)
+	v, err := st.create("", "", l, false, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +191,7 @@ func (st *Store) Create(l *coordinationv1.Lease) (*coordinationv1.Lease, error) 
 // Update replaces the object if l's resourceVersion is the current one and
 // returns a deep copy of what was stored.
 func (st *Store) Update(l *coordinationv1.Lease) (*coordinationv1.Lease, error) {
-	v, _, err := st.update("", "", l, false)
+	v, _, err := st.update("", "", l, false, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -177,12 +218,12 @@ func (st *Store) Apply(req Request) Response {
 		resp.Lease, resp.Err = st.Get(req.Namespace, req.Name)
 	case OpCreate:
 		var v version
-		if v, resp.Err = st.create(req.Namespace, req.Name, req.Lease, false); resp.Err == nil {
+		if v, resp.Err = st.create(req.Namespace, req.Name, req.Lease, false, nil); resp.Err == nil {
 			resp.Lease = copyLease(v.lease)
 		}
 	case OpUpdate:
 		var v version
-		if v, _, resp.Err = st.update(req.Namespace, req.Name, req.Lease, false); resp.Err == nil {
+		if v, _, resp.Err = st.update(req.Namespace, req.Name, req.Lease, false, nil); resp.Err == nil {
 			resp.Lease = copyLease(v.lease)
 		}
 	case OpDelete:
@@ -220,15 +261,16 @@ func (st *Store) SetRetention(d time.Duration) {
 	}
 	// Map order does not matter here: every entry gets the same treatment.
 	for k, e := range st.objs {
+		st.leaveAll(e.hist)
 		e.hist = nil
 		if e.cur.lease == nil {
-			delete(st.objs, k)
+			st.forget(k)
 		}
 	}
 }
 
 func (st *Store) get(namespace, name string) (version, error) {
-	if e := st.objs[objKey{namespace, name}]; e != nil && e.cur.lease != nil {
+	if e := st.lookup(objKey{namespace, name}); e != nil && e.cur.lease != nil {
 		return e.cur, nil
 	}
 	return version{}, errNotFound(name)
@@ -236,7 +278,7 @@ func (st *Store) get(namespace, name string) (version, error) {
 
 // getAt is get as of true time t (a lagging cache).
 func (st *Store) getAt(namespace, name string, t time.Duration) (version, error) {
-	if e := st.objs[objKey{namespace, name}]; e != nil {
+	if e := st.lookup(objKey{namespace, name}); e != nil {
 		if v := e.at(t); v.lease != nil {
 			return v, nil
 		}
@@ -292,8 +334,9 @@ func resolveKey(namespace, name string, l *coordinationv1.Lease) (string, string
 	return namespace, name, nil
 }
 
-// create stores l. owned says l is a private copy the store may keep.
-func (st *Store) create(namespace, name string, l *coordinationv1.Lease, owned bool) (version, error) {
+// create stores l. owned says l is a private copy the store may keep; blk
+// is its block when it came from NewBody (and owned).
+func (st *Store) create(namespace, name string, l *coordinationv1.Lease, owned bool, blk *leaseBlock) (version, error) {
 	if l == nil {
 		return version{}, apierrors.NewBadRequest("create without a body")
 	}
@@ -308,12 +351,12 @@ func (st *Store) create(namespace, name string, l *coordinationv1.Lease, owned b
 		return version{}, errNamespaceRequired(name)
 	}
 	k := objKey{namespace, name}
-	e := st.objs[k]
+	e := st.lookup(k)
 	if e != nil && e.cur.lease != nil {
 		return version{}, errAlreadyExists(name)
 	}
 	if !owned {
-		l = copyLease(l)
+		l, blk = copyLease(l), nil
 	}
 	l.Namespace, l.Name = namespace, name
 	st.uids++
@@ -327,7 +370,21 @@ func (st *Store) create(namespace, name string, l *coordinationv1.Lease, owned b
 		e = &entry{cur: version{since: always}}
 		st.objs[k] = e
 	}
-	return st.commit(k, e, l), nil
+	return st.commit(k, e, l, blk), nil
+}
+
+// formatRV renders a resourceVersion without an allocation of its own: the
+// digits are appended to a shared chunk and the string points into it. Bytes
+// once written are never written again (only the free end of a chunk is
+// appended to, and a full chunk is left to the strings that point into it),
+// so the strings are as immutable as any other.
+func (st *Store) formatRV(rv uint64) string {
+	if cap(st.rvs)-len(st.rvs) < 20 {
+		st.rvs = make([]byte, 0, 2048)
+	}
+	start := len(st.rvs)
+	st.rvs = strconv.AppendUint(st.rvs, rv, 10)
+	return unsafe.String(&st.rvs[start], len(st.rvs)-start)
 }
 
 // uidOf renders a counter as a UUID-shaped string: deterministic, unique in
@@ -338,7 +395,7 @@ func uidOf(n uint64) types.UID {
 
 // update replaces the object. The bool reports whether anything was written
 // (an identical update writes nothing and keeps the resourceVersion).
-func (st *Store) update(namespace, name string, l *coordinationv1.Lease, owned bool) (version, bool, error) {
+func (st *Store) update(namespace, name string, l *coordinationv1.Lease, owned bool, blk *leaseBlock) (version, bool, error) {
 	if l == nil {
 		return version{}, false, apierrors.NewBadRequest("update without a body")
 	}
@@ -347,33 +404,38 @@ func (st *Store) update(namespace, name string, l *coordinationv1.Lease, owned b
 		return version{}, false, err
 	}
 	k := objKey{namespace, name}
-	e := st.objs[k]
+	e := st.lookup(k)
 	if e == nil || e.cur.lease == nil {
 		return version{}, false, errNotFound(name)
 	}
 	if l.ResourceVersion == "" {
 		return version{}, false, errRVRequired(name)
 	}
-	rv, perr := strconv.ParseUint(l.ResourceVersion, 10, 64)
-	if perr != nil {
-		return version{}, false, errBadRV(l.ResourceVersion)
-	}
-	if rv != e.cur.rv {
-		return version{}, false, errConflict(name)
+	// The current text is canonical: equal text is the one match, and
+	// anything else is parsed to tell a bad resourceVersion from a stale
+	// one (or a non-canonical spelling of the current one).
+	if l.ResourceVersion != e.cur.lease.ResourceVersion {
+		rv, perr := strconv.ParseUint(l.ResourceVersion, 10, 64)
+		if perr != nil {
+			return version{}, false, errBadRV(l.ResourceVersion)
+		}
+		if rv != e.cur.rv {
+			return version{}, false, errConflict(name)
+		}
 	}
 	old := e.cur.lease
 	if sameContent(old, l) {
 		return e.cur, false, nil
 	}
 	if !owned {
-		l = copyLease(l)
+		l, blk = copyLease(l), nil
 	}
 	l.Namespace, l.Name = namespace, name
 	l.UID = old.UID
 	l.CreationTimestamp = old.CreationTimestamp
 	l.Generation = old.Generation
 	l.DeletionTimestamp = old.DeletionTimestamp
-	return st.commit(k, e, l), true, nil
+	return st.commit(k, e, l, blk), true, nil
 }
 
 // sameContent reports whether an update would store the same bytes: the same
@@ -413,7 +475,7 @@ func eqMicro(a, b *metav1.MicroTime) bool {
 // delete removes the object; precondRV, when set, must match.
 func (st *Store) delete(namespace, name, precondRV string) (version, error) {
 	k := objKey{namespace, name}
-	e := st.objs[k]
+	e := st.lookup(k)
 	if e == nil || e.cur.lease == nil {
 		return version{}, errNotFound(name)
 	}
@@ -421,17 +483,17 @@ func (st *Store) delete(namespace, name, precondRV string) (version, error) {
 		return version{}, errPrecondition(name, precondRV, e.cur.lease.ResourceVersion)
 	}
 	gone := e.cur
-	st.commit(k, e, nil)
+	st.commit(k, e, nil, nil)
 	return gone, nil
 }
 
 // commit makes l (nil: absent) the key's current version at a new revision,
 // keeping the previous version while stale reads may still need it.
-func (st *Store) commit(k objKey, e *entry, l *coordinationv1.Lease) version {
+func (st *Store) commit(k objKey, e *entry, l *coordinationv1.Lease, blk *leaseBlock) version {
 	st.rev++
 	now := st.now()
 	if l != nil {
-		l.ResourceVersion = strconv.FormatUint(st.rev, 10)
+		l.ResourceVersion = st.formatRV(st.rev)
 	}
 	if st.retention > 0 {
 		e.hist = append(e.hist, e.cur)
@@ -451,19 +513,31 @@ func (st *Store) commit(k objKey, e *entry, l *coordinationv1.Lease) version {
 			drop++
 		}
 		if drop > 0 {
+			st.leaveAll(e.hist[:drop])
 			n := copy(e.hist, e.hist[drop:])
 			clear(e.hist[n:])
 			e.hist = e.hist[:n]
 		}
-	} else if e.hist != nil {
-		e.hist = nil
+	} else {
+		if e.hist != nil {
+			st.leaveAll(e.hist)
+			e.hist = nil
+		}
+		st.leave(e.cur.blk)
 	}
-	e.cur = version{lease: l, rv: st.rev, since: now}
+	if blk != nil {
+		blk.stored = true
+	}
+	e.cur = version{lease: l, rv: st.rev, since: now, blk: blk}
 	if l == nil && st.retention == 0 {
-		delete(st.objs, k)
+		st.forget(k)
 	}
 	if st.OnCommit != nil {
+		blk.pin()
 		st.OnCommit(k.ns, k.name, l)
+	}
+	if st.watch != nil {
+		st.watch(k.ns, k.name, l)
 	}
 	return e.cur
 }

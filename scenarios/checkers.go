@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"time"
 )
@@ -138,12 +139,11 @@ func cmpDur(a, b time.Duration) int {
 func CheckStaleLeader(ivs []Interval, changes []time.Duration, holderAt func(time.Duration) string) time.Duration {
 	var total time.Duration
 	for _, iv := range ivs {
-		// Cut the interval at every holder change inside it.
+		// Cut the interval at every holder change inside it (changes are in
+		// time order: find the first one after the start).
 		cuts := []time.Duration{iv.Start}
-		for _, c := range changes {
-			if c > iv.Start && c < iv.End {
-				cuts = append(cuts, c)
-			}
+		for i := sort.Search(len(changes), func(i int) bool { return changes[i] > iv.Start }); i < len(changes) && changes[i] < iv.End; i++ {
+			cuts = append(cuts, changes[i])
 		}
 		cuts = append(cuts, iv.End)
 		for k := 0; k+1 < len(cuts); k++ {
@@ -246,6 +246,6 @@ func (r *runner) finish() *Result {
 		res.Nodes[i].ByOp = countsByOp(nc)
 	}
 	res.Expect = CheckExpect(r.sc.Spec.Expect, res)
-	res.TraceHash = fmt.Sprintf("%016x", rc.h.h.Sum64())
+	res.TraceHash = fmt.Sprintf("%016x", rc.h.Sum64())
 	return res
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 
@@ -198,12 +199,10 @@ func (rc *recorder) leaseCommitted(l *coordinationv1.Lease) {
 
 // holderAt returns the stored holder at true time t.
 func (rc *recorder) holderAt(t time.Duration) string {
-	h := ""
-	for _, c := range rc.holders {
-		if c.at > t {
-			break
-		}
-		h = c.holder
+	// The last change at or before t; changes are in time order.
+	i := sort.Search(len(rc.holders), func(i int) bool { return rc.holders[i].at > t })
+	if i == 0 {
+		return ""
 	}
-	return h
+	return rc.holders[i-1].holder
 }

@@ -1,10 +1,7 @@
 package scenarios
 
 import (
-	"encoding/binary"
 	"fmt"
-	"hash"
-	"hash/fnv"
 	"math/rand/v2"
 	"time"
 
@@ -62,6 +59,9 @@ type runner struct {
 	nodes []*nodeRun
 	rec   *recorder
 	work  *workload
+	// outageOwner and staleOwner are the fault (index+1) whose window
+	// holds the API outage and the stale reads; 0 for none.
+	outageOwner, staleOwner int
 }
 
 // nodeRun is one node and its succession of processes.
@@ -75,6 +75,9 @@ type nodeRun struct {
 	proc     *process
 	procs    int
 	stopping bool // a stop fault is winding the current process down
+	// partOwner and latOwner are the fault (index+1) whose window holds
+	// the node's partition and latency override; 0 for none.
+	partOwner, latOwner int
 }
 
 // process is one run of the elector (one "pod").
@@ -190,16 +193,16 @@ func (r *runner) setup() {
 		}
 		r.s.Schedule(ns.Start.Duration, n.startProcess)
 	}
-	r.srv.Store().OnCommit = func(namespace, name string, l *coordinationv1.Lease) {
+	r.srv.WatchCommits(func(namespace, name string, l *coordinationv1.Lease) {
 		if namespace == LeaseNamespace && name == LeaseName {
 			r.rec.leaseCommitted(l)
 		}
-	}
+	})
 	if sc.Spec.Workload != nil {
 		r.work = newWorkload(r, sc.Spec.Workload)
 	}
 	for i := range sc.Spec.Faults {
-		r.scheduleFault(&sc.Spec.Faults[i])
+		r.scheduleFault(i+1, &sc.Spec.Faults[i])
 	}
 }
 
@@ -344,7 +347,12 @@ func (n *nodeRun) crash(restartAfter *time.Duration) {
 	}
 }
 
-func (r *runner) scheduleFault(f *Fault) {
+// scheduleFault schedules fault number id (its index + 1) of the scenario.
+// API faults of one kind on one target do not stack, as in
+// fakeapi.Server.ScheduleWindow: the window that began last holds the
+// setting, and only its own end clears it, so a short window inside a
+// longer one does not cut the longer one short.
+func (r *runner) scheduleFault(id int, f *Fault) {
 	at, end := f.At.Duration, f.End()
 	window := func(begin, finish func()) {
 		r.s.Schedule(at, begin)
@@ -360,11 +368,15 @@ func (r *runner) scheduleFault(f *Fault) {
 		mode := fakeapi.PartitionMode(f.Mode)
 		window(func() {
 			for _, n := range targets {
+				n.partOwner = id
 				r.srv.SetPartition(n.node.Name(), mode)
 			}
 		}, func() {
 			for _, n := range targets {
-				r.srv.ClearPartition(n.node.Name())
+				if n.partOwner == id {
+					n.partOwner = 0
+					r.srv.ClearPartition(n.node.Name())
+				}
 			}
 		})
 	case FaultCrash:
@@ -415,21 +427,41 @@ func (r *runner) scheduleFault(f *Fault) {
 		})
 	case FaultAPIOutage:
 		mode := fakeapi.OutageMode(f.Mode)
-		window(func() { r.srv.SetOutage(mode) }, func() { r.srv.ClearOutage() })
+		window(func() {
+			r.outageOwner = id
+			r.srv.SetOutage(mode)
+		}, func() {
+			if r.outageOwner == id {
+				r.outageOwner = 0
+				r.srv.ClearOutage()
+			}
+		})
 	case FaultLatency:
 		req, resp := toDistPtr(f.Request), toDistPtr(f.Response)
 		window(func() {
 			for _, n := range targets {
+				n.latOwner = id
 				r.srv.SetLatencyOverride(n.node.Name(), req, resp)
 			}
 		}, func() {
 			for _, n := range targets {
-				r.srv.ClearLatencyOverride(n.node.Name())
+				if n.latOwner == id {
+					n.latOwner = 0
+					r.srv.ClearLatencyOverride(n.node.Name())
+				}
 			}
 		})
 	case FaultStaleReads:
 		lag := f.MaxLag.Duration
-		window(func() { r.srv.SetStaleReads(lag) }, func() { r.srv.SetStaleReads(0) })
+		window(func() {
+			r.staleOwner = id
+			r.srv.SetStaleReads(lag)
+		}, func() {
+			if r.staleOwner == id {
+				r.staleOwner = 0
+				r.srv.SetStaleReads(0)
+			}
+		})
 	}
 }
 
@@ -438,23 +470,55 @@ type randSource struct{ r *rand.Rand }
 
 func newRandSource(s *sim.Sim, name string) *randSource { return &randSource{r: s.Stream(name)} }
 
-// traceHasher folds events into the trace hash without keeping them.
-type traceHasher struct {
-	h   hash.Hash64
-	buf [8]byte
-}
+// traceHasher folds events into the trace hash without keeping them. It is
+// FNV-64a over the same bytes hash/fnv would see (each integer as eight
+// little-endian bytes, each string as its length then its bytes), computed
+// in place: the kernel calls it for every event, so it must not allocate.
+type traceHasher struct{ sum uint64 }
 
-func newTraceHasher() *traceHasher { return &traceHasher{h: fnv.New64a()} }
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
+func newTraceHasher() *traceHasher { return &traceHasher{sum: fnvOffset64} }
+
+// fnvZeros[k] is the FNV prime to the k-th power: folding k zero bytes into
+// an FNV-1a hash is one multiplication by it (xor with zero changes
+// nothing). The integers hashed here — times, sequence numbers, lengths —
+// have mostly zero high bytes, so this halves the work per event.
+var fnvZeros = func() (p [9]uint64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * fnvPrime64
+	}
+	return p
+}()
 
 func (t *traceHasher) int(v int64) {
-	binary.LittleEndian.PutUint64(t.buf[:], uint64(v))
-	t.h.Write(t.buf[:])
+	u := uint64(v)
+	h := t.sum
+	n := 0
+	for ; u != 0; u >>= 8 {
+		h ^= u & 0xff
+		h *= fnvPrime64
+		n++
+	}
+	t.sum = h * fnvZeros[8-n]
 }
 
 func (t *traceHasher) str(s string) {
 	t.int(int64(len(s)))
-	t.h.Write([]byte(s))
+	h := t.sum
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime64
+	}
+	t.sum = h
 }
+
+// Sum64 is the hash of everything folded in so far.
+func (t *traceHasher) Sum64() uint64 { return t.sum }
 
 // APIWindows are the scenario's faults that live in the API server
 // (partitions, outages, latency and stale reads) as fakeapi windows on true

@@ -38,7 +38,7 @@ var docs = map[reflect.Type]map[string]fieldDoc{
 		"api":      {Text: "The behaviour of the API server and of the network to it, for all nodes; per-node latency is in spec.nodes[].latency, time-limited changes in spec.faults."},
 		"restart":  {Text: "What a node does when its process ends: when Run returns after losing leadership, after a stop fault, or when it crashes. Nodes may override it (spec.nodes[].restart)."},
 		"nodes":    {Default: "a, b, c", Text: "The nodes. Each runs one elector process at a time; a restarted process has fresh state. Absent or empty: three nodes a, b and c starting at 0s."},
-		"faults":   {Default: "none", Text: "Scheduled faults, each at a true time. A fault that finds no process on a node (before its start, after a crash) does nothing to that node's process; clock faults still change its clock."},
+		"faults":   {Default: "none", Text: "Scheduled faults, each at a true time. A fault that finds no process on a node (before its start, after a crash) does nothing to that node's process; clock faults still change its clock. Windows of one API fault type on one target (a node's partition or latency, the outage, stale reads) do not stack: the window that began last holds the setting and only its own end clears it, so a short window inside a longer one does not cut the longer one short."},
 		"workload": {Default: "none", Text: "The work a leader does. Absent: no workload (and no unsafe-write counts)."},
 		"expect":   {Text: "Bounds the run is checked against; a run that exceeds one fails (exit status 1 in the CLI). Absent bounds are not checked."},
 	},

@@ -42,6 +42,10 @@ type Clock struct {
 	jumps  time.Duration
 	timers []*simTimer
 	moved  []*simTimer // scratch for SetRate
+	// lastT is Epoch.Add(lastL), when lastOK (see at).
+	lastT  time.Time
+	lastL  time.Duration
+	lastOK bool
 }
 
 type segment struct {
@@ -155,11 +159,20 @@ func (c *Clock) Jump(d time.Duration) { c.jumps += d }
 func (c *Clock) Jumps() time.Duration { return c.jumps }
 
 // Now returns the monotonic local reading as a time (Epoch + local time).
-func (c *Clock) Now() time.Time { return Epoch.Add(c.LocalNow()) }
+func (c *Clock) Now() time.Time { return c.at(c.LocalNow()) }
 
 // WallNow returns what a real clock's wall reading would be on this node: the
 // monotonic reading plus every wall-clock step.
-func (c *Clock) WallNow() time.Time { return Epoch.Add(c.LocalNow() + c.jumps) }
+func (c *Clock) WallNow() time.Time { return c.at(c.LocalNow() + c.jumps) }
+
+// at is Epoch.Add(l). Code on a node reads its clock several times within
+// one event, always at the same instant, so the last conversion is kept.
+func (c *Clock) at(l time.Duration) time.Time {
+	if !c.lastOK || l != c.lastL {
+		c.lastT, c.lastL, c.lastOK = Epoch.Add(l), l, true
+	}
+	return c.lastT
+}
 
 // Since is Now().Sub(t).
 func (c *Clock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
@@ -258,7 +271,7 @@ func (t *simTimer) start(d time.Duration) {
 
 func (t *simTimer) schedule() {
 	n := t.c.node
-	t.ev = n.sim.schedule(t.c.TrueAt(t.deadline), nil, t, n, n.inc)
+	t.ev = n.sim.scheduleTimer(t.c.TrueAt(t.deadline), t, n, n.inc)
 }
 
 func (t *simTimer) deactivate() {

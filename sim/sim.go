@@ -15,6 +15,7 @@ package sim
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -40,6 +41,7 @@ type event struct {
 	seq   uint64        // sequence of the live heap entry while queued
 	inc   uint32
 	gen   uint32
+	lpos  int32 // position in Sim.lazy while stateLazy
 	state uint8
 }
 
@@ -47,6 +49,7 @@ const (
 	stateFree   = iota // fired, cancelled or never used
 	stateQueued        // has a live heap entry
 	stateHeld          // fell due while its node was paused; in owner.held
+	stateLazy          // queued in Sim.lazy instead of the heap
 )
 
 // seqNormal is set on the sequence number of every ordinary event. Events
@@ -78,6 +81,16 @@ type Sim struct {
 	heap  []entry // 4-ary min-heap: shallower than binary, fewer cache misses
 	stale int     // entries in heap whose event was cancelled or moved
 	fired uint64
+	// lazy queues timer events outside the heap, unordered, with lazyMin the
+	// index of the least (-1 when empty). Most timers are stopped long
+	// before they are due — request timeouts, poll deadlines and ticks, all
+	// cancelled by a timely response — and a timer here is cancelled by
+	// swapping it out, without ever being sifted into the heap or popped
+	// from it as a stale entry. Step takes the least of the heap's top and
+	// lazyMin, so the order is the same (time, sequence) order either way.
+	// It holds at most maxLazy timers; the rest go to the heap.
+	lazy    []entry
+	lazyMin int
 
 	nodes []*Node
 	// Observer, when set, sees every event just before it runs; the
@@ -87,8 +100,12 @@ type Sim struct {
 
 // New returns an empty simulation at true time zero with the given run seed.
 func New(seed uint64) *Sim {
-	return &Sim{seed: seed}
+	return &Sim{seed: seed, lazyMin: -1}
 }
+
+// maxLazy bounds Sim.lazy, whose least entry is found by a scan. A
+// variable so that tests can run the same workload with and without it.
+var maxLazy = 16
 
 // Seed is the run seed every stream is derived from.
 func (s *Sim) Seed() uint64 { return s.seed }
@@ -101,7 +118,7 @@ func (s *Sim) Fired() uint64 { return s.fired }
 
 // Pending counts the events still queued (including those of crashed nodes
 // that will be dropped when they fall due, but not those held by a pause).
-func (s *Sim) Pending() int { return len(s.heap) - s.stale }
+func (s *Sim) Pending() int { return len(s.heap) - s.stale + len(s.lazy) }
 
 // Schedule runs fn at true time at (clamped to now if in the past). Events at
 // equal times run in the order they were scheduled.
@@ -118,6 +135,25 @@ func (s *Sim) After(d time.Duration, fn func()) EventID {
 }
 
 func (s *Sim) schedule(at time.Duration, fn func(), tm *simTimer, owner *Node, inc uint32) EventID {
+	slot, e := s.alloc(fn, tm, owner, inc)
+	s.push(e, slot, at, seqNormal)
+	return EventID{slot: slot, gen: e.gen}
+}
+
+// scheduleTimer is schedule for a node timer: into the lazy set while it
+// has room.
+func (s *Sim) scheduleTimer(at time.Duration, tm *simTimer, owner *Node, inc uint32) EventID {
+	slot, e := s.alloc(nil, tm, owner, inc)
+	if len(s.lazy) < maxLazy {
+		s.pushLazy(e, slot, at)
+	} else {
+		s.push(e, slot, at, seqNormal)
+	}
+	return EventID{slot: slot, gen: e.gen}
+}
+
+// alloc takes a free slot for a new event.
+func (s *Sim) alloc(fn func(), tm *simTimer, owner *Node, inc uint32) (int32, *event) {
 	var slot int32
 	if n := len(s.free); n > 0 {
 		slot = s.free[n-1]
@@ -131,9 +167,11 @@ func (s *Sim) schedule(at time.Duration, fn func(), tm *simTimer, owner *Node, i
 	if gen == 0 {
 		gen = 1
 	}
-	*e = event{fn: fn, timer: tm, owner: owner, inc: inc, gen: gen}
-	s.push(e, slot, at, seqNormal)
-	return EventID{slot: slot, gen: gen}
+	// Field by field: a struct assignment would be one bulk write-barrier
+	// copy whenever the collector is marking.
+	e.fn, e.timer, e.owner = fn, tm, owner
+	e.inc, e.gen = inc, gen
+	return slot, e
 }
 
 // push queues the event in slot at (clamped to now). band is seqNormal for
@@ -146,6 +184,43 @@ func (s *Sim) push(e *event, slot int32, at time.Duration, band uint64) {
 	e.state, e.at, e.seq = stateQueued, at, s.seq|band
 	s.heap = append(s.heap, entry{})
 	s.up(len(s.heap)-1, entry{at: at, seq: e.seq, slot: slot})
+}
+
+// pushLazy queues the event in slot at (clamped to now) in the lazy set,
+// taking the next sequence number exactly as push does.
+func (s *Sim) pushLazy(e *event, slot int32, at time.Duration) {
+	if at < s.now {
+		at = s.now
+	}
+	s.seq++
+	e.state, e.at, e.seq = stateLazy, at, s.seq|seqNormal
+	e.lpos = int32(len(s.lazy))
+	s.lazy = append(s.lazy, entry{at: at, seq: e.seq, slot: slot})
+	if s.lazyMin < 0 || s.lazy[e.lpos].before(&s.lazy[s.lazyMin]) {
+		s.lazyMin = int(e.lpos)
+	}
+}
+
+// unlazy takes a lazy event out of the lazy set.
+func (s *Sim) unlazy(e *event) {
+	i := int(e.lpos)
+	last := len(s.lazy) - 1
+	if i != last {
+		s.lazy[i] = s.lazy[last]
+		s.slots[s.lazy[i].slot].lpos = int32(i)
+	}
+	s.lazy = s.lazy[:last]
+	switch {
+	case s.lazyMin == i:
+		s.lazyMin = -1
+		for k := range s.lazy {
+			if s.lazyMin < 0 || s.lazy[k].before(&s.lazy[s.lazyMin]) {
+				s.lazyMin = k
+			}
+		}
+	case s.lazyMin == last:
+		s.lazyMin = i
+	}
 }
 
 // lookup returns the live event id names, or nil.
@@ -168,12 +243,15 @@ func (s *Sim) Cancel(id EventID) bool {
 	if e == nil {
 		return false
 	}
-	held := e.state == stateHeld
-	if held {
+	switch e.state {
+	case stateHeld:
 		e.owner.unhold(id.slot)
-	}
-	s.release(id.slot)
-	if !held {
+		s.release(id.slot)
+	case stateLazy:
+		s.unlazy(e)
+		s.release(id.slot)
+	default:
+		s.release(id.slot)
 		s.orphan() // after release, so that a rebuild sees the entry stale
 	}
 	return true
@@ -184,7 +262,15 @@ func (s *Sim) Cancel(id EventID) bool {
 // id. It reports false, changing nothing, unless the event is queued.
 func (s *Sim) reschedule(id EventID, at time.Duration) bool {
 	e := s.lookup(id)
-	if e == nil || e.state != stateQueued {
+	if e == nil {
+		return false
+	}
+	if e.state == stateLazy {
+		s.unlazy(e)
+		s.pushLazy(e, id.slot, at)
+		return true
+	}
+	if e.state != stateQueued {
 		return false
 	}
 	s.push(e, id.slot, at, seqNormal)
@@ -234,7 +320,7 @@ func (s *Sim) live(x *entry) bool {
 // by a pause has no due time until its node resumes.
 func (s *Sim) When(id EventID) (time.Duration, bool) {
 	e := s.lookup(id)
-	if e == nil || e.state != stateQueued {
+	if e == nil || (e.state != stateQueued && e.state != stateLazy) {
 		return 0, false
 	}
 	return e.at, true
@@ -257,9 +343,18 @@ func (s *Sim) skipStale() {
 	}
 }
 
+// lazyFirst reports whether the earliest pending event is the least lazy
+// one (after skipStale).
+func (s *Sim) lazyFirst() bool {
+	return s.lazyMin >= 0 && (len(s.heap) == 0 || s.lazy[s.lazyMin].before(&s.heap[0]))
+}
+
 // NextAt reports the time of the earliest pending event.
 func (s *Sim) NextAt() (time.Duration, bool) {
 	s.skipStale()
+	if s.lazyFirst() {
+		return s.lazy[s.lazyMin].at, true
+	}
 	if len(s.heap) == 0 {
 		return 0, false
 	}
@@ -269,10 +364,16 @@ func (s *Sim) NextAt() (time.Duration, bool) {
 // Step runs the earliest pending event and reports whether there was one.
 func (s *Sim) Step() bool {
 	s.skipStale()
-	if len(s.heap) == 0 {
+	var top entry
+	switch {
+	case s.lazyFirst():
+		top = s.lazy[s.lazyMin]
+		s.unlazy(&s.slots[top.slot])
+	case len(s.heap) > 0:
+		top = s.popTop()
+	default:
 		return false
 	}
-	top := s.popTop()
 	s.now = top.at
 	e := &s.slots[top.slot]
 	owner := e.owner
@@ -305,9 +406,21 @@ func (s *Sim) Step() bool {
 	return true
 }
 
+// yieldEvery is how many events RunUntil runs between two yields of the
+// processor (runtime.Gosched). Yielding changes nothing in the simulation;
+// it lets the garbage collector's background worker run. Without it, a run
+// on one processor (GOMAXPROCS=1, or every processor busy with a run of a
+// sweep) gives the worker a turn only at the scheduler's 10 ms preemption,
+// so each collection's mark phase — and with it the write barrier on every
+// pointer store — stretches over most of the run.
+const yieldEvery = 4096
+
 // RunUntil runs every event due at or before t, then sets the time to t.
 func (s *Sim) RunUntil(t time.Duration) {
-	for {
+	for n := 1; ; n++ {
+		if n%yieldEvery == 0 {
+			runtime.Gosched()
+		}
 		if at, ok := s.NextAt(); !ok || at > t {
 			break
 		}
@@ -387,5 +500,5 @@ func (s *Sim) Nodes() []*Node { return s.nodes }
 
 // String describes the simulation state for debugging.
 func (s *Sim) String() string {
-	return fmt.Sprintf("sim{now=%v pending=%d fired=%d}", s.now, len(s.heap), s.fired)
+	return fmt.Sprintf("sim{now=%v pending=%d fired=%d}", s.now, len(s.heap)+len(s.lazy), s.fired)
 }

@@ -3,10 +3,12 @@ package leaselock
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	rl "k8s.io/client-go/tools/leaderelection/resourcelock"
@@ -153,3 +155,37 @@ func TestDescribeAndEvents(t *testing.T) {
 }
 
 var errSentinel = apierrors.NewBadRequest("unset")
+
+// The lock's own conversions give exactly what client-go's helpers give.
+func TestConversionsMatchClientGo(t *testing.T) {
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	rapid.Check(t, func(t *rapid.T) {
+		tm := func(l string) metav1.Time {
+			if rapid.Bool().Draw(t, l+"/zero") {
+				return metav1.Time{}
+			}
+			return metav1.NewTime(base.Add(time.Duration(rapid.Int64Range(0, int64(5*time.Second)).Draw(t, l))))
+		}
+		rec := rl.LeaderElectionRecord{
+			HolderIdentity:       rapid.SampledFrom([]string{"", "a", "b"}).Draw(t, "holder"),
+			LeaseDurationSeconds: rapid.IntRange(0, 3).Draw(t, "lds"),
+			AcquireTime:          tm("acquire"),
+			RenewTime:            tm("renew"),
+			LeaderTransitions:    rapid.IntRange(0, 2).Draw(t, "transitions"),
+			PreferredHolder:      rapid.SampledFrom([]string{"", "b"}).Draw(t, "preferred"),
+			Strategy:             rapid.SampledFrom([]coordinationv1.CoordinatedLeaseStrategy{"", coordinationv1.OldestEmulationVersion}).Draw(t, "strategy"),
+		}
+		want := rl.LeaderElectionRecordToLeaseSpec(&rec)
+		s := sim.New(1)
+		body := fakeapi.NewServer(s, fakeapi.Config{}).Client(s.AddNode("n", sim.ClockConfig{})).NewBody()
+		setSpec(&body.Spec, &rec)
+		got := body.Spec
+		if !apiequality.Semantic.DeepEqual(got, want) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("newBody spec %+v, want %+v", got, want)
+		}
+		back := specToRecord(&got)
+		if wantBack := rl.LeaseSpecToLeaderElectionRecord(&want); !reflect.DeepEqual(back, *wantBack) {
+			t.Fatalf("specToRecord %+v, want %+v", back, *wantBack)
+		}
+	})
+}
