@@ -380,14 +380,11 @@ func TestInjectedErrors(t *testing.T) {
 		t.Fatalf("record %s", r.String())
 	}
 	// After-apply errors land the write and still fail the call.
-	f.srv.SetErrorRules([]ErrorRule{{Op: OpAny, Kind: ErrorTimeout, Probability: 1, AfterApply: true, RetryAfterSeconds: 2}})
+	f.srv.SetErrorRules([]ErrorRule{{Op: OpAny, Kind: ErrorTimeout, Probability: 1, AfterApply: true}})
 	late := f.do(f.s.Now(), "a", update(withRV(newLease("ns", "x", "b"), "1")), time.Second)
 	f.s.Run()
 	if !apierrors.IsTimeout(late.resp.Err) || holderOf(f.srv.Store().Peek("ns", "x")) != "b" {
 		t.Fatalf("after-apply: %v, holder %q", late.resp.Err, holderOf(f.srv.Store().Peek("ns", "x")))
-	}
-	if d, ok := apierrors.SuggestsClientDelay(late.resp.Err); !ok || d != 2 {
-		t.Fatalf("retry-after %d %v", d, ok)
 	}
 	// Each kind is the real error; probabilities are honoured.
 	kinds := map[ErrorKind]func(error) bool{
@@ -396,7 +393,9 @@ func TestInjectedErrors(t *testing.T) {
 		ErrorTimeout: apierrors.IsTimeout,
 	}
 	for kind, is := range kinds {
-		g := newFixture(t, Config{Errors: []ErrorRule{{Op: OpGet, Kind: kind, Probability: 0.3, RetryAfterSeconds: 1}}}, "a")
+		// Without a Retry-After the client does not retry, so each error
+		// reaches the caller.
+		g := newFixture(t, Config{Errors: []ErrorRule{{Op: OpGet, Kind: kind, Probability: 0.3}}}, "a")
 		var rs []*result
 		for i := range 4000 {
 			rs = append(rs, g.do(time.Duration(i)*ms, "a", get("x"), 0))
@@ -545,5 +544,79 @@ func TestHistoryOff(t *testing.T) {
 	s.Run()
 	if len(srv.History()) != 0 || srv.Counts().Get != 100 {
 		t.Fatal("history recorded while off")
+	}
+}
+
+// TestClientRetriesRetryAfter: like client-go's rest client, the client
+// sends a request again by itself after a 429 or 5xx carrying Retry-After,
+// waiting that long on its node's clock, at most ten times, all under the
+// call's one timeout.
+func TestClientRetriesRetryAfter(t *testing.T) {
+	lat := Fixed(10 * ms)
+	cfg := Config{RequestLatency: lat, ResponseLatency: lat, RecordHistory: true,
+		Errors: []ErrorRule{{Op: OpGet, Kind: ErrorTooManyRequests, Probability: 1, RetryAfterSeconds: 1}}}
+
+	// Always throttled, no timeout: eleven attempts, 1 s apart after each
+	// answer, then the caller gets the 429 with its Retry-After.
+	f := newFixture(t, cfg, "a")
+	r := f.do(0, "a", get("x"), 0)
+	f.s.Run()
+	if !apierrors.IsTooManyRequests(r.resp.Err) {
+		t.Fatalf("got %v, want the 429", r.resp.Err)
+	}
+	if d, ok := apierrors.SuggestsClientDelay(r.resp.Err); !ok || d != 1 {
+		t.Fatalf("retry-after %d %v", d, ok)
+	}
+	if n := f.srv.Counts().Get; n != 11 {
+		t.Fatalf("%d gets sent, want 11 (one and ten retries)", n)
+	}
+	if want := 11*20*ms + 10*time.Second; r.at != want {
+		t.Fatalf("answered at %v, want %v", r.at, want)
+	}
+	hist := f.srv.History()
+	if len(hist) != 11 || hist[1].Invoke != 20*ms+time.Second {
+		t.Fatalf("history %d records, second sent at %v", len(hist), hist[1].Invoke)
+	}
+
+	// A timeout ends the retries: 5 s allow the first answer and four
+	// retries, and the timeout falls during the fifth wait.
+	f = newFixture(t, cfg, "a")
+	r = f.do(0, "a", get("x"), 5*time.Second)
+	f.s.Run()
+	if !IsClientTimeout(r.resp.Err) || r.at != 5*time.Second || f.srv.Counts().Get != 5 {
+		t.Fatalf("got %v at %v after %d gets, want the client timeout at 5s after 5", r.resp.Err, r.at, f.srv.Counts().Get)
+	}
+
+	// Throttled once: the retry's answer is the caller's, and a write's
+	// body is sent again intact.
+	f = newFixture(t, Config{RequestLatency: lat, ResponseLatency: lat}, "a")
+	must(t, f.srv.Store().Apply(create(newLease("ns", "x", "a"))).Err)
+	f.srv.SetErrorRules([]ErrorRule{{Op: OpUpdate, Kind: ErrorTooManyRequests, Probability: 1, RetryAfterSeconds: 1}})
+	f.s.Schedule(500*ms, func() { f.srv.ResetErrorRules() })
+	w := f.do(0, "a", update(withRV(newLease("ns", "x", "b"), "1")), 5*time.Second)
+	f.s.Run()
+	if w.resp.Err != nil || holderOf(f.srv.Store().Peek("ns", "x")) != "b" || f.srv.Counts().Update != 2 {
+		t.Fatalf("retried update: %v, holder %q, %d updates", w.resp.Err, holderOf(f.srv.Store().Peek("ns", "x")), f.srv.Counts().Update)
+	}
+
+	// Without Retry-After (and for 500 and 503, which never carry one
+	// here) the first answer is the caller's.
+	for _, kind := range []ErrorKind{ErrorTooManyRequests, ErrorInternal, ErrorUnavailable, ErrorTimeout} {
+		f = newFixture(t, Config{Errors: []ErrorRule{{Op: OpGet, Kind: kind, Probability: 1}}}, "a")
+		f.do(0, "a", get("x"), 0)
+		f.s.Run()
+		if n := f.srv.Counts().Get; n != 1 {
+			t.Errorf("%s without Retry-After: %d gets, want 1", kind, n)
+		}
+	}
+
+	// Abort during the wait stops the retries.
+	f = newFixture(t, cfg, "a")
+	var call *Call
+	f.s.Schedule(0, func() { call = f.client("a").Do(get("x"), 0, func(Response) {}) })
+	f.s.Schedule(1500*ms, func() { call.Abort(nil) })
+	f.s.Run()
+	if n := f.srv.Counts().Get; n != 2 {
+		t.Fatalf("%d gets after an abort in the second wait, want 2", n)
 	}
 }

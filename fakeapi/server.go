@@ -2,9 +2,11 @@ package fakeapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"net/http"
 	"slices"
 	"strconv"
 	"time"
@@ -66,7 +68,9 @@ const (
 // so their probabilities add up (their sum must not exceed 1 per verb).
 //
 // By default the injected error replaces the request: the store is not
-// touched. AfterApply applies the request first and then answers with the
+// touched. A 429 or 504 with RetryAfterSeconds > 0 carries a Retry-After,
+// and the client then retries by itself as client-go's rest client does
+// (see retryWait). AfterApply applies the request first and then answers with the
 // error — a write that landed although the client was told it failed (an
 // apiserver timing out on a slow etcd commit).
 type ErrorRule struct {
@@ -402,6 +406,34 @@ type Call struct {
 	// the response carries (a reference the store counts).
 	blk     *leaseBlock
 	respBlk *leaseBlock
+	// The client's own retries (see retryWait): how many were made, the
+	// wait the response in flight asks for (0: not retryable), the body to
+	// send again, and the pending wait.
+	retries    int
+	retryWait  time.Duration
+	retryBody  *coordinationv1.Lease
+	retryTimer clock.Timer
+}
+
+// maxRetries is client-go's rest.Request default: ten retries after the
+// first attempt.
+const maxRetries = 10
+
+// retryWait is how long client-go's rest client waits before sending a
+// request again by itself, or 0 when it does not: a 429, or any 5xx, whose
+// Retry-After header asks for a wait (rest.withRetry.IsNextRetry and
+// checkWait). The apiserver sets the header from the Status's
+// details.retryAfterSeconds, as the injected errors carry it.
+func retryWait(err error) time.Duration {
+	var st apierrors.APIStatus
+	if !errors.As(err, &st) {
+		return 0
+	}
+	s := st.Status()
+	if (s.Code == http.StatusTooManyRequests || s.Code >= 500) && s.Details != nil && s.Details.RetryAfterSeconds > 0 {
+		return time.Duration(s.Details.RetryAfterSeconds) * time.Second
+	}
+	return 0
 }
 
 const (
@@ -484,9 +516,6 @@ func (call *Call) recycle() {
 }
 
 func (c *Client) send(call *Call, req Request, timeout time.Duration, done func(Response)) *Call {
-	srv := c.srv
-	ns := c.ns
-	now := srv.sim.Now()
 	if done == nil {
 		done = noopDone
 	}
@@ -509,15 +538,6 @@ func (c *Client) send(call *Call, req Request, timeout time.Duration, done func(
 	default:
 		call.req.Lease = nil
 	}
-	srv.counts.add(req.Op)
-	ns.counts.add(req.Op)
-	srv.seq++
-	if srv.cfg.RecordHistory {
-		call.rec = srv.record(call, now)
-	}
-	// One request-latency draw per call, whatever happens to it, so that a
-	// fault does not shift the draws of the calls after it.
-	lat := srv.requestLatency(ns)
 	if timeout > 0 {
 		switch {
 		case !call.shared:
@@ -532,6 +552,25 @@ func (c *Client) send(call *Call, req Request, timeout time.Duration, done func(
 			call.timer = call.ownTimer
 		}
 	}
+	c.dispatch(call)
+	return call
+}
+
+// dispatch sends the call's request: the first attempt, or a retry.
+func (c *Client) dispatch(call *Call) {
+	srv := c.srv
+	ns := c.ns
+	now := srv.sim.Now()
+	req := call.req
+	srv.counts.add(req.Op)
+	ns.counts.add(req.Op)
+	srv.seq++
+	if srv.cfg.RecordHistory {
+		call.rec = srv.record(call, now)
+	}
+	// One request-latency draw per call, whatever happens to it, so that a
+	// fault does not shift the draws of the calls after it.
+	lat := srv.requestLatency(ns)
 	switch {
 	case ns.refuse:
 		srv.serverOutcome(call, ServerRefused, now)
@@ -548,7 +587,6 @@ func (c *Client) send(call *Call, req Request, timeout time.Duration, done func(
 		call.inPipe = true
 		srv.sim.Schedule(now+lat, call.step)
 	}
-	return call
 }
 
 // Abort gives up on the call at once: done runs now, synchronously, with
@@ -602,12 +640,49 @@ func (call *Call) deliver() {
 	}
 	resp := call.resp
 	call.resp = Response{}
+	if wait := call.retryWait; wait > 0 {
+		call.retryWait = 0
+		if call.retries < maxRetries {
+			call.retry(resp, wait)
+			call.dropResp()
+			return
+		}
+		call.retryBody = nil
+	}
 	outcome := ClientReturned
 	if resp.Err == ErrConnectionRefused {
 		outcome = ClientRefused
 	}
 	call.finish(resp, outcome)
 	call.dropResp()
+}
+
+// retry waits, on the node's clock, the Retry-After of a response the
+// client retries by itself, and sends the request again under the call's
+// one timeout: the caller hears nothing of the first answer. The history
+// records the first attempt as returned to the client (its rest layer).
+func (call *Call) retry(resp Response, wait time.Duration) {
+	c := call.c
+	srv := c.srv
+	if call.rec >= 0 {
+		r := srv.history.at(call.rec)
+		r.Client = ClientReturned
+		r.Return = srv.sim.Now()
+		r.Err = resp.Err
+	}
+	call.retries++
+	call.inPipe = true
+	call.retryTimer = c.node.Clock().AfterFunc(wait, func() {
+		call.retryTimer = nil
+		call.inPipe = false
+		if call.finished || c.node.Incarnation() != call.inc {
+			call.recycle()
+			return
+		}
+		call.req.Lease, call.retryBody = call.retryBody, nil
+		call.blk = nil
+		c.dispatch(call)
+	})
 }
 
 // dropResp gives up the response's reference to a stored lease.
@@ -633,6 +708,12 @@ func (call *Call) finish(resp Response, outcome ClientOutcome) {
 		call.timer.Stop()
 		call.timer = nil
 	}
+	if call.retryTimer != nil {
+		call.retryTimer.Stop()
+		call.retryTimer = nil
+		call.inPipe = false
+	}
+	call.retryBody, call.retryWait, call.retries = nil, 0, 0
 	srv := call.c.srv
 	if call.rec >= 0 {
 		r := srv.history.at(call.rec)
@@ -751,6 +832,13 @@ func (srv *Server) apply(call *Call) {
 	name := call.req.Name
 	if name == "" && call.req.Lease != nil {
 		name = call.req.Lease.Name
+	}
+	if rule != nil && wanted {
+		if call.retryWait = retryWait(rule.err(name)); call.retryWait > 0 && call.req.Lease != nil {
+			// The client still holds the body it sent and will send it
+			// again; the store may keep or recycle the one it got.
+			call.retryBody = copyLease(call.req.Lease)
+		}
 	}
 	switch {
 	case rule != nil && !rule.AfterApply:

@@ -79,7 +79,7 @@ var docs = map[reflect.Type]map[string]fieldDoc{
 		"op":          {Default: "required", Values: "get, create, update, any", Text: "The operation the rule applies to."},
 		"kind":        {Default: "required", Values: "conflict, internal, unavailable, tooManyRequests, timeout", Text: "The error returned, as the API server would: conflict is 409 Conflict (as for a stale resourceVersion), internal 500, unavailable 503, tooManyRequests 429 with a Retry-After, timeout 504 (a server-side timeout)."},
 		"probability": {Default: "required", Text: "The probability that a matching request gets the error, from 0 to 1."},
-		"retryAfter":  {Default: "1s for tooManyRequests", Text: "The Retry-After of a tooManyRequests error, in whole seconds as the header carries them (kube-apiserver sends 1s). Only for that kind."},
+		"retryAfter":  {Default: "1s for tooManyRequests", Text: "The Retry-After of a tooManyRequests error, in whole seconds as the header carries them (kube-apiserver sends 1s). Only for that kind. As client-go's rest client does, the client then waits that long and sends the request again by itself, up to 10 times, all within its request timeout: the elector only sees the error when the retries run out or the timeout ends them."},
 	},
 	reflect.TypeFor[Restart](): {
 		"policy": {Default: "Always", Values: "Always, Never", Text: "Always: when a process ends (it lost leadership and Run returned, it was stopped, it crashed) a fresh process starts after delay, with fresh state and, unless the node's identity is stable, a fresh identity, as Kubernetes restarts a component that exits when it loses its lease. Never: the node stays down."},
