@@ -31,7 +31,8 @@ const (
 	OutageHang   OutageMode = "hang"   // requests vanish unanswered
 )
 
-func (m PartitionMode) valid() bool {
+// Valid reports whether m is a known mode (PartitionNone included).
+func (m PartitionMode) Valid() bool {
 	switch m {
 	case PartitionNone, PartitionDropRequests, PartitionDropResponses, PartitionDropAll, PartitionRefuse:
 		return true
@@ -39,7 +40,8 @@ func (m PartitionMode) valid() bool {
 	return false
 }
 
-func (m OutageMode) valid() bool {
+// Valid reports whether m is a known mode (OutageNone included).
+func (m OutageMode) Valid() bool {
 	switch m {
 	case OutageNone, OutageRefuse, OutageHang:
 		return true
@@ -63,7 +65,7 @@ func (srv *Server) Partition(node string) PartitionMode {
 }
 
 func (srv *Server) setPartition(node string, mode PartitionMode, owner uint64) {
-	if !mode.valid() {
+	if !mode.Valid() {
 		panic(fmt.Sprintf("fakeapi: unknown partition mode %q", mode))
 	}
 	ns := srv.node(node)
@@ -84,7 +86,7 @@ func (srv *Server) ClearOutage() { srv.setOutage(OutageNone, 0) }
 func (srv *Server) Outage() OutageMode { return srv.outage }
 
 func (srv *Server) setOutage(mode OutageMode, owner uint64) {
-	if !mode.valid() {
+	if !mode.Valid() {
 		panic(fmt.Sprintf("fakeapi: unknown outage mode %q", mode))
 	}
 	srv.outage, srv.outageOwner = mode, owner
@@ -221,7 +223,7 @@ func (f PartitionFault) Validate() error {
 	if f.Node == "" {
 		return fmt.Errorf("partition: node is required")
 	}
-	if f.Mode == PartitionNone || !f.Mode.valid() {
+	if f.Mode == PartitionNone || !f.Mode.Valid() {
 		return fmt.Errorf("partition: unknown mode %q", f.Mode)
 	}
 	return nil
@@ -241,7 +243,7 @@ type OutageFault struct {
 
 // Validate implements Fault.
 func (f OutageFault) Validate() error {
-	if f.Mode == OutageNone || !f.Mode.valid() {
+	if f.Mode == OutageNone || !f.Mode.Valid() {
 		return fmt.Errorf("outage: unknown mode %q", f.Mode)
 	}
 	return nil

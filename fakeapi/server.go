@@ -83,7 +83,9 @@ type ErrorRule struct {
 
 func (r *ErrorRule) matches(op Op) bool { return r.Op == OpAny || r.Op == "" || r.Op == op }
 
-func (r *ErrorRule) err(name string) error {
+// Err is the error the rule injects into a request for the named object:
+// the real apimachinery error, worded as the apiserver words it.
+func (r *ErrorRule) Err(name string) error {
 	switch r.Kind {
 	case ErrorConflict:
 		return errConflict(name)
@@ -797,20 +799,25 @@ func (srv *Server) serverOutcome(call *Call, o ServerOutcome, at time.Duration) 
 }
 
 // pickError draws whether an injected error replaces the request.
-func (srv *Server) pickError(op Op) *ErrorRule {
+func (srv *Server) pickError(op Op) *ErrorRule { return PickError(srv.errRules, op, srv.errRand) }
+
+// PickError draws whether one of rules injects an error into a request of
+// op: one draw from r when some rule matches op, the matching rules
+// splitting [0, 1) in order by their probabilities. Nil when none does.
+func PickError(rules []ErrorRule, op Op, r *rand.Rand) *ErrorRule {
 	u := -1.0
 	acc := 0.0
-	for i := range srv.errRules {
-		r := &srv.errRules[i]
-		if !r.matches(op) {
+	for i := range rules {
+		rule := &rules[i]
+		if !rule.matches(op) {
 			continue
 		}
 		if u < 0 {
-			u = srv.errRand.Float64()
+			u = r.Float64()
 		}
-		acc += r.Probability
+		acc += rule.Probability
 		if u < acc {
-			return r
+			return rule
 		}
 	}
 	return nil
@@ -834,7 +841,7 @@ func (srv *Server) apply(call *Call) {
 		name = call.req.Lease.Name
 	}
 	if rule != nil && wanted {
-		if call.retryWait = retryWait(rule.err(name)); call.retryWait > 0 && call.req.Lease != nil {
+		if call.retryWait = retryWait(rule.Err(name)); call.retryWait > 0 && call.req.Lease != nil {
 			// The client still holds the body it sent and will send it
 			// again; the store may keep or recycle the one it got.
 			call.retryBody = copyLease(call.req.Lease)
@@ -843,11 +850,11 @@ func (srv *Server) apply(call *Call) {
 	switch {
 	case rule != nil && !rule.AfterApply:
 		outcome = ServerInjected
-		resp.Err = rule.err(name)
+		resp.Err = rule.Err(name)
 	case rule != nil:
 		outcome = ServerAppliedInjected
 		srv.execute(call, now, false)
-		resp.Err = rule.err(name)
+		resp.Err = rule.Err(name)
 	default:
 		resp = srv.execute(call, now, wanted)
 	}

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -180,7 +181,7 @@ func Compare(sc *scenarios.Scenario, real *Outcome, lesim []*Outcome) *Compariso
 			for j, l := range lesim {
 				vals[j] = countOf(l.Calls[n.Name], op)
 			}
-			lo, hi := minMaxInt(vals)
+			lo, hi := minMax(vals)
 			if rv == 0 && hi == 0 {
 				continue
 			}
@@ -219,7 +220,7 @@ func intervalChecks(real, l *Outcome, tol time.Duration, seedIdx int) []Check {
 		checks = append(checks, Check{Name: fmt.Sprintf("interval %d (%s) end reason", i+1, iv.Node),
 			Real: iv.EndReason, Lesim: li.EndReason, OK: okReason})
 	}
-	slices.SortStableFunc(bs, func(a, b boundary) int { return compareDur(a.real, b.real) })
+	slices.SortStableFunc(bs, func(a, b boundary) int { return cmp.Compare(a.real, b.real) })
 	var prev time.Duration
 	for _, b := range bs {
 		d := b.real - b.sim
@@ -287,16 +288,10 @@ func countOf(c fakeapi.Counts, op fakeapi.Op) int {
 	return 0
 }
 
-func minMax(vs []time.Duration) (lo, hi time.Duration) {
+// minMax is the least and greatest of vs (zeros for none).
+func minMax[T cmp.Ordered](vs []T) (lo, hi T) {
 	if len(vs) == 0 {
-		return 0, 0
-	}
-	return slices.Min(vs), slices.Max(vs)
-}
-
-func minMaxInt(vs []int) (lo, hi int) {
-	if len(vs) == 0 {
-		return 0, 0
+		return lo, hi
 	}
 	return slices.Min(vs), slices.Max(vs)
 }

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -63,7 +64,7 @@ func (o *Outcome) scenarioIntervals() []scenarios.Interval {
 func (o *Outcome) sortLeadership() {
 	slices.SortStableFunc(o.Leadership, func(a, b Interval) int {
 		if a.Start != b.Start {
-			return compareDur(a.Start, b.Start)
+			return cmp.Compare(a.Start, b.Start)
 		}
 		if a.Node < b.Node {
 			return -1
@@ -73,14 +74,4 @@ func (o *Outcome) sortLeadership() {
 		}
 		return 0
 	})
-}
-
-func compareDur(a, b time.Duration) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

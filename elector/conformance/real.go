@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -140,7 +141,7 @@ func (r *realRun) run() *Outcome {
 			}})
 		}
 	}
-	slices.SortStableFunc(plan, func(a, b action) int { return compareDur(a.at, b.at) })
+	slices.SortStableFunc(plan, func(a, b action) int { return cmp.Compare(a.at, b.at) })
 	for _, a := range plan {
 		if a.at >= r.end {
 			break

@@ -347,11 +347,15 @@ func (c *Chaos) outageHit(w http.ResponseWriter, r *http.Request, n *chaosNode, 
 // the error replaces it. next gets a context that the client's giving up
 // does not cancel: the server has the request and goes through with it.
 func (c *Chaos) apply(r *http.Request, body []byte, ri reqInfo, ev *Event) *recorder {
+	// The rule is copied under the lock: the rules may be replaced while
+	// the request goes on.
 	var rule fakeapi.ErrorRule
 	injected := false
 	if ri.op != "" {
 		c.mu.Lock()
-		rule, injected = c.pickError(ri.op)
+		if r := fakeapi.PickError(c.rules, ri.op, c.errRand); r != nil {
+			rule, injected = *r, true
+		}
 		c.mu.Unlock()
 	}
 	rec := newRecorder()
@@ -363,7 +367,7 @@ func (c *Chaos) apply(r *http.Request, body []byte, ri reqInfo, ev *Event) *reco
 		ev.Applied = true
 	}
 	if injected {
-		err := injectedError(rule, ri.name)
+		err := rule.Err(ri.name)
 		rec = newRecorder()
 		writeError(rec, r, err)
 		ev.Fault = fmt.Sprintf("injected %d", statusOf(err).Code)
@@ -373,27 +377,6 @@ func (c *Chaos) apply(r *http.Request, body []byte, ri reqInfo, ev *Event) *reco
 	}
 	ev.Status, _ = rec.result()
 	return rec
-}
-
-// pickError draws whether an injected error replaces the request, as
-// fakeapi.Server does: one draw for a request some rule matches; the
-// matching rules split [0, 1) in order. c.mu must be held.
-func (c *Chaos) pickError(op fakeapi.Op) (fakeapi.ErrorRule, bool) {
-	u := -1.0
-	acc := 0.0
-	for _, r := range c.rules {
-		if r.Op != fakeapi.OpAny && r.Op != "" && r.Op != op {
-			continue
-		}
-		if u < 0 {
-			u = c.errRand.Float64()
-		}
-		acc += r.Probability
-		if u < acc {
-			return r, true
-		}
-	}
-	return fakeapi.ErrorRule{}, false
 }
 
 // refuse answers with a refused connection: in-process, the transport

@@ -7,49 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-
 	"github.com/lesim/lesim/fakeapi"
 )
-
-// optimisticLockErrorMsg is the apiserver's Conflict text, as fakeapi's
-// injected conflicts word it.
-const optimisticLockErrorMsg = "the object has been modified; please apply your changes to the latest version and try again"
-
-// injectedError is the error rule r injects into a request for name, worded
-// as fakeapi.Server's injected errors.
-func injectedError(r fakeapi.ErrorRule, name string) error {
-	switch r.Kind {
-	case fakeapi.ErrorConflict:
-		return apierrors.NewConflict(fakeapi.LeaseResource, name, errors.New(optimisticLockErrorMsg))
-	case fakeapi.ErrorInternal:
-		return apierrors.NewInternalError(errors.New("etcdserver: leader changed (injected)"))
-	case fakeapi.ErrorUnavailable:
-		return apierrors.NewServiceUnavailable("the server is currently unable to handle the request (injected)")
-	case fakeapi.ErrorTooManyRequests:
-		return apierrors.NewTooManyRequests("too many requests, please try again later (injected)", r.RetryAfterSeconds)
-	case fakeapi.ErrorTimeout:
-		return apierrors.NewTimeoutError("request did not complete within the allowed duration (injected)", r.RetryAfterSeconds)
-	}
-	return apierrors.NewInternalError(fmt.Errorf("unknown injected error kind %q", r.Kind))
-}
-
-func validPartition(m fakeapi.PartitionMode) bool {
-	switch m {
-	case fakeapi.PartitionNone, fakeapi.PartitionDropRequests, fakeapi.PartitionDropResponses,
-		fakeapi.PartitionDropAll, fakeapi.PartitionRefuse:
-		return true
-	}
-	return false
-}
-
-func validOutage(m fakeapi.OutageMode) bool {
-	switch m {
-	case fakeapi.OutageNone, fakeapi.OutageHang, fakeapi.OutageRefuse:
-		return true
-	}
-	return false
-}
 
 // SetPartition puts node's link into mode (PartitionNone heals it), for
 // requests sent, and responses sent back, from now on. It panics on an
@@ -64,7 +23,7 @@ func (c *Chaos) ClearPartition(node string) {
 }
 
 func (c *Chaos) setPartition(node string, mode fakeapi.PartitionMode, owner uint64, why string) {
-	if !validPartition(mode) {
+	if !mode.Valid() {
 		panic(fmt.Sprintf("fakeapi/rest: unknown partition mode %q", mode))
 	}
 	c.mu.Lock()
@@ -111,7 +70,7 @@ func (c *Chaos) SetOutage(mode fakeapi.OutageMode) { c.setOutage(mode, 0, "") }
 func (c *Chaos) ClearOutage() { c.setOutage(fakeapi.OutageNone, 0, "") }
 
 func (c *Chaos) setOutage(mode fakeapi.OutageMode, owner uint64, why string) {
-	if !validOutage(mode) {
+	if !mode.Valid() {
 		panic(fmt.Sprintf("fakeapi/rest: unknown outage mode %q", mode))
 	}
 	c.mu.Lock()
