@@ -25,7 +25,7 @@ test-long: fmt vet
 	$(GO) test -count=1 -timeout 60m -tags long $(PKGS) -args -rapid.checks=$(LONG_CHECKS)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s $(PKGS)
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem -benchtime 1s $(PKGS)
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 30s ./scenarios
