@@ -116,6 +116,11 @@ counts by 2 + 5 %, and the sequence of leading nodes must be one lesim produced.
 "worst time off" column is the largest distance of a real acquisition, step-down or overlap
 time outside lesim's range (0 when all fall inside it).
 
+To compare your own scenarios (perfect clocks, no pauses, workload or stale
+reads, variant v0.37), point the test at them:
+` + "`LESIM_CONFORMANCE_FILES='my/*.yaml' go test ./elector/conformance -run TestCorpus -v`" + `
+prints every check with lesim's range and the tolerance.
+
 Speeds are wall-clock measurements of that test run on the machine that ran it (see
 docs/performance.md for the machine); the real elector's figure is for the whole bubble,
 including the REST surface and its JSON encoding.
