@@ -69,6 +69,14 @@ type transport struct{ h http.Handler }
 func (t *transport) CancelRequest(*http.Request) {}
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	// As net/http's Transport: a request whose context has ended is not
+	// sent at all.
+	if err := req.Context().Err(); err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
 	var body []byte
 	if req.Body != nil {
 		var err error

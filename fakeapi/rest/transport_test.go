@@ -110,3 +110,20 @@ func TestTransportHandlerPanic(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestTransportEndedContext: as net/http's Transport, a request whose
+// context has already ended never reaches the server.
+func TestTransportEndedContext(t *testing.T) {
+	var served atomic.Bool
+	h := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { served.Store(true) })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	body := &closeSpy{Reader: strings.NewReader("x")}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, "http://x/a", body)
+	if _, err := NewTransport(h).RoundTrip(req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	if served.Load() || !body.closed.Load() {
+		t.Fatalf("served %v, body closed %v: want not served, closed", served.Load(), body.closed.Load())
+	}
+}
