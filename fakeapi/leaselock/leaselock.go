@@ -287,17 +287,29 @@ func (l *Lock) Create(rec rl.LeaderElectionRecord, done func(error)) (elector.Ca
 	lease.Name, lease.Namespace, lease.Labels = l.meta.Name, l.meta.Namespace, maps.Clone(l.labels)
 	setSpec(&lease.Spec, &rec)
 	req := fakeapi.Request{Op: fakeapi.OpCreate, Namespace: l.meta.Namespace, Name: l.meta.Name, Lease: lease}
-	if l.busy {
-		return l.client.DoShared(req, l.timeout, func(resp fakeapi.Response) { l.created(resp, done) }), nil
-	}
-	l.busy, l.writeDone = true, done
-	return l.client.DoShared(req, l.timeout, l.onCreate), nil
+	return l.write(req, done, l.onCreate, (*Lock).created), nil
 }
 
-func (l *Lock) createReturned(resp fakeapi.Response) {
+func (l *Lock) createReturned(resp fakeapi.Response) { l.created(resp, l.takeWriteDone()) }
+
+// write sends a create or an update whose answer then handles. With no call
+// in flight (the elector's case) it goes through onFree, bound once, so the
+// call allocates no closure; a second call at once gets its own.
+func (l *Lock) write(req fakeapi.Request, done func(error), onFree func(fakeapi.Response),
+	then func(*Lock, fakeapi.Response, func(error))) elector.Call {
+	if l.busy {
+		return l.client.DoShared(req, l.timeout, func(resp fakeapi.Response) { then(l, resp, done) })
+	}
+	l.busy, l.writeDone = true, done
+	return l.client.DoShared(req, l.timeout, onFree)
+}
+
+// takeWriteDone ends the allocation-free call and returns its caller's
+// continuation.
+func (l *Lock) takeWriteDone() func(error) {
 	done := l.writeDone
 	l.busy, l.writeDone = false, nil
-	l.created(resp, done)
+	return done
 }
 
 func (l *Lock) created(resp fakeapi.Response, done func(error)) {
@@ -332,18 +344,10 @@ func (l *Lock) Update(rec rl.LeaderElectionRecord, done func(error)) (elector.Ca
 	body.Labels = l.mergedLabels()
 	setSpec(&body.Spec, &rec)
 	req := fakeapi.Request{Op: fakeapi.OpUpdate, Namespace: body.Namespace, Name: body.Name, Lease: body}
-	if l.busy {
-		return l.client.DoShared(req, l.timeout, func(resp fakeapi.Response) { l.updated(resp, done) }), nil
-	}
-	l.busy, l.writeDone = true, done
-	return l.client.DoShared(req, l.timeout, l.onUpdate), nil
+	return l.write(req, done, l.onUpdate, (*Lock).updated), nil
 }
 
-func (l *Lock) updateReturned(resp fakeapi.Response) {
-	done := l.writeDone
-	l.busy, l.writeDone = false, nil
-	l.updated(resp, done)
-}
+func (l *Lock) updateReturned(resp fakeapi.Response) { l.updated(resp, l.takeWriteDone()) }
 
 func (l *Lock) updated(resp fakeapi.Response, done func(error)) {
 	if resp.Err != nil {
