@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
@@ -201,23 +200,9 @@ func beliefSpans(r *scenarios.Result, beliefs []Belief) []beliefSpan {
 func BeliefVsTruth(r *scenarios.Result, beliefs []Belief) *Figure {
 	lanes, _ := timelineLanes(r)
 	n := len(lanes)
-	laneY := map[string]float64{}
-	for i, name := range lanes {
-		laneY[name] = float64(n - 1 - i)
-	}
 	title := fmt.Sprintf("Belief vs truth: %s, seed %d", r.Scenario, r.Seed)
-	p := newPlot(title, "true time (s)", "node")
+	p, laneY, end := newLanePlot(title, lanes, r.Duration)
 	legend := newLegend()
-	end := r.Duration.Seconds()
-	if end <= 0 {
-		end = 1
-	}
-	p.X.Min, p.X.Max = 0, end
-	p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
-	grid := plotter.NewGrid()
-	grid.Horizontal.Color = nil
-	grid.Vertical.Color = colGrid
-	p.Add(grid)
 
 	var truth, belief, late rects
 	var expiries markers

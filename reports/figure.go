@@ -60,18 +60,24 @@ func writeTo(w io.WriterTo) ([]byte, error) {
 
 // Save writes DIR/NAME.png and DIR/NAME.svg.
 func (f *Figure) Save(dir string) error {
+	_, err := f.save(dir)
+	return err
+}
+
+// save is Save returning the PNG it wrote, for pages that embed it.
+func (f *Figure) save(dir string) ([]byte, error) {
 	png, err := f.PNG()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	svg, err := f.SVG()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := WriteFile(filepath.Join(dir, f.Name+".png"), png); err != nil {
-		return err
+		return nil, err
 	}
-	return WriteFile(filepath.Join(dir, f.Name+".svg"), svg)
+	return png, WriteFile(filepath.Join(dir, f.Name+".svg"), svg)
 }
 
 // withLegend draws p with its legend in a column to the right of the plot

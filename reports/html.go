@@ -56,18 +56,8 @@ func WriteReport(dir string, r *scenarios.Result, opts ReportOptions) error {
 	figs := Figures(r)
 	var views []figureView
 	for _, f := range figs {
-		png, err := f.PNG()
+		png, err := f.save(dir)
 		if err != nil {
-			return err
-		}
-		svg, err := f.SVG()
-		if err != nil {
-			return err
-		}
-		if err := WriteFile(filepath.Join(dir, f.Name+".png"), png); err != nil {
-			return err
-		}
-		if err := WriteFile(filepath.Join(dir, f.Name+".svg"), svg); err != nil {
 			return err
 		}
 		views = append(views, figureView{Title: f.Title, File: f.Name, DataURI: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))})

@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -33,26 +34,12 @@ var instantGlyphs = map[string]draw.GlyphStyle{
 func Timeline(r *scenarios.Result) *Figure {
 	lanes, hidden := timelineLanes(r)
 	n := len(lanes)
-	laneY := map[string]float64{}
-	for i, name := range lanes {
-		laneY[name] = float64(n - 1 - i)
-	}
 	title := fmt.Sprintf("Leadership timeline: %s, seed %d", r.Scenario, r.Seed)
 	if hidden > 0 {
 		title += fmt.Sprintf(" (%d idle nodes not shown)", hidden)
 	}
-	p := newPlot(title, "true time (s)", "node")
+	p, laneY, end := newLanePlot(title, lanes, r.Duration)
 	legend := newLegend()
-	end := r.Duration.Seconds()
-	if end <= 0 {
-		end = 1
-	}
-	p.X.Min, p.X.Max = 0, end
-	p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
-	grid := plotter.NewGrid()
-	grid.Horizontal.Color = nil
-	grid.Vertical.Color = colGrid
-	p.Add(grid)
 
 	var overlap, bars, drain, paused rects
 	for _, w := range r.Overlap.Episodes {
@@ -189,4 +176,28 @@ func laneLabel(r *scenarios.Result, node string) string {
 		}
 	}
 	return node
+}
+
+// newLanePlot is the frame the timeline and belief plots share: one lane
+// per node, top to bottom in the order given, over the run's true time,
+// with vertical grid lines. It returns the plot, each lane's y and the
+// x extent in seconds.
+func newLanePlot(title string, lanes []string, dur time.Duration) (*plot.Plot, map[string]float64, float64) {
+	n := len(lanes)
+	laneY := make(map[string]float64, n)
+	for i, name := range lanes {
+		laneY[name] = float64(n - 1 - i)
+	}
+	p := newPlot(title, "true time (s)", "node")
+	end := dur.Seconds()
+	if end <= 0 {
+		end = 1
+	}
+	p.X.Min, p.X.Max = 0, end
+	p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
+	grid := plotter.NewGrid()
+	grid.Horizontal.Color = nil
+	grid.Vertical.Color = colGrid
+	p.Add(grid)
+	return p, laneY, end
 }
