@@ -122,22 +122,14 @@ func (srv *Server) SetLatencyOverride(node string, req, resp *Distribution) {
 func (srv *Server) ClearLatencyOverride(node string) { srv.setLatency(node, nil, nil, 0) }
 
 func (srv *Server) setLatency(node string, req, resp *Distribution, owner uint64) {
-	// Copies, so that the caller's distributions can change without
-	// changing the fault.
-	if req != nil {
-		d := *req
-		req = &d
-	}
-	if resp != nil {
-		d := *resp
-		resp = &d
-	}
+	req, resp = CopyOverride(req, resp)
 	if node == "" {
 		srv.overReq, srv.overResp, srv.latOwner = req, resp, owner
 		return
 	}
 	ns := srv.node(node)
-	ns.overReq, ns.overResp, ns.latOwner = req, resp, owner
+	ns.link.SetOverride(req, resp)
+	ns.latOwner = owner
 }
 
 // SetErrorRules replaces the injected-error rules from now on. It panics on

@@ -192,10 +192,8 @@ func (c *Counts) add(op Op) {
 // a fault) so that faults can be set before the node's first request.
 type nodeState struct {
 	name              string
-	baseReq, baseResp *Distribution
-	overReq, overResp *Distribution // a latency fault on this node
+	link              Link
 	latOwner          uint64
-	reqRand, respRand *rand.Rand
 	partition         PartitionMode
 	partOwner         uint64
 	dropReq, dropResp bool
@@ -301,45 +299,16 @@ func (srv *Server) node(name string) *nodeState {
 	if ns := srv.nodes[name]; ns != nil {
 		return ns
 	}
-	ns := &nodeState{
-		name:     name,
-		baseReq:  &srv.cfg.RequestLatency,
-		baseResp: &srv.cfg.ResponseLatency,
-		reqRand:  srv.sim.Stream("api/latency/" + name + "/request"),
-		respRand: srv.sim.Stream("api/latency/" + name + "/response"),
-	}
-	if nl, ok := srv.cfg.NodeLatency[name]; ok {
-		if nl.Request != nil {
-			d := *nl.Request
-			ns.baseReq = &d
-		}
-		if nl.Response != nil {
-			d := *nl.Response
-			ns.baseResp = &d
-		}
-	}
+	ns := &nodeState{name: name, link: NewLink(&srv.cfg.RequestLatency, &srv.cfg.ResponseLatency,
+		srv.cfg.NodeLatency[name], name, srv.sim.Stream)}
 	srv.nodes[name] = ns
 	return ns
 }
 
-func (srv *Server) requestLatency(ns *nodeState) time.Duration {
-	d := ns.overReq
-	if d == nil {
-		if d = srv.overReq; d == nil {
-			d = ns.baseReq
-		}
-	}
-	return d.sample(ns.reqRand)
-}
+func (srv *Server) requestLatency(ns *nodeState) time.Duration { return ns.link.Request(srv.overReq) }
 
 func (srv *Server) responseLatency(ns *nodeState) time.Duration {
-	d := ns.overResp
-	if d == nil {
-		if d = srv.overResp; d == nil {
-			d = ns.baseResp
-		}
-	}
-	return d.sample(ns.respRand)
+	return ns.link.Response(srv.overResp)
 }
 
 // Client is a node's connection to the server. Every process the node runs

@@ -80,13 +80,11 @@ type Chaos struct {
 
 // chaosNode is the network between one node and the server.
 type chaosNode struct {
-	baseReq, baseResp *fakeapi.Distribution
-	overReq, overResp *fakeapi.Distribution
-	latOwner          uint64
-	reqRand, respRand *rand.Rand
-	partition         fakeapi.PartitionMode
-	partOwner         uint64
-	counts            fakeapi.Counts
+	link      fakeapi.Link
+	latOwner  uint64
+	partition fakeapi.PartitionMode
+	partOwner uint64
+	counts    fakeapi.Counts
 }
 
 // NewChaos returns next behind the faults of cfg. It validates the
@@ -133,45 +131,17 @@ func (c *Chaos) node(name string) *chaosNode {
 	if n := c.nodes[name]; n != nil {
 		return n
 	}
-	n := &chaosNode{
-		baseReq:  &c.cfg.RequestLatency,
-		baseResp: &c.cfg.ResponseLatency,
-		reqRand:  sim.NewStream(c.cfg.Seed, "api/latency/"+name+"/request"),
-		respRand: sim.NewStream(c.cfg.Seed, "api/latency/"+name+"/response"),
-	}
-	if nl, ok := c.cfg.NodeLatency[name]; ok {
-		if nl.Request != nil {
-			n.baseReq = nl.Request
-		}
-		if nl.Response != nil {
-			n.baseResp = nl.Response
-		}
-	}
+	stream := func(s string) *rand.Rand { return sim.NewStream(c.cfg.Seed, s) }
+	n := &chaosNode{link: fakeapi.NewLink(&c.cfg.RequestLatency, &c.cfg.ResponseLatency, c.cfg.NodeLatency[name], name, stream)}
 	c.nodes[name] = n
 	return n
 }
 
 // requestLatency and responseLatency draw one delay; c.mu must be held. A
 // per-node override beats an every-node one, which beats the configuration.
-func (c *Chaos) requestLatency(n *chaosNode) time.Duration {
-	d := n.overReq
-	if d == nil {
-		if d = c.overReq; d == nil {
-			d = n.baseReq
-		}
-	}
-	return d.Sample(n.reqRand)
-}
+func (c *Chaos) requestLatency(n *chaosNode) time.Duration { return n.link.Request(c.overReq) }
 
-func (c *Chaos) responseLatency(n *chaosNode) time.Duration {
-	d := n.overResp
-	if d == nil {
-		if d = c.overResp; d == nil {
-			d = n.baseResp
-		}
-	}
-	return d.Sample(n.respRand)
-}
+func (c *Chaos) responseLatency(n *chaosNode) time.Duration { return n.link.Response(c.overResp) }
 
 // ServeHTTP runs one request through the faults, mirroring
 // fakeapi.Server's Do/arrive/apply/respond:

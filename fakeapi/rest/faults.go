@@ -99,14 +99,7 @@ func (c *Chaos) SetLatencyOverride(node string, req, resp *fakeapi.Distribution)
 func (c *Chaos) ClearLatencyOverride(node string) { c.setLatency(node, nil, nil, 0, "") }
 
 func (c *Chaos) setLatency(node string, req, resp *fakeapi.Distribution, owner uint64, why string) {
-	if req != nil {
-		d := *req
-		req = &d
-	}
-	if resp != nil {
-		d := *resp
-		resp = &d
-	}
+	req, resp = fakeapi.CopyOverride(req, resp)
 	c.mu.Lock()
 	c.setLatencyLocked(node, req, resp, owner)
 	c.mu.Unlock()
@@ -119,7 +112,8 @@ func (c *Chaos) setLatencyLocked(node string, req, resp *fakeapi.Distribution, o
 		return
 	}
 	n := c.node(node)
-	n.overReq, n.overResp, n.latOwner = req, resp, owner
+	n.link.SetOverride(req, resp)
+	n.latOwner = owner
 }
 
 func (c *Chaos) logLatency(node string, req, resp *fakeapi.Distribution, why string) {
