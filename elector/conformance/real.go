@@ -76,8 +76,8 @@ type realProc struct {
 
 func newRealRun(sc *scenarios.Scenario, seed uint64) (*realRun, error) {
 	api := scenarios.APIConfig(sc)
-	st := time.Now()
-	store := fakeapi.NewStore(func() time.Duration { return time.Since(st) })
+	st := time.Now()                                                          // lesim:allow the real elector runs on the time package, fake inside a synctest bubble
+	store := fakeapi.NewStore(func() time.Duration { return time.Since(st) }) // lesim:allow real-time path: the store stamps time since the run began
 	chaos, err := rest.NewChaos(rest.NewHandler(store), rest.ChaosConfig{
 		RequestLatency:  api.RequestLatency,
 		ResponseLatency: api.ResponseLatency,
@@ -97,7 +97,7 @@ func newRealRun(sc *scenarios.Scenario, seed uint64) (*realRun, error) {
 	return r, nil
 }
 
-func (r *realRun) now() time.Duration { return time.Since(r.start) }
+func (r *realRun) now() time.Duration { return time.Since(r.start) } // lesim:allow real-time path
 
 // action is one scheduled step of the driver; at equal times actions run
 // in the order they were listed, as events do in the simulation.
@@ -165,8 +165,8 @@ func (r *realRun) run() *Outcome {
 }
 
 func sleepUntil(start time.Time, at time.Duration) {
-	if d := at - time.Since(start); d > 0 {
-		time.Sleep(d)
+	if d := at - time.Since(start); d > 0 { // lesim:allow real-time path: the driver waits for the next scheduled action
+		time.Sleep(d) // lesim:allow real-time path
 	}
 }
 
@@ -246,7 +246,7 @@ func (n *realNode) startProcess() {
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	r.live.Add(1)
-	go func() {
+	go func() { // lesim:allow client-go runs each elector in its own goroutine; outside the simulation
 		defer r.live.Done()
 		le.Run(ctx)
 		p.exited()

@@ -162,7 +162,7 @@ func (c *Chaos) responseLatency(n *chaosNode) time.Duration { return n.link.Resp
 //     the response latency is drawn and slept — returning early if the
 //     client gives up — and the response is written.
 func (c *Chaos) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
+	start := time.Now() // lesim:allow real-time path: the REST layer runs on the time package (fake in synctest, the wall clock in serve)
 	c.enter()
 	defer c.leave()
 	r, node := stripNode(r)
@@ -172,7 +172,7 @@ func (c *Chaos) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ev.Path = ri.path
 	}
 	defer func() {
-		ev.Time = time.Now()
+		ev.Time = time.Now() // lesim:allow real-time path: event times
 		c.log(ev)
 	}()
 	ctx := r.Context()
@@ -209,7 +209,7 @@ func (c *Chaos) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch mode {
 	case fakeapi.PartitionRefuse:
 		ev.Fault, ev.Latency = "partition refuse", lat
-		time.Sleep(lat)
+		time.Sleep(lat) // lesim:allow real-time path: request latency
 		c.refuse(w, r)
 		return
 	case fakeapi.PartitionDropRequests, fakeapi.PartitionDropAll:
@@ -219,7 +219,7 @@ func (c *Chaos) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev.Latency = lat
-	time.Sleep(lat)
+	time.Sleep(lat) // lesim:allow real-time path: request latency
 
 	if c.outageHit(w, r, n, &ev, c.outageNow()) {
 		return
@@ -270,7 +270,7 @@ func (c *Chaos) serveSerially(r *http.Request, body []byte, ri reqInfo, ev *Even
 	svc := c.cfg.ServiceTime.Sample(c.svcRand)
 	c.mu.Unlock()
 	ev.Service = svc
-	time.Sleep(svc)
+	time.Sleep(svc) // lesim:allow real-time path: service time
 	if o := c.outageNow(); o != fakeapi.OutageNone {
 		return nil, o
 	}
@@ -384,7 +384,7 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return true
 	}
-	t := time.NewTimer(d)
+	t := time.NewTimer(d) // lesim:allow real-time path: response latency, cut short by the client
 	defer t.Stop()
 	select {
 	case <-t.C:

@@ -154,7 +154,7 @@ func (c *Chaos) logRules(rules []fakeapi.ErrorRule, why string) {
 }
 
 func (c *Chaos) logFault(node, fault, msg string) {
-	c.log(Event{Time: time.Now(), Node: node, Fault: fault, Msg: msg})
+	c.log(Event{Time: time.Now(), Node: node, Fault: fault, Msg: msg}) // lesim:allow real-time path: fault log time
 }
 
 // Schedule realises fakeapi windows (PartitionFault, OutageFault,
