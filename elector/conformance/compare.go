@@ -77,32 +77,29 @@ func Tolerance(sc *scenarios.Scenario) time.Duration {
 		rp = max(rp, sc.NodeElector(i).RetryPeriod)
 	}
 	api := scenarios.APIConfig(sc)
-	bound := func(d fakeapi.Distribution) time.Duration { return d.Quantile(0.999) }
-	rt = bound(api.RequestLatency) + bound(api.ResponseLatency)
+	// roundTrip bounds a round trip at the 99.9th percentile, with req and
+	// resp, where set, in place of the every-node latencies.
+	roundTrip := func(req, resp *fakeapi.Distribution) time.Duration {
+		q, r := api.RequestLatency, api.ResponseLatency
+		if req != nil {
+			q = *req
+		}
+		if resp != nil {
+			r = *resp
+		}
+		return q.Quantile(0.999) + r.Quantile(0.999)
+	}
+	rt = roundTrip(nil, nil)
 	for _, nl := range api.NodeLatency {
-		req, resp := api.RequestLatency, api.ResponseLatency
-		if nl.Request != nil {
-			req = *nl.Request
-		}
-		if nl.Response != nil {
-			resp = *nl.Response
-		}
-		rt = max(rt, bound(req)+bound(resp))
+		rt = max(rt, roundTrip(nl.Request, nl.Response))
 	}
 	for _, w := range scenarios.APIWindows(sc) {
 		if lf, ok := w.Fault.(fakeapi.LatencyFault); ok {
-			req, resp := api.RequestLatency, api.ResponseLatency
-			if lf.Request != nil {
-				req = *lf.Request
-			}
-			if lf.Response != nil {
-				resp = *lf.Response
-			}
-			rt = max(rt, bound(req)+bound(resp))
+			rt = max(rt, roundTrip(lf.Request, lf.Response))
 		}
 	}
 	if api.ServiceTime != nil {
-		rt += bound(*api.ServiceTime)
+		rt += api.ServiceTime.Quantile(0.999)
 	}
 	tol := time.Duration(1.2*float64(rp)) + rt
 	// Whether a jittered request is sent into a window that swallows it
