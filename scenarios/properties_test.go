@@ -328,17 +328,18 @@ func TestPropOverlapFoundOutsideBound(t *testing.T) {
 }
 
 // livenessBound is property d's bound, counted from T0 = the moment the
-// last fault has ended and every crashed node has been restarted: with the
-// API healthy, either a leader renews, or the lease's holder is gone and a
-// follower (i) finishes a call that was in flight at T0 (≤ the request
-// timeout τ), (ii) observes the final record at its next attempt (≤ 2.2·RP
-// of its clock), (iii) waits LDs, (iv) reaches its first attempt after
-// expiry (≤ 2.2·RP), and (v) does the Get and Update (2 round trips).
-// A leader whose last poll began during the fault may still demote itself
-// afterwards (RD after that poll began, so before LDs runs out for the
-// followers) and then restart after the restart delay — the followers stay
-// up, so this does not add to the bound. Local durations count at the
-// slowest clock rate r_min; 1 s is added for rounding and CallbackDelay 0.
+// last fault has ended and every process it may have ended is back: a
+// crashed or stopped one after its restart, and a leader the fault demoted
+// (its renewal can fail up to RD of its clock after the fault, from a
+// request sent during it) after the restart delay. Every node may be down
+// at once: with several faults, each node can have led and been demoted in
+// turn. From T0, with the API healthy, either a leader renews, or the
+// lease's holder is gone and a follower (i) finishes a call that was in
+// flight at T0 (≤ the request timeout τ), (ii) observes the final record
+// at its next attempt (≤ 2.2·RP of its clock), (iii) waits LDs, (iv)
+// reaches its first attempt after expiry (≤ 2.2·RP), and (v) does the Get
+// and Update (2 round trips). Local durations count at the slowest clock
+// rate r_min; 1 s is added for rounding and CallbackDelay 0.
 func livenessBound(tm Timings, rMin float64, tau, rtt time.Duration) time.Duration {
 	local := tm.LDs() + time.Duration(2*(1+JitterFactor)*float64(tm.RetryPeriod)) // two acquire waits, each < 2.2·RP
 	return time.Duration(float64(local)/rMin) + tau + 2*rtt + time.Second
@@ -370,6 +371,11 @@ func TestPropLiveness(t *testing.T) {
 		for _, n := range sc.Spec.Nodes {
 			t0 = max(t0, n.Start.Duration)
 		}
+		for _, f := range sc.Spec.Faults {
+			if f.Type == FaultClockRate {
+				rMin = min(rMin, *f.Rate)
+			}
+		}
 		delay := sc.NodeRestart(0).Delay
 		for _, f := range sc.Spec.Faults {
 			end := f.End()
@@ -382,8 +388,13 @@ func TestPropLiveness(t *testing.T) {
 				}
 			case FaultStop:
 				end += delay
-			case FaultClockRate:
-				rMin = min(rMin, *f.Rate)
+			default:
+				// Any other fault can make the leader's renewal fail, up to
+				// RenewDeadline (on its clock) after the fault ends, from a
+				// request sent during it; its Run then returns and the
+				// process is back only after the restart delay. Every node
+				// may be restarting so at once.
+				end += time.Duration(float64(tm.RenewDeadline)/rMin) + delay
 			}
 			t0 = max(t0, end)
 		}
