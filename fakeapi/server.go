@@ -966,10 +966,24 @@ func (srv *Server) record(call *Call, now time.Duration) int {
 			r.Name = l.Name
 		}
 		r.ReqHolder = holderOf(l)
-		r.ReqRV, _ = strconv.ParseUint(l.ResourceVersion, 10, 64)
+		r.setReqRV(l.ResourceVersion)
 	}
 	if call.precond != "" {
-		r.ReqRV, _ = strconv.ParseUint(call.precond, 10, 64)
+		r.setReqRV(call.precond)
 	}
 	return srv.history.add(r)
+}
+
+// setReqRV records the resourceVersion a request sent ("" for none).
+func (r *Record) setReqRV(rv string) {
+	r.ReqRV, r.BadReqRV = 0, ""
+	if rv == "" {
+		return
+	}
+	n, err := strconv.ParseUint(rv, 10, 64)
+	if err != nil {
+		r.BadReqRV = rv
+		return
+	}
+	r.ReqRV = n
 }

@@ -389,7 +389,7 @@ func runSweep(cmd *cobra.Command, e env, o *sweepOpts, args []string) error {
 		return err
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return badInput("--out %s: %v", o.out, err)
+		return fmt.Errorf("--out %s: %w", o.out, err)
 	}
 	name := outputBase(plan.shard)
 	journalPath := filepath.Join(o.out, name+".journal.jsonl")
@@ -413,7 +413,7 @@ func runSweep(cmd *cobra.Command, e env, o *sweepOpts, args []string) error {
 
 	jf, err := openJournal(journalPath, plan, mine, done)
 	if err != nil {
-		return badInput("--out %s: %v", o.out, err)
+		return fmt.Errorf("--out %s: %w", o.out, err)
 	}
 	start := time.Now()
 	prog := newProgress(o.progress, e.stderrTTY, e.stderr, "sweep", len(mine), len(mine)-len(todo))
