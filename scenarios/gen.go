@@ -1,7 +1,9 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -260,12 +262,10 @@ func FaultScheduleGen(kinds []FaultType, maxFaults int, o FaultOptions) *rapid.G
 	})
 }
 
+// sortFaults orders faults by start, stably: faults drawn for one instant
+// keep their drawn order.
 func sortFaults(fs []Fault) {
-	for i := 1; i < len(fs); i++ {
-		for j := i; j > 0 && fs[j].At.Duration < fs[j-1].At.Duration; j-- {
-			fs[j], fs[j-1] = fs[j-1], fs[j]
-		}
-	}
+	slices.SortStableFunc(fs, func(a, b Fault) int { return cmp.Compare(a.At.Duration, b.At.Duration) })
 }
 
 // GenOptions bounds what ScenarioGen draws. The zero value draws 2–3 nodes,
