@@ -371,10 +371,6 @@ type journalHeader struct {
 
 const journalKind = "lesim.dev/sweep-journal"
 
-// sweepPointDone, when set (tests), is called after each point is
-// journaled.
-var sweepPointDone func()
-
 func runSweep(cmd *cobra.Command, e env, o *sweepOpts, args []string) error {
 	if err := o.validate(cmd, e); err != nil {
 		return err
@@ -461,8 +457,8 @@ func runSweep(cmd *cobra.Command, e env, o *sweepOpts, args []string) error {
 			}
 		}
 		prog.inc()
-		if sweepPointDone != nil {
-			sweepPointDone()
+		if e.sweepPointDone != nil {
+			e.sweepPointDone()
 		}
 	}
 	if err := jf.Close(); err != nil && runErr == nil {
