@@ -99,7 +99,7 @@ func FixedLatencyGen(hi time.Duration) *rapid.Generator[*Distribution] {
 // exceed hi (every family gets max: hi, so hi is the worst case δ).
 func LatencyGen(hi time.Duration) *rapid.Generator[*Distribution] {
 	return rapid.Custom(func(t *rapid.T) *Distribution {
-		typ := rapid.SampledFrom(DistributionTypes).Draw(t, "family")
+		typ := rapid.SampledFrom(DistributionTypes()).Draw(t, "family")
 		if hi < time.Millisecond {
 			return &Distribution{Type: DistFixed, Value: dur(0)}
 		}
@@ -187,7 +187,7 @@ func FaultGen(typ FaultType, o FaultOptions) *rapid.Generator[Fault] {
 		case FaultPartition:
 			window()
 			oneNode()
-			f.Mode = rapid.SampledFrom(PartitionModes).Draw(t, "mode")
+			f.Mode = rapid.SampledFrom(PartitionModes()).Draw(t, "mode")
 		case FaultCrash:
 			oneNode()
 			if rapid.Bool().Draw(t, "restartAfterSet") {
@@ -208,7 +208,7 @@ func FaultGen(typ FaultType, o FaultOptions) *rapid.Generator[Fault] {
 			f.Jump = dur(j)
 		case FaultAPIOutage:
 			window()
-			f.Mode = rapid.SampledFrom(OutageModes).Draw(t, "mode")
+			f.Mode = rapid.SampledFrom(OutageModes()).Draw(t, "mode")
 		case FaultLatency:
 			window()
 			oneNode()
@@ -313,7 +313,7 @@ func (o GenOptions) withDefaults() GenOptions {
 		o.MaxLatency = 200 * time.Millisecond
 	}
 	if o.FaultKinds == nil {
-		o.FaultKinds = FaultTypes
+		o.FaultKinds = FaultTypes()
 	}
 	if o.MaxFaults == 0 {
 		o.MaxFaults = 3
