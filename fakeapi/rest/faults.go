@@ -198,64 +198,66 @@ func normalizeFault(f fakeapi.Fault) (fakeapi.Fault, error) {
 	case fakeapi.PartitionFault, fakeapi.OutageFault, fakeapi.LatencyFault, fakeapi.ErrorsFault:
 		return f, nil
 	case *fakeapi.PartitionFault:
-		if f != nil {
-			return *f, nil
-		}
+		return deref(f)
 	case *fakeapi.OutageFault:
-		if f != nil {
-			return *f, nil
-		}
+		return deref(f)
 	case *fakeapi.LatencyFault:
-		if f != nil {
-			return *f, nil
-		}
+		return deref(f)
 	case *fakeapi.ErrorsFault:
-		if f != nil {
-			return *f, nil
-		}
+		return deref(f)
 	case fakeapi.StaleReadsFault, *fakeapi.StaleReadsFault:
 		return nil, errors.New("staleReads: not supported over REST")
 	default:
 		return nil, fmt.Errorf("fault %T: not supported over REST", f)
 	}
-	return nil, errors.New("no fault")
+}
+
+// deref is the fault p points to; a nil p is no fault.
+func deref[F fakeapi.Fault](p *F) (fakeapi.Fault, error) {
+	if p == nil {
+		return nil, errors.New("no fault")
+	}
+	return *p, nil
 }
 
 func (c *Chaos) begin(f fakeapi.Fault, id uint64) {
 	c.setFault(func() { c.faults.Begin(id, f) })
-	why := fmt.Sprintf(" (window %d)", id)
-	switch f := f.(type) {
-	case fakeapi.PartitionFault:
-		c.logPartition(f.Node, f.Mode, why)
-	case fakeapi.OutageFault:
-		c.logOutage(f.Mode, why)
-	case fakeapi.LatencyFault:
-		c.logLatency(f.Node, f.Request, f.Response, why)
-	case fakeapi.ErrorsFault:
-		c.logRules(f.Rules, why)
-	}
+	c.logWindow(f, id, true)
 }
 
 // end clears the fault if window id still owns it, checking and clearing
 // in one critical section so that a setting made meanwhile is never undone.
 func (c *Chaos) end(f fakeapi.Fault, id uint64) {
-	why := fmt.Sprintf(" (window %d)", id)
 	var owned bool
 	c.setFault(func() { owned = c.faults.End(id, f) })
 	if !owned {
-		c.logFault(faultNode(f), faultName(f), fmt.Sprintf("%s ends, superseded by a later setting%s", faultName(f), why))
+		c.logFault(faultNode(f), faultName(f), fmt.Sprintf("%s ends, superseded by a later setting (window %d)", faultName(f), id))
 		return
 	}
+	c.logWindow(f, id, false)
+}
+
+// logWindow logs the setting window id's fault made: its own (on) or, at
+// its end, none.
+func (c *Chaos) logWindow(f fakeapi.Fault, id uint64, on bool) {
+	why := fmt.Sprintf(" (window %d)", id)
 	switch f := f.(type) {
 	case fakeapi.PartitionFault:
-		c.logPartition(f.Node, fakeapi.PartitionNone, why)
+		c.logPartition(f.Node, pick(on, f.Mode, fakeapi.PartitionNone), why)
 	case fakeapi.OutageFault:
-		c.logOutage(fakeapi.OutageNone, why)
+		c.logOutage(pick(on, f.Mode, fakeapi.OutageNone), why)
 	case fakeapi.LatencyFault:
-		c.logLatency(f.Node, nil, nil, why)
+		c.logLatency(f.Node, pick(on, f.Request, nil), pick(on, f.Response, nil), why)
 	case fakeapi.ErrorsFault:
-		c.logRules(c.cfg.Errors, why)
+		c.logRules(pick(on, f.Rules, c.cfg.Errors), why)
 	}
+}
+
+func pick[T any](on bool, a, b T) T {
+	if on {
+		return a
+	}
+	return b
 }
 
 func faultNode(f fakeapi.Fault) string {
