@@ -155,7 +155,6 @@ type beliefSpan struct {
 	node, holder   string
 	from, expires  time.Duration
 	holderStops    time.Duration // when the holder actually stopped leading, -1 if it never led
-	holderIdentity string
 }
 
 func beliefSpans(r *scenarios.Result, beliefs []Belief) []beliefSpan {
