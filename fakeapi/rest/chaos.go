@@ -231,9 +231,17 @@ func (c *Chaos) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	// The response leaves the server: judged now, as fakeapi judges it.
+	c.respond(w, r, n, &ev, rec)
+}
+
+// respond sends the response rec back to node n: judged as it leaves the
+// server, as fakeapi judges it. A partition dropping responses loses it
+// (the handler waits for the client to give up); otherwise it takes a
+// drawn response latency, unless the client gives up first.
+func (c *Chaos) respond(w http.ResponseWriter, r *http.Request, n *chaosNode, ev *Event, rec *recorder) {
+	ctx := r.Context()
 	c.mu.Lock()
-	mode = n.Partition()
+	mode := n.Partition()
 	dropped := n.DropsResponses()
 	var respLat time.Duration
 	if !dropped && ctx.Err() == nil {
