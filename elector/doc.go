@@ -95,7 +95,7 @@
 // # Conformance with client-go v0.37.2
 //
 // The v0.37 variant is checked against client-go v0.37.2's own elector by
-// package elector/conformance: the real elector runs in a testing/synctest
+// package scenarios/conformance: the real elector runs in a testing/synctest
 // bubble over the REST surface of fakeapi/rest, the same scenario runs
 // here under many seeds, and the leaders, acquisition and step-down times,
 // overlap and per-node request counts must be ones this elector can

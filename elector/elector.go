@@ -53,6 +53,10 @@ type Elector struct {
 	// The loops' timers, created on first use and re-armed after.
 	acqWait, renewWait, pollDL, pollTick, gridTick clock.Timer
 
+	// roundStart is when the renew round in progress began; only the
+	// fixed-renew-period mutant reads it.
+	roundStart time.Time
+
 	p    poll         // the renew poll in progress (one at a time)
 	att  attemptState // the attempt in progress
 	call callState    // the lock call in progress
@@ -286,7 +290,11 @@ func (e *Elector) acquireAttempted(ok bool) {
 		e.finishRun()
 		return
 	}
-	wait := e.cfg.RetryPeriod + time.Duration(e.env.Rand.Float64()*JitterFactor*float64(e.cfg.RetryPeriod))
+	factor := JitterFactor
+	if Mutated(MutantJitterOne) {
+		factor = 1.0
+	}
+	wait := e.cfg.RetryPeriod + time.Duration(e.env.Rand.Float64()*factor*float64(e.cfg.RetryPeriod))
 	e.timer = e.arm(&e.acqWait, wait, e.fn.acquireWaited)
 }
 
@@ -343,6 +351,9 @@ func (e *Elector) renewLoop() {
 		e.finishRenew()
 		return
 	}
+	if Mutated(MutantFixedRenewPeriod) {
+		e.roundStart = e.env.Clock.Now()
+	}
 	if e.cfg.Variant == VariantSeed {
 		e.pollImmediateUntil(r)
 	} else {
@@ -361,7 +372,11 @@ func (e *Elector) renewEnded(err error) {
 			e.finishRenew()
 			return
 		}
-		e.timer = e.arm(&e.renewWait, e.cfg.RetryPeriod, e.fn.renewWaited)
+		wait := e.cfg.RetryPeriod
+		if Mutated(MutantFixedRenewPeriod) {
+			wait = max(0, e.cfg.RetryPeriod-e.env.Clock.Since(e.roundStart))
+		}
+		e.timer = e.arm(&e.renewWait, wait, e.fn.renewWaited)
 		return
 	}
 	e.metrics.LeaderOff++
@@ -628,7 +643,7 @@ func (e *Elector) release(done func()) {
 		}
 		done()
 	}
-	if e.cfg.Variant == VariantSeed {
+	if e.cfg.Variant == VariantSeed || Mutated(MutantSeedRelease) {
 		// v0.30: no Get; the cached resourceVersion of our last write, and
 		// context.TODO(): only the client's request timeout bounds it.
 		if !e.IsLeader() {
@@ -653,7 +668,14 @@ func (e *Elector) release(done func()) {
 	var try func()
 	try = func() {
 		e.emit(Event{Kind: EvTryStarted, Phase: PhaseRelease})
-		e.get(ctx, func(old *rl.LeaderElectionRecord, _ RawRecord, err error) {
+		get := e.get
+		if Mutated(MutantReleaseWithoutGet) {
+			get = func(_ *Context, done func(*rl.LeaderElectionRecord, RawRecord, error)) {
+				old := e.observed
+				done(&old, e.observedRaw, nil)
+			}
+		}
+		get(ctx, func(old *rl.LeaderElectionRecord, _ RawRecord, err error) {
 			if err != nil {
 				stop()
 				finish(false)
@@ -710,7 +732,7 @@ func (e *Elector) tryAcquireOrRenew(ctx *Context, done func(bool)) {
 	a.ctx, a.done = ctx, done
 	a.now = e.env.Clock.Now()
 	a.d = e.desired()
-	if e.IsLeader() && e.isLeaseValid(a.now) {
+	if e.IsLeader() && e.isLeaseValid(a.now) && !Mutated(MutantNoFastPath) {
 		// Fast path: optimistic update with the cached resourceVersion. The
 		// copied acquireTime and transitions stay in d if it fails.
 		a.d.AcquireTime = e.observed.AcquireTime
@@ -722,7 +744,7 @@ func (e *Elector) tryAcquireOrRenew(ctx *Context, done func(bool)) {
 }
 
 func (e *Elector) fastUpdated(err error) {
-	if err == nil {
+	if err == nil || Mutated(MutantConflictIsSuccess) && apierrors.IsConflict(err) {
 		e.setObserved(&e.att.d)
 		e.att.done(true)
 		return
@@ -742,7 +764,7 @@ func (e *Elector) slowGot(old *rl.LeaderElectionRecord, raw RawRecord, err error
 		e.claim(opCreate)
 		return
 	}
-	if raw != e.observedRaw {
+	if raw != e.observedRaw || Mutated(MutantMicrosecondChange) && !old.RenewTime.Equal(&e.observed.RenewTime) {
 		e.setObserved(old)
 		e.observedRaw = raw
 	}
@@ -803,7 +825,7 @@ func (e *Elector) coordinatedGot(old *rl.LeaderElectionRecord, raw RawRecord, er
 func (e *Elector) claim(op writeOp) { e.write(e.att.ctx, op, e.att.d, e.fn.claimed) }
 
 func (e *Elector) claimed(err error) {
-	if err != nil {
+	if err != nil && !(Mutated(MutantConflictIsSuccess) && apierrors.IsConflict(err)) {
 		e.att.done(false)
 		return
 	}
@@ -812,7 +834,14 @@ func (e *Elector) claimed(err error) {
 }
 
 func (e *Elector) isLeaseValid(now time.Time) bool {
-	return e.observedTime.Add(time.Second * time.Duration(e.observed.LeaseDurationSeconds)).After(now)
+	ld := time.Second * time.Duration(e.observed.LeaseDurationSeconds)
+	if Mutated(MutantUntruncatedLeaseDuration) && e.observed.LeaseDurationSeconds == e.ldSec {
+		ld = e.cfg.LeaseDuration
+	}
+	if Mutated(MutantEarlyTakeover) && !e.IsLeader() {
+		ld -= 500 * time.Millisecond
+	}
+	return e.observedTime.Add(ld).After(now)
 }
 
 func (e *Elector) setObserved(r *rl.LeaderElectionRecord) {
