@@ -188,4 +188,4 @@ func TestCorpus(t *testing.T) {
 
 // minCorpus is the least number of corpus scenarios: the corpus must cover
 // what lesim measures, overlap-prone configurations included.
-const minCorpus = 26
+const minCorpus = 40
