@@ -4,7 +4,7 @@ PKGS := ./...
 # Long property runs: thousands of rapid checks instead of the default few.
 LONG_CHECKS ?= 2000
 
-.PHONY: all build test test-long bench fuzz fmt vet lint tidy
+.PHONY: all build test test-long bench fuzz fmt vet lint tidy conformance
 
 all: build
 
@@ -21,8 +21,19 @@ fmt:
 vet:
 	$(GO) vet -race $(PKGS)
 
+# The conformance suite runs outside -race (the real elector under the race
+# detector is several times slower), in a lesim_mutants build: the corpus at
+# a small N against the faithful elector and three mutants.
 test: fmt vet
-	$(GO) test -race -count=1 -timeout 9m $(PKGS)
+	$(GO) test -race -count=1 -timeout 9m $$($(GO) list $(PKGS) | grep -v '/scenarios/conformance$$')
+	$(GO) test -count=1 -timeout 5m -tags lesim_mutants ./scenarios/conformance
+
+# The full conformance suite: every corpus scenario CONFORMANCE_N times a
+# side against the faithful elector and every mutant; rewrites
+# docs/conformance.md.
+CONFORMANCE_N ?= 500
+conformance:
+	$(GO) test -count=1 -timeout 0 -tags lesim_mutants ./scenarios/conformance -run '^TestConformance$$' -v -conformance.n=$(CONFORMANCE_N) -update
 
 # Only packages whose tests use rapid define -rapid.checks; any other test
 # binary would reject the flag.

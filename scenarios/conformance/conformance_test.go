@@ -14,6 +14,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/klog/v2"
 
+	"github.com/lesim/lesim/elector"
 	"github.com/lesim/lesim/scenarios"
 )
 
@@ -172,7 +173,13 @@ func reportDisagreements(t *testing.T, rs []scenarioResult) {
 
 // TestCorpus compares the real client-go elector with lesim's on every
 // scenario of the corpus, as distributions over runsPerSide seeds.
+//
+// In a lesim_mutants build TestMutantsFast and TestConformance run this
+// comparison themselves, with the mutants, on the same real runs.
 func TestCorpus(t *testing.T) {
+	if elector.MutantsBuilt {
+		t.Skip("lesim_mutants build: TestMutantsFast compares the corpus")
+	}
 	n := runsPerSide()
 	real := runRealCorpus(t, n)
 	if len(real) < minCorpus && os.Getenv("LESIM_CONFORMANCE_FILES") == "" {
