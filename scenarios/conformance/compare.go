@@ -20,7 +20,7 @@ const alpha = 0.01
 // reported but is not a disagreement.
 const (
 	floorSeconds  = 0.050 // 50 ms on any time quantity
-	floorRequests = 1.0   // one request per run
+	floorRequests = 1.0   // one request per run, on the mean
 	floorPoints   = 1.0   // one percentage point of a rate or of a distribution over sequences
 )
 
@@ -66,11 +66,11 @@ func compareScenario(sc *scenarios.Scenario, real, lesim []*outcome) []compariso
 		if len(x) < minSample(len(real)) || len(y) < minSample(len(lesim)) || constantAndEqual(x, y) {
 			continue
 		}
-		unit, floor := "s", floorSeconds
+		unit, floor, test := "s", floorSeconds, ksTest
 		if isCount(q) {
-			unit, floor = "requests", floorRequests
+			unit, floor, test = "requests", floorRequests, ksCountTest
 		}
-		add(q, unit, floor, ksTest(x, y), len(x), len(y), median(x, unit), median(y, unit))
+		add(q, unit, floor, test(x, y), len(x), len(y), median(x, unit), median(y, unit))
 		if pairable(q) {
 			px, py := pairsOf(mr, ml, q)
 			if len(px) >= minSample(len(real)) && !constantAndEqual(px, py) {

@@ -206,5 +206,6 @@ const docIntro = "# Conformance with client-go's leader elector\n\n" +
 	"total and longest overlap, the leaderless time and the requests per node per verb. Step-downs and the first " +
 	"acquisition are compared paired as well (paired t on the same seeds), since they depend on shared draws only. " +
 	"p-values are corrected with Holm over every comparison of the run; a comparison differs when its adjusted " +
-	"p-value is below α and its effect (largest gap between matching deciles, |mean paired difference|, difference " +
-	"of rates, or total variation distance over sequences) is at least its floor.\n"
+	"p-value is below α and its effect (for times the largest gap between matching deciles, for request counts the " +
+	"difference of means, for paired times |mean difference|, for rates the difference, for sequences the total " +
+	"variation distance) is at least its floor.\n"

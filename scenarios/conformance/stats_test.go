@@ -143,3 +143,19 @@ func TestCompareScenarioFindsWrongSide(t *testing.T) {
 		t.Error("acquisitions 300 ms late were not found")
 	}
 }
+
+// A request count one higher in half of the runs is significant at large N
+// but below the one-request floor on the mean; one higher in every run is not.
+func TestCountEffectIsMeanDifference(t *testing.T) {
+	x, half, all := make([]float64, 400), make([]float64, 400), make([]float64, 400)
+	for i := range x {
+		x[i] = float64(35 + i%3)
+		half[i], all[i] = x[i]+float64(i%2), x[i]+1
+	}
+	if r := ksCountTest(x, half); math.Abs(r.effect-0.5) > 1e-9 {
+		t.Errorf("one more in half the runs: effect %.3f, want 0.5", r.effect)
+	}
+	if r := ksCountTest(x, all); r.effect < floorRequests || r.p > 1e-9 {
+		t.Errorf("one more in every run: effect %.3f, p %.3g", r.effect, r.p)
+	}
+}
