@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -47,13 +48,20 @@ func TestMain(m *testing.M) {
 
 func loadCorpus(t testing.TB) []*scenarios.Scenario {
 	t.Helper()
-	pattern := "testdata/corpus/*.yaml"
+	patterns := []string{"testdata/corpus/*.yaml"}
 	if p := os.Getenv("LESIM_CONFORMANCE_FILES"); p != "" {
-		pattern = p // compare other scenario files (a glob) instead
+		patterns = strings.Fields(p) // compare other scenario files (globs) instead
 	}
-	files, err := filepath.Glob(pattern)
-	if err != nil {
-		t.Fatal(err)
+	var files []string
+	for _, pattern := range patterns {
+		matched, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, matched...)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no scenario file matches %q", patterns)
 	}
 	slices.Sort(files)
 	var out []*scenarios.Scenario

@@ -92,7 +92,7 @@ func writeHeader(b *strings.Builder, r *suiteReport) {
 		"family-wise α = %.2g (Holm), wall time %s.\n", r.n, len(r.scenarios), r.comparison, alpha, r.wall.Round(time.Second))
 	if r.n < 500 {
 		fmt.Fprintf(b, "\n**Reduced N.** This document was generated at N = %d, below the N = 500 that `make conformance` "+
-			"runs by default, because the full run did not fit the time available on the machine that generated it. "+
+			"runs by default. "+
 			"Power is lower accordingly (see the detectable effects below).\n", r.n)
 	}
 	fmt.Fprintf(b, "\nSmallest effects this N detects at Holm's strictest level (α/m = %.2g): a Kolmogorov–Smirnov "+
