@@ -114,10 +114,12 @@
 //     injected tooManyRequests costs the elector time and requests, not an
 //     attempt. (Connection resets and EOFs on GETs are retried too, after
 //     1 s; a refused connection is not, and fakeapi only refuses.)
+//
 //  2. Overlapping API fault windows of one kind: the scenario runner let
 //     the end of an earlier window clear a later one, unlike the documented
 //     rule that the window begun last holds the setting. Fixed in the
 //     runner; not an elector difference.
+//
 //  3. Ties. At one instant lesim runs events in the order they were
 //     scheduled, so a deadline set earlier fires before a request timeout
 //     set later that ends at the same instant (with requestTimeout =
