@@ -4,7 +4,7 @@ PKGS := ./...
 # Long property runs: thousands of rapid checks instead of the default few.
 LONG_CHECKS ?= 2000
 
-.PHONY: all build test test-long bench fuzz fmt vet lint lint-canary tidy
+.PHONY: all build test test-long bench fuzz fmt vet lint lint-canary tidy conformance
 
 all: build
 
@@ -26,13 +26,16 @@ vet:
 # rules of the simulated packages). Either one failing fails the target.
 # Both read the compiler's export data of the -race variants, which vet and
 # test build anyway, instead of compiling client-go once more; the tools
-# themselves are built without -race.
+# themselves are built without -race. staticcheck reads the lesim_mutants
+# build, the one in which the conformance suite's report code is reachable;
+# the default build differs from it only by the constants in
+# elector/mutant_off.go.
 LESIMVET := $(CURDIR)/bin/lesimvet
 STATICCHECK := $(CURDIR)/bin/staticcheck
 
 lint:
 	$(GO) build -o $(STATICCHECK) honnef.co/go/tools/cmd/staticcheck
-	GOFLAGS="$$($(GO) env GOFLAGS) -race" $(STATICCHECK) $(PKGS)
+	GOFLAGS="$$($(GO) env GOFLAGS) -race" $(STATICCHECK) -tags lesim_mutants $(PKGS)
 	$(GO) build -o $(LESIMVET) ./cmd/lesimvet
 	$(GO) vet -race -vettool=$(LESIMVET) $(PKGS)
 
@@ -51,8 +54,19 @@ lint-canary:
 		{ echo "lint-canary: lint failed, but not on the planted time.Now():"; cat $(CANARY)/out; exit 1; }
 	@echo "lint-canary: lint fails on a planted time.Now() in sim/, as it must"
 
+# The conformance suite runs outside -race (the real elector under the race
+# detector is several times slower), in a lesim_mutants build: the corpus at
+# a small N against the faithful elector and three mutants.
 test: fmt vet lint lint-canary
-	$(GO) test -race -count=1 -timeout 9m $(PKGS)
+	$(GO) test -race -count=1 -timeout 9m $$($(GO) list $(PKGS) | grep -v '/scenarios/conformance$$')
+	$(GO) test -count=1 -timeout 5m -tags lesim_mutants ./scenarios/conformance
+
+# The full conformance suite: every corpus scenario CONFORMANCE_N times a
+# side against the faithful elector and every mutant; rewrites
+# docs/conformance.md.
+CONFORMANCE_N ?= 500
+conformance:
+	$(GO) test -count=1 -timeout 0 -tags lesim_mutants ./scenarios/conformance -run '^TestConformance$$' -v -conformance.n=$(CONFORMANCE_N) -update
 
 # Only packages whose tests use rapid define -rapid.checks; any other test
 # binary would reject the flag.

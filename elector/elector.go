@@ -21,7 +21,7 @@ var ErrWaitTimeout = errors.New("timed out waiting for the condition")
 // lock's completions, and owns no goroutines.
 //
 // Only one attempt, and within it one lock call, is ever in progress, so
-// their state lives in the elector (att, call) and every continuation of
+// their state lives in the elector (attempt, call) and every continuation of
 // the hot paths — the timers of the loops, the renew poll's deadline and
 // tick, the lock's completions — is a method value bound once in New. A
 // renewal or an acquire poll therefore allocates nothing here; only rare
@@ -39,35 +39,39 @@ type Elector struct {
 
 	metrics Metrics
 
-	run     *Context // Run's context
-	leading *Context // the context handed to OnStartedLeading
-	renewC  *Context
-	acq     *Context // the acquire loop's context
+	run        *Context // Run's context
+	leading    *Context // the context handed to OnStartedLeading
+	renewCtx   *Context // the renew loop's context
+	acquireCtx *Context // the acquire loop's context
 
-	state     runState
-	inflight  Call
-	inflightC *Context
+	state       runState
+	inflight    Call
+	inflightCtx *Context
 
 	timer clock.Timer // the one pending loop timer (acquire wait or renew sleep)
 
 	// The loops' timers, created on first use and re-armed after.
-	acqWait, renewWait, pollDL, pollTick, gridTick clock.Timer
+	acquireWaitTimer, renewWaitTimer, pollDeadlineTimer, pollTickTimer, seedTickTimer clock.Timer
 
-	p    poll         // the renew poll in progress (one at a time)
-	att  attemptState // the attempt in progress
-	call callState    // the lock call in progress
+	// roundStart is when the renew round in progress began; only the
+	// fixed-renew-period mutant reads it.
+	roundStart time.Time
 
-	fn boundFuncs
+	renewPoll pollState    // the renew poll in progress (one at a time)
+	attempt   attemptState // the attempt in progress
+	call      callState    // the lock call in progress
+
+	bound boundFuncs
 }
 
 // attemptState is one tryAcquireOrRenew / tryCoordinatedRenew: its
 // context, the local time it started at, the record it would write and
 // whom to tell how it ended.
 type attemptState struct {
-	ctx  *Context
-	now  time.Time
-	d    rl.LeaderElectionRecord
-	done func(bool)
+	ctx     *Context
+	started time.Time               // local monotonic reading that judges validity
+	record  rl.LeaderElectionRecord // what the attempt writes
+	done    func(bool)
 }
 
 // callState is one lock call under a context.
@@ -82,7 +86,7 @@ type callState struct {
 type boundFuncs struct {
 	acquireWaited, renewWaited, pollDeadline, pollTicked, gridTicked func()
 	pollCtxDone, seedPollCtxDone                                     func()
-	acquireAttempted, pollAttempted, seedPollAttempted               func(bool)
+	acquireAttempted, pollAttempted                                  func(bool)
 	getReturned, slowGot, coordinatedGot                             func(*rl.LeaderElectionRecord, RawRecord, error)
 	writeReturned, fastUpdated, claimed                              func(error)
 }
@@ -111,11 +115,11 @@ func New(cfg Config, env Env) (*Elector, error) {
 	}
 	e := &Elector{cfg: cfg, env: env, id: cfg.Lock.Identity(), ldSec: int(cfg.LeaseDuration / time.Second)}
 	e.metrics.LeaderOff++
-	e.fn = boundFuncs{
+	e.bound = boundFuncs{
 		acquireWaited: e.acquireWaited, renewWaited: e.renewWaited,
 		pollDeadline: e.pollDeadline, pollTicked: e.pollTicked, gridTicked: e.gridTicked,
 		pollCtxDone: e.pollCtxDone, seedPollCtxDone: e.seedPollCtxDone,
-		acquireAttempted: e.acquireAttempted, pollAttempted: e.pollAttempted, seedPollAttempted: e.seedPollAttempted,
+		acquireAttempted: e.acquireAttempted, pollAttempted: e.pollAttempted,
 		getReturned: e.getReturned, slowGot: e.slowGot, coordinatedGot: e.coordinatedGot,
 		writeReturned: e.writeReturned, fastUpdated: e.fastUpdated, claimed: e.claimed,
 	}
@@ -206,9 +210,9 @@ func (e *Elector) cancel(c *Context, err error) {
 }
 
 func (e *Elector) abortInflight() {
-	if e.inflight != nil && e.inflightC.err != nil {
-		call, err := e.inflight, e.inflightC.err
-		e.inflight, e.inflightC = nil, nil
+	if e.inflight != nil && e.inflightCtx.err != nil {
+		call, err := e.inflight, e.inflightCtx.err
+		e.inflight, e.inflightCtx = nil, nil
 		call.Abort(err)
 	}
 }
@@ -253,41 +257,45 @@ func (e *Elector) arm(t *clock.Timer, d time.Duration, f func()) clock.Timer {
 	return *t
 }
 
-// ---- acquire: JitterUntilWithContext(ctx, f, RP, 1.2, sliding) ----
+// ---- acquire: JitterUntilWithContext(ctx, f, RP, JitterFactor, sliding) ----
 
 func (e *Elector) acquire() {
 	e.state = stateAcquiring
-	a := newContext(e.run)
-	e.acq = a
-	a.AfterDone(e.wakeLoop(e.finishRun))
+	loop := newContext(e.run)
+	e.acquireCtx = loop
+	loop.AfterDone(e.wakeLoop(e.finishRun))
 	e.acquireTry()
 }
 
 func (e *Elector) acquireTry() {
-	if e.acq.err != nil {
+	if e.acquireCtx.err != nil {
 		e.finishRun()
 		return
 	}
-	e.attempt(e.acq, PhaseAcquire, e.fn.acquireAttempted)
+	e.startAttempt(e.acquireCtx, PhaseAcquire, e.bound.acquireAttempted)
 }
 
 func (e *Elector) acquireAttempted(ok bool) {
-	a := e.acq
+	loop := e.acquireCtx
 	e.maybeReportTransition()
 	if ok {
 		e.cfg.Lock.RecordEvent("became leader")
 		e.metrics.LeaderOn++
 		e.emit(Event{Kind: EvBecameLeader})
-		a.cancel(context.Canceled)
+		loop.cancel(context.Canceled)
 		e.startLeading()
 		return
 	}
-	if a.err != nil {
+	if loop.err != nil {
 		e.finishRun()
 		return
 	}
-	wait := e.cfg.RetryPeriod + time.Duration(e.env.Rand.Float64()*JitterFactor*float64(e.cfg.RetryPeriod))
-	e.timer = e.arm(&e.acqWait, wait, e.fn.acquireWaited)
+	factor := JitterFactor
+	if Mutated(MutantJitterOne) {
+		factor = 1.0
+	}
+	wait := e.cfg.RetryPeriod + time.Duration(e.env.Rand.Float64()*factor*float64(e.cfg.RetryPeriod))
+	e.timer = e.arm(&e.acquireWaitTimer, wait, e.bound.acquireWaited)
 }
 
 func (e *Elector) acquireWaited() {
@@ -332,16 +340,19 @@ func (e *Elector) deliver(f func()) {
 
 func (e *Elector) renew() {
 	e.state = stateRenewing
-	e.renewC = newContext(e.leading)
-	e.renewC.AfterDone(e.wakeLoop(e.finishRenew))
+	e.renewCtx = newContext(e.leading)
+	e.renewCtx.AfterDone(e.wakeLoop(e.finishRenew))
 	e.renewLoop()
 }
 
 func (e *Elector) renewLoop() {
-	r := e.renewC
+	r := e.renewCtx
 	if r.err != nil {
 		e.finishRenew()
 		return
+	}
+	if Mutated(MutantFixedRenewPeriod) {
+		e.roundStart = e.env.Clock.Now()
 	}
 	if e.cfg.Variant == VariantSeed {
 		e.pollImmediateUntil(r)
@@ -353,7 +364,7 @@ func (e *Elector) renewLoop() {
 // renewEnded is the end of one renew poll (UntilWithContext's loop body
 // returning): err is nil when the poll renewed.
 func (e *Elector) renewEnded(err error) {
-	r := e.renewC
+	r := e.renewCtx
 	e.maybeReportTransition()
 	if err == nil {
 		e.emit(Event{Kind: EvRenewed})
@@ -361,7 +372,11 @@ func (e *Elector) renewEnded(err error) {
 			e.finishRenew()
 			return
 		}
-		e.timer = e.arm(&e.renewWait, e.cfg.RetryPeriod, e.fn.renewWaited)
+		wait := e.cfg.RetryPeriod
+		if Mutated(MutantFixedRenewPeriod) {
+			wait = max(0, e.cfg.RetryPeriod-e.env.Clock.Since(e.roundStart))
+		}
+		e.timer = e.arm(&e.renewWaitTimer, wait, e.bound.renewWaited)
 		return
 	}
 	e.metrics.LeaderOff++
@@ -388,7 +403,7 @@ func (e *Elector) finishRenew() {
 }
 
 func (e *Elector) finishLeading() {
-	e.cancel(e.renewC, context.Canceled)
+	e.cancel(e.renewCtx, context.Canceled)
 	e.cfg.Lock.RecordEvent("stopped leading")
 	e.cancel(e.leading, context.Canceled)
 	e.finishRun()
@@ -408,66 +423,66 @@ func (e *Elector) finishRun() {
 // poll is one renew poll: a deadline context and a tick grid. One poll runs
 // at a time; the elector reuses its poll, its context and its timers from
 // one poll to the next.
-type poll struct {
-	ctx      *Context
-	dlArmed  bool // the deadline timer was started (stopDL stops it)
-	ticking  bool // the tick timer was started (end stops it)
-	running  bool
-	pending  bool
-	finished bool
+type pollState struct {
+	ctx           *Context
+	deadlineArmed bool // the deadline timer was started (stopDL stops it)
+	ticking       bool // the tick timer was started (end stops it)
+	running       bool
+	pending       bool
+	finished      bool
 	// v0.37's tick grid: ticks at start + k·RP.
 	start time.Time
-	k     int64
-	// the seed's ticker (tickFunc): ticks at gStart + (gK+1)·RP.
-	gStart   time.Time
-	gK       int64
-	gStopped bool
+	ticks int64
+	// the seed's ticker (tickFunc): ticks at seedTickStart + (seedTicks+1)·RP.
+	seedTickStart   time.Time
+	seedTicks       int64
+	seedTickStopped bool
 }
 
 // startPoll begins a poll under parent: a fresh poll state and its deadline
 // context (withDeadline(parent, RenewDeadline)), reusing the context object
 // of the previous poll, which nothing refers to once that poll has ended.
-func (e *Elector) startPoll(parent *Context) *poll {
-	p := &e.p
-	c := p.ctx
+func (e *Elector) startPoll(parent *Context) *pollState {
+	poll := &e.renewPoll
+	c := poll.ctx
 	if c == nil {
 		c = new(Context)
 	}
-	*p = poll{ctx: c}
+	*poll = pollState{ctx: c}
 	initContext(c, parent)
 	dl := e.env.Clock.Now().Add(e.cfg.RenewDeadline)
 	if !c.hasDL || dl.Before(c.deadline) {
 		c.deadline, c.hasDL = dl, true
 	}
 	if c.err == nil {
-		e.arm(&e.pollDL, c.deadline.Sub(e.env.Clock.Now()), e.fn.pollDeadline)
-		p.dlArmed = true
+		e.arm(&e.pollDeadlineTimer, c.deadline.Sub(e.env.Clock.Now()), e.bound.pollDeadline)
+		poll.deadlineArmed = true
 	}
-	return p
+	return poll
 }
 
-func (e *Elector) pollDeadline() { e.cancel(e.p.ctx, context.DeadlineExceeded) }
+func (e *Elector) pollDeadline() { e.cancel(e.renewPoll.ctx, context.DeadlineExceeded) }
 
 func (e *Elector) pollEnd(err error) {
-	p := &e.p
-	if p.finished {
+	poll := &e.renewPoll
+	if poll.finished {
 		return
 	}
-	p.finished = true
-	if p.dlArmed {
-		e.pollDL.Stop()
+	poll.finished = true
+	if poll.deadlineArmed {
+		e.pollDeadlineTimer.Stop()
 	}
-	if p.ticking {
+	if poll.ticking {
 		if e.cfg.Variant == VariantSeed {
-			if !p.gStopped {
-				p.gStopped = true
-				e.gridTick.Stop()
+			if !poll.seedTickStopped {
+				poll.seedTickStopped = true
+				e.seedTickTimer.Stop()
 			}
 		} else {
-			e.pollTick.Stop()
+			e.pollTickTimer.Stop()
 		}
 	}
-	e.cancel(p.ctx, context.Canceled)
+	e.cancel(poll.ctx, context.Canceled)
 	e.renewEnded(err)
 }
 
@@ -477,76 +492,56 @@ func (e *Elector) pollEnd(err error) {
 // pending tick at most while an attempt runs, and a condition that returns
 // the context's error without calling the API once the context has ended.
 func (e *Elector) pollUntilContextTimeout(parent *Context) {
-	p := e.startPoll(parent)
-	p.start = e.env.Clock.Now()
-	p.k = 1
-	p.ticking = true
+	poll := e.startPoll(parent)
+	poll.start = e.env.Clock.Now()
+	poll.ticks = 1
+	poll.ticking = true
 	e.scheduleTick()
-	p.ctx.AfterDone(e.fn.pollCtxDone)
+	poll.ctx.AfterDone(e.bound.pollCtxDone)
 	// The immediate attempt runs even if the context has already ended; the
 	// condition then returns the context's error.
 	e.pollTry()
 }
 
 func (e *Elector) scheduleTick() {
-	p := &e.p
+	poll := &e.renewPoll
 	now := e.env.Clock.Now()
-	next := p.start.Add(time.Duration(p.k) * e.cfg.RetryPeriod)
+	next := poll.start.Add(time.Duration(poll.ticks) * e.cfg.RetryPeriod)
 	for !next.After(now) { // a late ticker skips the ticks it missed
-		p.k++
-		next = p.start.Add(time.Duration(p.k) * e.cfg.RetryPeriod)
+		poll.ticks++
+		next = poll.start.Add(time.Duration(poll.ticks) * e.cfg.RetryPeriod)
 	}
-	e.arm(&e.pollTick, next.Sub(now), e.fn.pollTicked)
+	e.arm(&e.pollTickTimer, next.Sub(now), e.bound.pollTicked)
 }
 
 func (e *Elector) pollTicked() {
-	p := &e.p
-	p.k++
+	poll := &e.renewPoll
+	poll.ticks++
 	e.scheduleTick()
-	if p.finished {
+	if poll.finished {
 		return
 	}
-	if p.running {
-		p.pending = true
+	if poll.running {
+		poll.pending = true
 		return
 	}
 	e.pollTry()
 }
 
 func (e *Elector) pollCtxDone() {
-	if p := &e.p; !p.running {
-		e.pollEnd(p.ctx.err)
+	if poll := &e.renewPoll; !poll.running {
+		e.pollEnd(poll.ctx.err)
 	}
 }
 
 func (e *Elector) pollTry() {
-	p := &e.p
-	if err := e.expired(p.ctx); err != nil {
+	poll := &e.renewPoll
+	if err := e.expired(poll.ctx); err != nil {
 		e.pollEnd(err)
 		return
 	}
-	p.running = true
-	e.attempt(p.ctx, PhaseRenew, e.fn.pollAttempted)
-}
-
-func (e *Elector) pollAttempted(ok bool) {
-	p := &e.p
-	p.running = false
-	if p.finished {
-		return
-	}
-	if ok {
-		e.pollEnd(nil)
-		return
-	}
-	if err := e.expired(p.ctx); err != nil {
-		e.pollEnd(err)
-		return
-	}
-	if p.pending {
-		p.pending = false
-		e.pollTry()
-	}
+	poll.running = true
+	e.startAttempt(poll.ctx, PhaseRenew, e.bound.pollAttempted)
 }
 
 // pollImmediateUntil reproduces the seed's wait.PollImmediateUntil(RP, cond,
@@ -554,67 +549,82 @@ func (e *Elector) pollAttempted(ok bool) {
 // that attempt returns, whose ticks are dropped while an attempt runs, and
 // ErrWaitTimeout when the deadline passes.
 func (e *Elector) pollImmediateUntil(parent *Context) {
-	p := e.startPoll(parent)
-	p.ctx.AfterDone(e.fn.seedPollCtxDone)
-	p.running = true
-	e.attempt(p.ctx, PhaseRenew, e.fn.seedPollAttempted)
+	poll := e.startPoll(parent)
+	poll.ctx.AfterDone(e.bound.seedPollCtxDone)
+	poll.running = true
+	e.startAttempt(poll.ctx, PhaseRenew, e.bound.pollAttempted)
 }
 
 func (e *Elector) seedPollCtxDone() {
-	if !e.p.running {
+	if !e.renewPoll.running {
 		e.pollEnd(ErrWaitTimeout)
 	}
 }
 
-func (e *Elector) seedPollAttempted(ok bool) {
-	p := &e.p
-	p.running = false
-	if p.finished {
+// pollAttempted is the end of one attempt inside a renew poll, for both
+// variants: success ends the poll; a deadline that has passed ends it with
+// the context's error (v0.37) or ErrWaitTimeout (v0.30's
+// PollImmediateUntil); otherwise v0.37 runs the tick that came due during
+// the attempt, and v0.30 starts its ticker after the first attempt.
+func (e *Elector) pollAttempted(ok bool) {
+	poll := &e.renewPoll
+	poll.running = false
+	if poll.finished {
 		return
 	}
 	if ok {
 		e.pollEnd(nil)
 		return
 	}
-	if e.expired(p.ctx) != nil {
-		e.pollEnd(ErrWaitTimeout)
+	if err := e.expired(poll.ctx); err != nil {
+		if e.cfg.Variant == VariantSeed {
+			err = ErrWaitTimeout
+		}
+		e.pollEnd(err)
 		return
 	}
-	if !p.ticking {
-		// tickFunc(RP): a grid anchored now, skipping missed ticks.
-		p.ticking = true
-		p.gStart = e.env.Clock.Now()
-		e.gridSchedule()
+	if e.cfg.Variant == VariantSeed {
+		if !poll.ticking {
+			// tickFunc(RP): a grid anchored now, skipping missed ticks.
+			poll.ticking = true
+			poll.seedTickStart = e.env.Clock.Now()
+			e.gridSchedule()
+		}
+		return
+	}
+	if poll.pending {
+		poll.pending = false
+		e.pollTry()
 	}
 }
 
 func (e *Elector) gridSchedule() {
-	p := &e.p
+	poll := &e.renewPoll
 	now := e.env.Clock.Now()
-	next := p.gStart.Add(time.Duration(p.gK+1) * e.cfg.RetryPeriod)
+	next := poll.seedTickStart.Add(time.Duration(poll.seedTicks+1) * e.cfg.RetryPeriod)
 	for !next.After(now) {
-		p.gK++
-		next = p.gStart.Add(time.Duration(p.gK+1) * e.cfg.RetryPeriod)
+		poll.seedTicks++
+		next = poll.seedTickStart.Add(time.Duration(poll.seedTicks+1) * e.cfg.RetryPeriod)
 	}
-	e.arm(&e.gridTick, next.Sub(now), e.fn.gridTicked)
+	e.arm(&e.seedTickTimer, next.Sub(now), e.bound.gridTicked)
 }
 
 func (e *Elector) gridTicked() {
-	p := &e.p
-	p.gK++
-	if p.gStopped {
+	poll := &e.renewPoll
+	poll.seedTicks++
+	if poll.seedTickStopped {
 		return
 	}
 	e.gridSchedule()
-	if p.finished || p.running {
+	if poll.finished || poll.running {
 		return // the unbuffered forward drops ticks during an attempt
 	}
-	if e.expired(p.ctx) != nil {
+	if e.expired(poll.ctx) != nil {
 		e.pollEnd(ErrWaitTimeout)
 		return
 	}
-	p.running = true
-	e.attempt(p.ctx, PhaseRenew, e.fn.seedPollAttempted)
+	poll.running = true
+	e.startAttempt(poll.ctx, PhaseRenew, e.bound.pollAttempted)
 }
 
 // ---- release ----
@@ -628,7 +638,7 @@ func (e *Elector) release(done func()) {
 		}
 		done()
 	}
-	if e.cfg.Variant == VariantSeed {
+	if e.cfg.Variant == VariantSeed || Mutated(MutantSeedRelease) {
 		// v0.30: no Get; the cached resourceVersion of our last write, and
 		// context.TODO(): only the client's request timeout bounds it.
 		if !e.IsLeader() {
@@ -653,7 +663,14 @@ func (e *Elector) release(done func()) {
 	var try func()
 	try = func() {
 		e.emit(Event{Kind: EvTryStarted, Phase: PhaseRelease})
-		e.get(ctx, func(old *rl.LeaderElectionRecord, _ RawRecord, err error) {
+		get := e.get
+		if Mutated(MutantReleaseWithoutGet) {
+			get = func(_ *Context, done func(*rl.LeaderElectionRecord, RawRecord, error)) {
+				old := e.observed
+				done(&old, e.observedRaw, nil)
+			}
+		}
+		get(ctx, func(old *rl.LeaderElectionRecord, _ RawRecord, err error) {
 			if err != nil {
 				stop()
 				finish(false)
@@ -687,7 +704,7 @@ func (e *Elector) release(done func()) {
 
 // ---- one attempt: tryAcquireOrRenew / tryCoordinatedRenew ----
 
-func (e *Elector) attempt(ctx *Context, phase Phase, done func(bool)) {
+func (e *Elector) startAttempt(ctx *Context, phase Phase, done func(bool)) {
 	e.metrics.Attempts++
 	e.emit(Event{Kind: EvTryStarted, Phase: phase})
 	if e.cfg.Coordinated {
@@ -706,93 +723,93 @@ func (e *Elector) desired() rl.LeaderElectionRecord {
 }
 
 func (e *Elector) tryAcquireOrRenew(ctx *Context, done func(bool)) {
-	a := &e.att
-	a.ctx, a.done = ctx, done
-	a.now = e.env.Clock.Now()
-	a.d = e.desired()
-	if e.IsLeader() && e.isLeaseValid(a.now) {
+	try := &e.attempt
+	try.ctx, try.done = ctx, done
+	try.started = e.env.Clock.Now()
+	try.record = e.desired()
+	if e.IsLeader() && e.isLeaseValid(try.started) && !Mutated(MutantNoFastPath) {
 		// Fast path: optimistic update with the cached resourceVersion. The
 		// copied acquireTime and transitions stay in d if it fails.
-		a.d.AcquireTime = e.observed.AcquireTime
-		a.d.LeaderTransitions = e.observed.LeaderTransitions
-		e.write(a.ctx, opUpdate, a.d, e.fn.fastUpdated)
+		try.record.AcquireTime = e.observed.AcquireTime
+		try.record.LeaderTransitions = e.observed.LeaderTransitions
+		e.write(try.ctx, opUpdate, try.record, e.bound.fastUpdated)
 		return
 	}
-	e.get(a.ctx, e.fn.slowGot)
+	e.get(try.ctx, e.bound.slowGot)
 }
 
 func (e *Elector) fastUpdated(err error) {
-	if err == nil {
-		e.setObserved(&e.att.d)
-		e.att.done(true)
+	if err == nil || Mutated(MutantConflictIsSuccess) && apierrors.IsConflict(err) {
+		e.setObserved(&e.attempt.record)
+		e.attempt.done(true)
 		return
 	}
-	e.get(e.att.ctx, e.fn.slowGot)
+	e.get(e.attempt.ctx, e.bound.slowGot)
 }
 
 // slowGot is the slow path after its Get: compare, judge validity on the
 // attempt's start time, then create or update.
 func (e *Elector) slowGot(old *rl.LeaderElectionRecord, raw RawRecord, err error) {
-	a := &e.att
+	try := &e.attempt
 	if err != nil {
 		if !apierrors.IsNotFound(err) {
-			a.done(false)
+			try.done(false)
 			return
 		}
 		e.claim(opCreate)
 		return
 	}
-	if raw != e.observedRaw {
+	if raw != e.observedRaw || Mutated(MutantMicrosecondChange) && !old.RenewTime.Equal(&e.observed.RenewTime) {
 		e.setObserved(old)
 		e.observedRaw = raw
 	}
-	if len(old.HolderIdentity) > 0 && e.isLeaseValid(a.now) && !e.IsLeader() {
-		a.done(false)
+	if len(old.HolderIdentity) > 0 && e.isLeaseValid(try.started) && !e.IsLeader() {
+		try.done(false)
 		return
 	}
 	if e.IsLeader() {
-		a.d.AcquireTime = old.AcquireTime
-		a.d.LeaderTransitions = old.LeaderTransitions
+		try.record.AcquireTime = old.AcquireTime
+		try.record.LeaderTransitions = old.LeaderTransitions
 		e.metrics.SlowPathExercised++
 	} else {
-		a.d.LeaderTransitions = old.LeaderTransitions + 1
+		try.record.LeaderTransitions = old.LeaderTransitions + 1
 	}
 	e.claim(opUpdate)
 }
 
 func (e *Elector) tryCoordinatedRenew(ctx *Context, done func(bool)) {
-	a := &e.att
-	a.ctx, a.done = ctx, done
-	a.now = e.env.Clock.Now()
-	a.d = e.desired()
-	e.get(a.ctx, e.fn.coordinatedGot)
+	try := &e.attempt
+	try.ctx, try.done = ctx, done
+	try.started = e.env.Clock.Now()
+	try.record = e.desired()
+	e.get(try.ctx, e.bound.coordinatedGot)
 }
 
 func (e *Elector) coordinatedGot(old *rl.LeaderElectionRecord, raw RawRecord, err error) {
-	a := &e.att
+	try := &e.attempt
 	if err != nil {
-		a.done(false) // NotFound included: a coordinated client never creates
+		try.done(false) // NotFound included: a coordinated client never creates
 		return
 	}
 	if raw != e.observedRaw {
 		e.setObserved(old)
 		e.observedRaw = raw
 	}
-	if e.observedTime.Add(time.Second * time.Duration(old.LeaseDurationSeconds)).Before(a.now) {
-		a.done(false) // expired: left to the coordinated election controller
+	if e.observedTime.Add(time.Second * time.Duration(old.LeaseDurationSeconds)).Before(try.started) {
+		try.done(false) // expired: left to the coordinated election controller
 		return
 	}
 	if !e.IsLeader() {
-		a.done(false)
+		try.done(false)
 		return
 	}
 	if old.PreferredHolder != "" {
-		a.done(false) // end of term: stop renewing and let the lease lapse
+		try.done(false) // end of term: stop renewing and let the lease lapse
 		return
 	}
-	a.d.AcquireTime = old.AcquireTime
-	a.d.LeaderTransitions = old.LeaderTransitions
-	a.d.Strategy = old.Strategy
+	try.record.AcquireTime = old.AcquireTime
+	try.record.LeaderTransitions = old.LeaderTransitions
+	try.record.Strategy = old.Strategy
 	e.metrics.SlowPathExercised++
 	e.claim(opUpdate)
 }
@@ -800,19 +817,26 @@ func (e *Elector) coordinatedGot(old *rl.LeaderElectionRecord, raw RawRecord, er
 // claim ends an attempt with a write of its record: on success the record
 // becomes the observed one (as client-go's setObserved after Create or
 // Update) and the attempt succeeds; any error fails it.
-func (e *Elector) claim(op writeOp) { e.write(e.att.ctx, op, e.att.d, e.fn.claimed) }
+func (e *Elector) claim(op writeOp) { e.write(e.attempt.ctx, op, e.attempt.record, e.bound.claimed) }
 
 func (e *Elector) claimed(err error) {
-	if err != nil {
-		e.att.done(false)
+	if err != nil && !(Mutated(MutantConflictIsSuccess) && apierrors.IsConflict(err)) {
+		e.attempt.done(false)
 		return
 	}
-	e.setObserved(&e.att.d)
-	e.att.done(true)
+	e.setObserved(&e.attempt.record)
+	e.attempt.done(true)
 }
 
 func (e *Elector) isLeaseValid(now time.Time) bool {
-	return e.observedTime.Add(time.Second * time.Duration(e.observed.LeaseDurationSeconds)).After(now)
+	ld := time.Second * time.Duration(e.observed.LeaseDurationSeconds)
+	if Mutated(MutantUntruncatedLeaseDuration) && e.observed.LeaseDurationSeconds == e.ldSec {
+		ld = e.cfg.LeaseDuration
+	}
+	if Mutated(MutantEarlyTakeover) && !e.IsLeader() {
+		ld -= 500 * time.Millisecond
+	}
+	return e.observedTime.Add(ld).After(now)
 }
 
 func (e *Elector) setObserved(r *rl.LeaderElectionRecord) {
@@ -861,11 +885,11 @@ func (op writeOp) String() string {
 func (e *Elector) track(ctx *Context, op string, call Call) {
 	e.metrics.Calls++
 	e.emit(Event{Kind: EvCallSent, Op: op})
-	e.inflight, e.inflightC = call, ctx
+	e.inflight, e.inflightCtx = call, ctx
 }
 
 func (e *Elector) settle(ctx *Context, op string, err error) error {
-	e.inflight, e.inflightC = nil, nil
+	e.inflight, e.inflightCtx = nil, nil
 	if err == nil {
 		// A response that arrives at the deadline instant loses to it.
 		if cerr := e.expired(ctx); cerr != nil {
@@ -882,7 +906,7 @@ func (e *Elector) get(ctx *Context, done func(*rl.LeaderElectionRecord, RawRecor
 		return
 	}
 	e.call = callState{ctx: ctx, op: "get", getDone: done}
-	call, err := e.cfg.Lock.Get(e.fn.getReturned)
+	call, err := e.cfg.Lock.Get(e.bound.getReturned)
 	if err != nil {
 		e.call = callState{}
 		e.emit(Event{Kind: EvCallReturned, Op: "get", Err: err})
@@ -912,9 +936,9 @@ func (e *Elector) write(ctx *Context, op writeOp, rec rl.LeaderElectionRecord, d
 	var call Call
 	var err error
 	if op == opCreate {
-		call, err = e.cfg.Lock.Create(rec, e.fn.writeReturned)
+		call, err = e.cfg.Lock.Create(rec, e.bound.writeReturned)
 	} else {
-		call, err = e.cfg.Lock.Update(rec, e.fn.writeReturned)
+		call, err = e.cfg.Lock.Update(rec, e.bound.writeReturned)
 	}
 	if err != nil {
 		e.call = callState{}

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/lesim/lesim/elector"
 )
 
 // Defaults. The elector timings are client-go's (and kube-controller-manager's
@@ -27,9 +29,9 @@ const (
 // DefaultNodeNames are the nodes of a scenario that lists none.
 func DefaultNodeNames() []string { return []string{"a", "b", "c"} }
 
-// JitterFactor is client-go's leaderelection.JitterFactor, which its
-// validation (and so ours) applies to retryPeriod.
-const JitterFactor = 1.2
+// JitterFactor is the elector's (client-go's leaderelection.JitterFactor),
+// which client-go's validation (and so ours) applies to retryPeriod.
+const JitterFactor = elector.JitterFactor
 
 // DefaultRequestTimeout is the per-request timeout client-go's
 // resourcelock.NewFromKubeconfig gives the lock's client: max(1s, RD/2).

@@ -94,6 +94,9 @@ var _ elector.Lock = (*Lock)(nil)
 
 // New returns a lock on namespace/name for identity.
 func New(client *fakeapi.Client, namespace, name, identity string, requestTimeout time.Duration) *Lock {
+	if elector.Mutated(elector.MutantNoRequestTimeout) {
+		requestTimeout = 0 // a conformance mutant; constant false in the default build
+	}
 	l := &Lock{client: client, meta: metav1.ObjectMeta{Namespace: namespace, Name: name}, identity: identity, timeout: requestTimeout}
 	l.onGet, l.onCreate, l.onUpdate = l.getReturned, l.createReturned, l.updateReturned
 	return l

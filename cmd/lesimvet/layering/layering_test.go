@@ -1,7 +1,6 @@
 package layering_test
 
 import (
-	"slices"
 	"strings"
 	"testing"
 
@@ -31,40 +30,9 @@ func TestModuleLayering(t *testing.T) {
 	if len(imports) < 8 {
 		t.Fatalf("loaded %d packages of the module: the load went wrong", len(imports))
 	}
-	breaches := layering.Check(imports)
-	for _, v := range breaches {
-		if pkg := knownBreach(v); pkg != "" {
-			t.Logf("known breach, to be moved: %s", v)
-			continue
-		}
+	for _, v := range layering.Check(imports) {
 		t.Error(v)
 	}
-	// A package on the list that still exists but no longer breaches must
-	// leave it, so the list cannot hide a new breach of it later; one that
-	// has moved away can hide nothing.
-	for _, pkg := range knownBreaches {
-		_, exists := imports[pkg]
-		switch {
-		case !exists:
-			t.Logf("%s has moved: remove it from knownBreaches", pkg)
-		case !slices.ContainsFunc(breaches, func(v string) bool { return strings.HasPrefix(v, pkg+" ") }):
-			t.Errorf("%s no longer breaches the layering: remove it from knownBreaches", pkg)
-		}
-	}
-}
-
-// knownBreaches are packages that still sit above what they import and
-// are being moved. The conformance driver imports scenarios, the REST
-// surface and reports from under elector, a leaf.
-var knownBreaches = []string{layering.Module + "/elector/conformance"}
-
-func knownBreach(v string) string {
-	for _, pkg := range knownBreaches {
-		if strings.HasPrefix(v, pkg+" ") {
-			return pkg
-		}
-	}
-	return ""
 }
 
 // TestCheckFindsBreaches shows each kind of breach reported, on graphs

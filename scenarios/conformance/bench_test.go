@@ -34,7 +34,7 @@ func sideBySide(b *testing.B) *scenarios.Scenario {
 	sc.Spec.API.Latency = scenarios.Latency{Request: light, Response: light}
 	sc.Spec.Nodes = []scenarios.Node{{Name: "a"}, {Name: "b", Start: metav1.Duration{Duration: 2 * time.Second}},
 		{Name: "c", Start: metav1.Duration{Duration: 4 * time.Second}}}
-	p, err := Prepare(sc)
+	p, err := prepare(sc)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func BenchmarkRealVsLesim(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			inBubble(b, func() {
-				if _, err := RunReal(sc, sc.Seed()); err != nil {
+				if _, err := runReal(sc, sc.Seed()); err != nil {
 					b.Error(err)
 				}
 			})
@@ -64,7 +64,7 @@ func BenchmarkRealVsLesim(b *testing.B) {
 	b.Run("lesim", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := RunLesim(sc, sc.Seed()); err != nil {
+			if _, err := runLesim(sc, sc.Seed()); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math/rand"
 	"net/http"
 	"slices"
 	"sync"
@@ -20,7 +21,7 @@ import (
 	"github.com/lesim/lesim/scenarios"
 )
 
-// RunReal runs a prepared scenario on client-go's own leader elector: one
+// runReal runs a prepared scenario on client-go's own leader elector: one
 // goroutine per process, each with a typed clientset and client-go's
 // resourcelock.LeaseLock, talking through an in-process transport to the
 // REST surface over a fresh store, with the scenario's latency and API
@@ -31,7 +32,19 @@ import (
 // outside one it would take the scenario's duration in wall time. It
 // returns once every goroutine it started has finished, which a bubble
 // requires.
-func RunReal(sc *scenarios.Scenario, seed uint64) (*Outcome, error) {
+//
+// The run is a function of seed up to the Go scheduler: the REST surface
+// draws latencies and injected errors from its own stream seeded with
+// seed, and client-go's jitter (wait.Jitter) from the global math/rand,
+// which runReal seeds with seed. That seeding takes effect only in a binary
+// built with //go:debug randseednop=0 (this package's tests are); without
+// it rand.Seed is a no-op since Go 1.24 and the jitter is unseeded. What no
+// seed reaches is the order in which the scheduler runs goroutines woken
+// at one instant (and select's choice among ready cases): scenarios keep
+// their instants off exact ties so that it does not matter.
+func runReal(sc *scenarios.Scenario, seed uint64) (*outcome, error) {
+	//lint:ignore SA1019 seeding the global source is the point: client-go's jitter draws from it
+	rand.Seed(int64(seed)) //nolint:staticcheck // see above
 	h, err := newRealRun(sc, seed)
 	if err != nil {
 		return nil, err
@@ -50,7 +63,7 @@ type realRun struct {
 
 	mu    sync.Mutex
 	nodes []*realNode
-	out   Outcome
+	out   outcome
 	over  bool // the run has ended: nothing starts any more
 
 	live sync.WaitGroup // process goroutines and pending restarts
@@ -76,8 +89,8 @@ type realProc struct {
 
 func newRealRun(sc *scenarios.Scenario, seed uint64) (*realRun, error) {
 	api := scenarios.APIConfig(sc)
-	st := time.Now()                                                          // lesim:allow the real elector runs on the time package, fake inside a synctest bubble
-	store := fakeapi.NewStore(func() time.Duration { return time.Since(st) }) // lesim:allow real-time path: the store stamps time since the run began
+	st := time.Now()
+	store := fakeapi.NewStore(func() time.Duration { return time.Since(st) })
 	chaos, err := rest.NewChaos(rest.NewHandler(store), rest.ChaosConfig{
 		RequestLatency:  api.RequestLatency,
 		ResponseLatency: api.ResponseLatency,
@@ -90,14 +103,14 @@ func newRealRun(sc *scenarios.Scenario, seed uint64) (*realRun, error) {
 		return nil, fmt.Errorf("%s: %w", sc.Metadata.Name, err)
 	}
 	r := &realRun{sc: sc, start: st, chaos: chaos, end: sc.Duration()}
-	r.out.Duration = r.end
+	r.out.duration = r.end
 	for i, n := range sc.Spec.Nodes {
 		r.nodes = append(r.nodes, &realNode{r: r, idx: i, name: n.Name})
 	}
 	return r, nil
 }
 
-func (r *realRun) now() time.Duration { return time.Since(r.start) } // lesim:allow real-time path
+func (r *realRun) now() time.Duration { return time.Since(r.start) }
 
 // action is one scheduled step of the driver; at equal times actions run
 // in the order they were listed, as events do in the simulation.
@@ -106,10 +119,10 @@ type action struct {
 	do func()
 }
 
-func (r *realRun) run() *Outcome {
+func (r *realRun) run() *outcome {
 	stopFaults, err := r.chaos.Schedule(r.start, scenarios.APIWindows(r.sc))
 	if err != nil {
-		panic(fmt.Sprintf("conformance: %v", err)) // Prepare admitted only schedulable faults
+		panic(fmt.Sprintf("conformance: %v", err)) // prepare admitted only schedulable faults
 	}
 	var plan []action
 	for _, n := range r.nodes {
@@ -156,17 +169,17 @@ func (r *realRun) run() *Outcome {
 	// Requests abandoned by their clients still travel and land; a bubble
 	// may only end once they have.
 	r.chaos.WaitIdle()
-	r.out.Calls = map[string]fakeapi.Counts{}
+	r.out.calls = map[string]fakeapi.Counts{}
 	for _, n := range r.nodes {
-		r.out.Calls[n.name] = r.chaos.Counts(n.name)
+		r.out.calls[n.name] = r.chaos.Counts(n.name)
 	}
 	r.out.sortLeadership()
 	return &r.out
 }
 
 func sleepUntil(start time.Time, at time.Duration) {
-	if d := at - time.Since(start); d > 0 { // lesim:allow real-time path: the driver waits for the next scheduled action
-		time.Sleep(d) // lesim:allow real-time path
+	if d := at - time.Since(start); d > 0 {
+		time.Sleep(d)
 	}
 }
 
@@ -192,8 +205,8 @@ func (r *realRun) finish() {
 }
 
 func (r *realRun) endLeading(p *realProc, reason string, at time.Duration) {
-	iv := &r.out.Leadership[p.lead]
-	iv.End, iv.EndReason = at, reason
+	iv := &r.out.leadership[p.lead]
+	iv.end, iv.endReason = at, reason
 	p.lead = -1
 }
 
@@ -241,12 +254,12 @@ func (n *realNode) startProcess() {
 		},
 	})
 	if err != nil {
-		panic(fmt.Sprintf("conformance: node %s: %v", n.name, err)) // Prepare validated the timings
+		panic(fmt.Sprintf("conformance: node %s: %v", n.name, err)) // prepare validated the timings
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	r.live.Add(1)
-	go func() { // lesim:allow client-go runs each elector in its own goroutine; outside the simulation
+	go func() {
 		defer r.live.Done()
 		le.Run(ctx)
 		p.exited()
@@ -260,8 +273,8 @@ func (p *realProc) startedLeading(ctx context.Context) {
 		r.mu.Unlock()
 		return
 	}
-	p.lead = len(r.out.Leadership)
-	r.out.Leadership = append(r.out.Leadership, Interval{Node: p.n.name, Start: r.now(), End: -1})
+	p.lead = len(r.out.leadership)
+	r.out.leadership = append(r.out.leadership, interval{node: p.n.name, start: r.now(), end: -1})
 	r.mu.Unlock()
 	<-ctx.Done()
 	r.mu.Lock()
@@ -280,7 +293,7 @@ func (p *realProc) stoppedLeading() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !p.dead.Load() {
-		r.out.StoppedLeading++
+		r.out.stoppedLeading++
 	}
 }
 
@@ -295,7 +308,7 @@ func (p *realProc) exited() {
 		return
 	}
 	p.ended = true
-	r.out.RunsEnded++
+	r.out.runsEnded++
 	if p.lead >= 0 {
 		// The leading goroutine has not yet seen its context end; Run's
 		// return cancelled it at this instant.

@@ -8,11 +8,12 @@ import (
 	"github.com/lesim/lesim/scenarios"
 )
 
-// Prepare defaults and validates a copy of sc and checks that both sides
+// prepare defaults and validates a copy of sc and checks that both sides
 // can run it: the real elector runs on one fake clock shared by every
 // goroutine, so clocks must be perfect, and it has no pause button, no
-// workload and no variant other than the client-go it is.
-func Prepare(sc *scenarios.Scenario) (*scenarios.Scenario, error) {
+// workload and no variant other than the client-go it is (v0.37.2: one
+// build can hold only one version of the k8s.io/client-go module).
+func prepare(sc *scenarios.Scenario) (*scenarios.Scenario, error) {
 	c := sc.Clone()
 	scenarios.Default(c)
 	if c.Spec.Elector.Variant == scenarios.VariantSeed && sc.Spec.Elector.Variant == "" {
@@ -59,19 +60,19 @@ func Prepare(sc *scenarios.Scenario) (*scenarios.Scenario, error) {
 	return c, nil
 }
 
-// RunLesim runs a prepared scenario on lesim's elector with the given seed.
-func RunLesim(sc *scenarios.Scenario, seed uint64) (*Outcome, error) {
+// runLesim runs a prepared scenario on lesim's elector with the given seed.
+func runLesim(sc *scenarios.Scenario, seed uint64) (*outcome, error) {
 	res, err := scenarios.RunWith(sc, scenarios.RunOptions{Seed: &seed})
 	if err != nil {
 		return nil, err
 	}
-	out := &Outcome{Duration: res.Duration, Calls: map[string]fakeapi.Counts{},
-		StoppedLeading: res.StoppedLeadingCalls, RunsEnded: res.RunsEnded}
+	out := &outcome{duration: res.Duration, calls: map[string]fakeapi.Counts{},
+		stoppedLeading: res.StoppedLeadingCalls, runsEnded: res.RunsEnded}
 	for _, iv := range res.Leadership {
-		out.Leadership = append(out.Leadership, Interval{Node: iv.Node, Start: iv.Start, End: iv.Cancelled, EndReason: iv.EndReason})
+		out.leadership = append(out.leadership, interval{node: iv.Node, start: iv.Start, end: iv.Cancelled, endReason: iv.EndReason})
 	}
 	for _, n := range res.Nodes {
-		out.Calls[n.Name] = fakeapi.Counts{
+		out.calls[n.Name] = fakeapi.Counts{
 			Get: uint64(n.ByOp["get"]), Create: uint64(n.ByOp["create"]), Update: uint64(n.ByOp["update"]),
 			Delete: uint64(n.ByOp["delete"]), List: uint64(n.ByOp["list"]),
 		}
