@@ -53,7 +53,7 @@ func TestOverlapSentenceByHand(t *testing.T) {
 	}
 	// The view runs from a's last renewal (118.00 s) to the episode's end
 	// (130.31 s, after c's first renewal), with a tenth of that as margin.
-	near := func(d, want time.Duration) bool { return (d-want).Abs() < time.Millisecond }
+	near := func(d, want time.Duration) bool { return (d - want).Abs() < time.Millisecond }
 	if !near(eps[0].From, sec(116.769)) || !near(eps[0].To, sec(131.541)) {
 		t.Errorf("view %v..%v, want 116.769s..131.541s", eps[0].From, eps[0].To)
 	}
