@@ -5,8 +5,10 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lesim/lesim/scenarios"
 )
@@ -181,5 +183,30 @@ func TestFailoverCDFNeedsSamples(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no CDF for %d failovers", len(r.Failovers))
+	}
+}
+
+// Beyond 40 candidates only the frontier and the chosen timing are
+// labelled; a dominated candidate is not on the frontier.
+func TestFrontierPointsAndLabels(t *testing.T) {
+	cands := []TuneCandidate{
+		{LeaseDuration: Dur(15 * time.Second), FailoverMaxSeconds: 20, MarginSeconds: 5, Safe: true, Chosen: true},
+		{LeaseDuration: Dur(20 * time.Second), FailoverMaxSeconds: 25, MarginSeconds: 4, Safe: true}, // dominated
+		{LeaseDuration: Dur(30 * time.Second), FailoverMaxSeconds: 35, MarginSeconds: 12, Safe: true},
+		{LeaseDuration: Dur(5 * time.Second), FailoverMaxSeconds: 8, MarginSeconds: -2, Verdict: "overlap"},
+	}
+	front := FrontierPoints(cands)
+	if len(front) != 2 || front[0].FailoverMaxSeconds != 20 || front[1].FailoverMaxSeconds != 35 {
+		t.Fatalf("frontier %+v", front)
+	}
+	if got := frontierLabelled(cands); len(got) != len(cands) {
+		t.Errorf("%d of %d candidates labelled", len(got), len(cands))
+	}
+	many := slices.Clone(cands)
+	for i := 0; len(many) <= maxAllLabels; i++ {
+		many = append(many, TuneCandidate{FailoverMaxSeconds: float64(40 + i), MarginSeconds: -1, Verdict: "overlap"})
+	}
+	if got := frontierLabelled(many); len(got) != 2 {
+		t.Errorf("%d labelled of %d, want the 2 frontier points (one chosen)", len(got), len(many))
 	}
 }
