@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lesim/lesim/scenarios"
 )
 
 // Sentence states an episode's causal chain in numbers, from the
@@ -72,6 +74,9 @@ func stepDown(ep *Episode, a *Analysis) string {
 		}
 	case "stopped":
 		s = fmt.Sprintf("%s was stopped and stopped leading at %s", o.Node, at(o.Cancelled))
+		if t, ok := a.firstFrom("", scenarios.LeaseWrittenKind, o.Cancelled, "holder", ""); ok && t <= ep.End {
+			s += fmt.Sprintf("; it released the lease, written at %s", at(t))
+		}
 	case "crashed":
 		s = fmt.Sprintf("%s crashed at %s", o.Node, at(o.End))
 	default:

@@ -86,10 +86,11 @@ func TestFailoverAfterReleaseSentence(t *testing.T) {
 		{At: 0, Node: "a", Identity: "a1", Kind: "process-started"},
 		{At: 0, Node: "b", Identity: "b1", Kind: "process-started"},
 		{At: sec(19), Node: "b", Identity: "b1", Kind: ObservedKind, Detail: `holder="a1" leaseDurationSeconds=15`},
+		{At: sec(20.004), Kind: scenarios.LeaseWrittenKind, Detail: `holder="" transitions=0`},
 		{At: sec(21), Node: "b", Identity: "b1", Kind: ObservedKind, Detail: `holder="" leaseDurationSeconds=1`},
 	}
 	eps := Episodes(res, FromTrace(res))
-	want := "a was stopped and stopped leading at 20.00 s; b saw the lease released at 21.00 s and took it at 22.50 s: 2.50 s without a leader."
+	want := "a was stopped and stopped leading at 20.00 s; it released the lease, written at 20.00 s; b saw the lease released at 21.00 s and took it at 22.50 s: 2.50 s without a leader."
 	if len(eps) != 1 || eps[0].Sentence != want {
 		t.Fatalf("episodes %+v\nwant sentence %s", eps, want)
 	}
