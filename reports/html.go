@@ -177,6 +177,7 @@ pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; 
 <figcaption>Interactive timeline: hover a bar or mark for its times; wheel to zoom, drag to pan, double click to reset (static: timeline.png, timeline.svg)</figcaption>
 </figure>
 {{if .Page.Episodes}}<h2>Episodes</h2>
+<p class="meta">Each view runs from the old leader's last successful renewal to the new leader's first, on true time. Per node: dark bar leading (light: draining, grey: paused); light band the lease of the holder it last saw, ending ▲ at its believed expiry on its own clock; API calls | sent, ● applied by the server, ○ answered, <span style="color:#e67e00">○</span> failed, <span style="color:#d01010">✕</span> timed out or abandoned; coloured strips at the bottom are faults; red shading overlap, grey no leader. Hover any mark for its numbers; wheel to zoom, drag to pan.</p>
 {{range .Page.Episodes}}<section class="episode">
 {{.Inline}}
 <p class="sentence">{{.Sentence}}</p>

@@ -130,9 +130,9 @@ func addCalls(c *laneChart, events []scenarios.TraceEvent) {
 		at := FormatAt(ev.At)
 		switch ev.Kind {
 		case "call-sent":
-			c.mark(lane, ev.At, 0.72, "tick", "sent", fmt.Sprintf("%s sends %s at %s", ev.Node, ev.Detail, at))
+			c.mark(lane, ev.At, 0.64, "tick", "sent", fmt.Sprintf("%s sends %s at %s", ev.Node, ev.Detail, at))
 		case scenarios.LeaseWrittenKind:
-			c.mark(lane, ev.At, 0.72, "dot", "applied", fmt.Sprintf("server applies a lease write (%s) at %s", ev.Detail, at))
+			c.mark(lane, ev.At, 0.64, "dot", "applied", fmt.Sprintf("server applies a lease write (%s) at %s", ev.Detail, at))
 		case "call-returned":
 			shape, class := "ring", "answered"
 			if !strings.HasSuffix(ev.Detail, ": ok") {
@@ -141,7 +141,7 @@ func addCalls(c *laneChart, events []scenarios.TraceEvent) {
 					shape, class = "cross", "timedout"
 				}
 			}
-			c.mark(lane, ev.At, 0.72, shape, class, fmt.Sprintf("%s: %s returns at %s", ev.Node, ev.Detail, at))
+			c.mark(lane, ev.At, 0.78, shape, class, fmt.Sprintf("%s: %s returns at %s", ev.Node, ev.Detail, at))
 		}
 	}
 }

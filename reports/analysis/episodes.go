@@ -27,6 +27,8 @@ type Episode struct {
 	// renewal before the episode to the new leader's first renewal, with
 	// margins, within the run.
 	From, To time.Duration
+	// Faults are the run's faults in force during the episode.
+	Faults []scenarios.FaultWindow
 	// Sentence states the causal chain in numbers.
 	Sentence string
 }
@@ -60,6 +62,11 @@ func Episodes(res *scenarios.Result, a *Analysis) []Episode {
 	}
 	slices.SortStableFunc(eps, func(x, y Episode) int { return cmp.Compare(x.Start, y.Start) })
 	for i := range eps {
+		for _, f := range res.Faults {
+			if f.Start <= eps[i].End && f.End >= eps[i].Start {
+				eps[i].Faults = append(eps[i].Faults, f)
+			}
+		}
 		frame(&eps[i], res, a)
 		eps[i].Sentence = Sentence(&eps[i], a)
 	}

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,11 @@ func Sentence(ep *Episode, a *Analysis) string {
 	case KindFailover:
 		parts = append(parts, stepDown(ep, a))
 		if !ep.HasNew {
+			for _, f := range ep.Faults {
+				if f.End > f.Start && !slices.Contains(f.Nodes, ep.Old.Node) {
+					parts = append(parts, fmt.Sprintf("meanwhile %s from %s to %s", faultPhrase(f), at(f.Start), at(f.End)))
+				}
+			}
 			return strings.Join(parts, "; ") + fmt.Sprintf("; nobody took over before the run ended: %s without a leader.", secs(ep.End-ep.Start))
 		}
 		parts = append(parts, takeover(ep, a)...)
@@ -90,6 +96,18 @@ func stepDown(ep *Episode, a *Analysis) string {
 	}
 	if o.End > o.Cancelled {
 		s += fmt.Sprintf(", and its workload drained until %s", at(o.End))
+	}
+	return s
+}
+
+// faultPhrase is "a partition (refuse) of b" or "an apiOutage (refuse)".
+func faultPhrase(f scenarios.FaultWindow) string {
+	s := f.Type
+	if f.Note != "" {
+		s += " (" + f.Note + ")"
+	}
+	if len(f.Nodes) > 0 {
+		s += " of " + strings.Join(f.Nodes, ", ")
 	}
 	return s
 }

@@ -95,3 +95,23 @@ func TestFailoverAfterReleaseSentence(t *testing.T) {
 		t.Fatalf("episodes %+v\nwant sentence %s", eps, want)
 	}
 }
+
+// Nobody takes over: the sentence says so and names the fault that kept
+// the other node out.
+func TestFailoverWithoutSuccessorSentence(t *testing.T) {
+	res := &scenarios.Result{
+		Duration:   180 * time.Second,
+		Nodes:      []scenarios.NodeSummary{{Name: "a", Rate: 1}, {Name: "b", Rate: 1}},
+		Leadership: []scenarios.Interval{{Node: "a", Identity: "a", Start: sec(1), Cancelled: sec(60), End: sec(60), EndReason: "crashed"}},
+		Failovers:  []scenarios.Failover{{At: sec(60), Duration: sec(120), From: "a"}},
+		Faults: []scenarios.FaultWindow{
+			{Type: "crash", Nodes: []string{"a"}, Start: sec(60), End: sec(60)},
+			{Type: "partition", Nodes: []string{"b"}, Start: sec(55), End: sec(180), Note: "refuse"},
+		},
+	}
+	eps := Episodes(res, FromTrace(res))
+	want := "a crashed at 60.00 s; meanwhile partition (refuse) of b from 55.00 s to 180.00 s; nobody took over before the run ended: 120.00 s without a leader."
+	if len(eps) != 1 || eps[0].Sentence != want {
+		t.Fatalf("episodes %+v\nwant sentence %s", eps, want)
+	}
+}
