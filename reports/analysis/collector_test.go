@@ -1,0 +1,53 @@
+package analysis
+
+import (
+	"testing"
+
+	"github.com/lesim/lesim/scenarios"
+)
+
+// The streamed fold keeps a fraction of the trace yet tells every episode
+// of a library run exactly as the whole trace does.
+func TestCollectorMatchesWholeTrace(t *testing.T) {
+	for _, name := range []string{"skew-beyond-bound", "leader-crash", "release-on-cancel", "gc-pause-leader"} {
+		sc, err := scenarios.Named(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := NewCollector(sc)
+		res, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: true, OnEvent: col.Add})
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, folded := Episodes(res, FromTrace(res)), Episodes(res, col.Analysis())
+		if len(whole) == 0 || len(whole) != len(folded) {
+			t.Fatalf("%s: %d episodes from the whole trace, %d folded", name, len(whole), len(folded))
+		}
+		for i := range whole {
+			if whole[i].Sentence != folded[i].Sentence || whole[i].From != folded[i].From || whole[i].To != folded[i].To {
+				t.Errorf("%s episode %d:\n whole:  %s\n folded: %s", name, i+1, whole[i].Sentence, folded[i].Sentence)
+			}
+		}
+		if kept := len(col.Analysis().Events); kept*2 > len(res.Trace) {
+			t.Errorf("%s: the fold kept %d of %d events", name, kept, len(res.Trace))
+		}
+	}
+}
+
+// A window too short to reach back to the last renewal changes the
+// episode's view: the comparison above can fail.
+func TestCollectorWindowMatters(t *testing.T) {
+	sc, err := scenarios.Named("skew-beyond-bound")
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := newCollector(RatesOf(sc), 1, DefaultMaxEvents)
+	res, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: true, OnEvent: col.Add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, folded := Episodes(res, FromTrace(res)), Episodes(res, col.Analysis())
+	if whole[0].Sentence == folded[0].Sentence {
+		t.Fatal("a 1 ns window told the episode as the whole trace does")
+	}
+}
