@@ -39,12 +39,16 @@ const MaxEpisodePanels = 20
 var ReportFiles = []string{"report.html", "summary.json"}
 
 // Figures returns the static figures of a run report: the timeline always,
-// the belief view when the analysis holds observations, the failover CDF
+// the belief view when the analysis holds observations, the API load when
+// it saw requests, the failover CDF
 // when there were at least MinCDFSamples failovers.
 func Figures(r *scenarios.Result, a *analysis.Analysis) []*Figure {
 	figs := []*Figure{Timeline(r)}
 	if a != nil && len(a.Beliefs) > 0 {
 		figs = append(figs, BeliefVsTruth(r, a.Beliefs))
+	}
+	if a != nil && len(a.Load.Counts) > 0 {
+		figs = append(figs, APILoad(r, a.Load))
 	}
 	if len(r.Failovers) >= MinCDFSamples {
 		var fo []float64

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lesim/lesim/reports/analysis"
 	"github.com/lesim/lesim/scenarios"
 )
 
@@ -208,5 +209,28 @@ func TestFrontierPointsAndLabels(t *testing.T) {
 	}
 	if got := frontierLabelled(many); len(got) != 2 {
 		t.Errorf("%d labelled of %d, want the 2 frontier points (one chosen)", len(got), len(many))
+	}
+}
+
+// The report shows the API load the fold counted.
+func TestAPILoadFigure(t *testing.T) {
+	r := withObservations(sampleResult())
+	for i := 0; i < 50; i++ {
+		r.Trace = append(r.Trace, scenarios.TraceEvent{At: s(float64(i) / 10), Node: "a", Kind: "call-sent", Detail: "update"})
+	}
+	found := false
+	for _, f := range Figures(r, analysis.FromTrace(r)) {
+		if f.Name == "api-load" {
+			found = true
+			checkStable(t, func() *Figure { return f })
+		}
+	}
+	if !found {
+		t.Fatal("no api-load figure for a trace with requests")
+	}
+	for _, f := range Figures(sampleResult(), nil) {
+		if f.Name == "api-load" {
+			t.Fatal("an api-load figure without a trace")
+		}
 	}
 }

@@ -19,6 +19,7 @@ type Collector struct {
 	window  time.Duration
 	max     int
 	beliefs *beliefs
+	load    Load
 
 	recent    []scenarios.TraceEvent // the last window of events, oldest first from head
 	head      int
@@ -75,6 +76,7 @@ func WindowOf(sc *scenarios.Scenario) time.Duration {
 func (c *Collector) Add(ev scenarios.TraceEvent) {
 	c.rates.See(ev)
 	c.beliefs.see(ev)
+	c.load.see(ev)
 	if interesting(ev.Kind) {
 		c.keepRecent(ev.At)
 		c.keepUntil = max(c.keepUntil, ev.At+c.window)
@@ -121,13 +123,15 @@ func (c *Collector) keep(ev scenarios.TraceEvent) {
 
 // Analysis is what a Collector kept.
 func (c *Collector) Analysis() *Analysis {
-	return &Analysis{Rates: c.rates, Beliefs: c.beliefs.spans, Events: c.kept, Dropped: c.dropped}
+	return &Analysis{Rates: c.rates, Beliefs: c.beliefs.spans, Load: c.load, Events: c.kept, Dropped: c.dropped}
 }
 
 // Analysis is what reports and explain need of a trace.
 type Analysis struct {
 	Rates   Rates
 	Beliefs []BeliefSpan
+	// Load is the API requests sent over the run.
+	Load Load
 	// Events are the kept events, in trace order: all of them for
 	// FromTrace, the windows around leadership changes for a Collector.
 	Events []scenarios.TraceEvent
@@ -139,10 +143,12 @@ type Analysis struct {
 func FromTrace(res *scenarios.Result) *Analysis {
 	rates := RatesFromResult(res)
 	b := newBeliefs(rates)
+	var load Load
 	for _, ev := range res.Trace {
 		b.see(ev)
+		load.see(ev)
 	}
-	return &Analysis{Rates: rates, Beliefs: b.spans, Events: res.Trace}
+	return &Analysis{Rates: rates, Beliefs: b.spans, Load: load, Events: res.Trace}
 }
 
 // HasTrace says whether the analysis saw a trace at all.
