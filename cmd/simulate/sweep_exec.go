@@ -170,22 +170,24 @@ func runSeeds(ctx context.Context, base *scenarios.Scenario, tasks []seedTask, j
 // interrupts turns SIGINT and SIGTERM into a stop: the first prints
 // "stopping…" and cancels the returned context (runs in flight finish and
 // are journaled, no new one starts); a second exits at once with status
-// 130. Cancelling parent stops the same way, without a message. release
-// restores the default handling.
+// 130. Cancelling parent stops the same way. release restores the
+// default handling.
 func interrupts(parent context.Context, stderr io.Writer) (ctx context.Context, release func()) {
 	ctx, cancel := context.WithCancel(parent)
 	sigc := make(chan os.Signal, 2)
 	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
 	finished := make(chan struct{})
 	go func() {
+		// A signal, or the command's context ending (a caller's own
+		// signal handling may see Ctrl-C first), starts the stop.
 		select {
 		case <-sigc:
-			fmt.Fprintln(stderr, "stopping… the runs in flight finish and are journaled; Ctrl-C again to exit at once")
-			cancel()
-		case <-ctx.Done():
+		case <-parent.Done():
 		case <-finished:
 			return
 		}
+		fmt.Fprintln(stderr, "stopping… the runs in flight finish and are journaled; Ctrl-C again to exit at once")
+		cancel()
 		select {
 		case <-sigc:
 			fmt.Fprintln(stderr, "interrupted again: exiting without waiting")
