@@ -9,6 +9,10 @@ import (
 // DefaultMaxEvents caps the events a Collector keeps around episodes.
 const DefaultMaxEvents = 200_000
 
+// maxLeaderlessEvents caps the events kept from one stretch without a
+// leader (after the first): they show what kept the candidates out.
+const maxLeaderlessEvents = 2000
+
 // Collector folds a run's trace as it streams: belief spans, and every
 // event within Window of a leadership change (leading started or
 // cancelled, a crash, a stored holder change, a renewal given up, a
@@ -26,6 +30,10 @@ type Collector struct {
 	kept      []scenarios.TraceEvent
 	keepUntil time.Duration
 	dropped   int
+
+	leaders    map[string]bool // identities leading now
+	everLed    bool
+	stretchLen int // events kept from the current leaderless stretch
 }
 
 // NewCollector folds the trace of a run of sc.
@@ -34,7 +42,7 @@ func NewCollector(sc *scenarios.Scenario) *Collector {
 }
 
 func newCollector(rates Rates, window time.Duration, maxEvents int) *Collector {
-	return &Collector{rates: rates, window: window, max: maxEvents, beliefs: newBeliefs(rates), keepUntil: -1}
+	return &Collector{rates: rates, window: window, max: maxEvents, beliefs: newBeliefs(rates), keepUntil: -1, leaders: map[string]bool{}}
 }
 
 // WindowOf is how much true time around a leadership change an episode
@@ -81,7 +89,13 @@ func (c *Collector) Add(ev scenarios.TraceEvent) {
 		c.keepRecent(ev.At)
 		c.keepUntil = max(c.keepUntil, ev.At+c.window)
 	}
+	c.follow(ev)
 	if ev.At <= c.keepUntil {
+		c.keep(ev)
+		return
+	}
+	if c.everLed && len(c.leaders) == 0 && c.stretchLen < maxLeaderlessEvents {
+		c.stretchLen++
 		c.keep(ev)
 		return
 	}
@@ -92,6 +106,16 @@ func (c *Collector) Add(ev scenarios.TraceEvent) {
 	if c.head > 1024 && c.head*2 > len(c.recent) {
 		c.recent = append(c.recent[:0], c.recent[c.head:]...)
 		c.head = 0
+	}
+}
+
+// follow tracks who leads, to keep what happens while nobody does.
+func (c *Collector) follow(ev scenarios.TraceEvent) {
+	switch ev.Kind {
+	case "leading-started":
+		c.leaders[ev.Identity], c.everLed, c.stretchLen = true, true, 0
+	case "leading-cancelled", "process-crashed":
+		delete(c.leaders, ev.Identity)
 	}
 }
 

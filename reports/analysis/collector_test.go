@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"testing"
+	"time"
 
 	"github.com/lesim/lesim/scenarios"
 )
@@ -49,5 +50,32 @@ func TestCollectorWindowMatters(t *testing.T) {
 	whole, folded := Episodes(res, FromTrace(res)), Episodes(res, col.Analysis())
 	if whole[0].Sentence == folded[0].Sentence {
 		t.Fatal("a 1 ns window told the episode as the whole trace does")
+	}
+}
+
+// While nobody leads, the fold keeps what the candidates do (up to a
+// bound), so a failover nobody ends still shows why.
+func TestCollectorKeepsLeaderlessStretch(t *testing.T) {
+	sc, err := scenarios.Parse("no-leader.yaml", []byte(`apiVersion: lesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: no-leader}
+spec:
+  duration: 3m
+  restart: {policy: Never}
+  nodes: [{name: a}, {name: b, start: 2s}]
+  faults:
+  - {type: crash, at: 60s, nodes: [a]}
+  - {type: partition, at: 55s, duration: 125s, nodes: [b], mode: refuse}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := NewCollector(sc)
+	if _, err := scenarios.RunWith(sc, scenarios.RunOptions{OnEvent: col.Add}); err != nil {
+		t.Fatal(err)
+	}
+	last := col.Analysis().Events[len(col.Analysis().Events)-1]
+	if last.At < 170*time.Second {
+		t.Errorf("the last kept event is at %v: b's attempts late in the leaderless stretch are lost", last.At)
 	}
 }
