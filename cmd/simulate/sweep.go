@@ -354,9 +354,6 @@ type journalHeader struct {
 
 const journalKind = "lesim.dev/sweep-journal"
 
-// sweepRunDone, when set (tests), is called after each run is journaled.
-var sweepRunDone func()
-
 func runSweep(cmd *cobra.Command, e env, o *sweepOpts, args []string) error {
 	if err := o.validate(cmd, e); err != nil {
 		return err
@@ -370,7 +367,7 @@ func runSweep(cmd *cobra.Command, e env, o *sweepOpts, args []string) error {
 		return err
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return badInput("--out %s: %v", o.out, err)
+		return fmt.Errorf("--out %s: %w", o.out, err)
 	}
 	name := outputBase(plan.shard)
 	journalPath := filepath.Join(o.out, name+".journal.jsonl")
@@ -387,7 +384,7 @@ func runSweep(cmd *cobra.Command, e env, o *sweepOpts, args []string) error {
 	tasks := st.tasks(plan, mine)
 	jf, err := openJournal(journalPath, plan, mine, st)
 	if err != nil {
-		return badInput("--out %s: %v", o.out, err)
+		return fmt.Errorf("--out %s: %w", o.out, err)
 	}
 	start := time.Now()
 	total := len(mine) * plan.spec.Seeds
@@ -402,8 +399,8 @@ func runSweep(cmd *cobra.Command, e env, o *sweepOpts, args []string) error {
 			return err
 		}
 		prog.inc()
-		if sweepRunDone != nil {
-			sweepRunDone()
+		if e.sweepRunDone != nil {
+			e.sweepRunDone()
 		}
 		return nil
 	})
@@ -415,7 +412,7 @@ func runSweep(cmd *cobra.Command, e env, o *sweepOpts, args []string) error {
 	release()
 	prog.finish(interrupted || runErr != nil)
 	if runErr != nil {
-		return &exitError{code: 1, msg: "sweep: " + runErr.Error()}
+		return fmt.Errorf("sweep: %w", runErr)
 	}
 	if interrupted {
 		fmt.Fprintf(e.stderr, "sweep interrupted: %d of %d runs done (%s complete) and kept in %s; continue with the same command and --resume\n",

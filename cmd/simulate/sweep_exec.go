@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/lesim/lesim/reports"
 	"github.com/lesim/lesim/scenarios"
 )
@@ -120,51 +122,45 @@ func runSeed(base *scenarios.Scenario, t seedTask) seedResult {
 	return seedResult{task: t, run: reports.NewSweepRun(&s)}
 }
 
-// runSeeds runs tasks on jobs workers until they are done or ctx ends;
-// each finished run goes to record at once (in completion order: the
-// outputs are ordered by point and seed afterwards). The first error
-// stops the others.
+// runSeeds runs tasks, at most jobs at once, until they are done or ctx
+// ends; each finished run goes to record at once (in completion order: the
+// outputs are ordered by point and seed afterwards). The first error stops
+// the others; no run starts once ctx ends.
 func runSeeds(ctx context.Context, base *scenarios.Scenario, tasks []seedTask, jobs int, record func(seedResult) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	feed := make(chan seedTask)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(jobs)
 	results := make(chan seedResult)
-	var wg sync.WaitGroup
-	for range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for t := range feed {
-				if ctx.Err() != nil {
-					continue // stopped: drain the feed, start nothing
-				}
-				results <- runSeed(base, t)
-			}
-		}()
-	}
 	go func() {
-		defer close(feed)
 		for _, t := range tasks {
-			select {
-			case feed <- t:
-			case <-ctx.Done():
-				return
+			if gctx.Err() != nil {
+				break
 			}
+			g.Go(func() error {
+				if gctx.Err() != nil {
+					return nil // stopped: start nothing
+				}
+				r := runSeed(base, t)
+				if r.err != nil {
+					return r.err
+				}
+				results <- r
+				return nil
+			})
 		}
+		g.Wait()
+		close(results)
 	}()
-	go func() { wg.Wait(); close(results) }()
-	var first error
+	var recErr error
 	for r := range results {
-		err := r.err
-		if err == nil {
-			err = record(r)
-		}
-		if err != nil && first == nil {
-			first = err
-			cancel()
+		if recErr == nil {
+			recErr = record(r)
 		}
 	}
-	return first
+	// Wait again for the first run error (results is closed after it).
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return recErr
 }
 
 // interrupts turns SIGINT and SIGTERM into a stop: the first prints

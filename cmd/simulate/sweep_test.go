@@ -126,15 +126,14 @@ func TestSweepResumesAfterInterrupt(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
-	sweepRunDone = func() {
+	runDone := func() {
 		if n++; n == 5 {
 			cancel()
 		}
 	}
-	defer func() { sweepRunDone = nil }()
 	var out, errb bytes.Buffer
-	code := execute(ctx, append(append([]string(nil), sweepArgs...), "--out", dir, "-j", "2"), env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
-	sweepRunDone = nil
+	code := execute(ctx, append(append([]string(nil), sweepArgs...), "--out", dir, "-j", "2"),
+		env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }, sweepRunDone: runDone})
 	if code != exitInterrupted || !strings.Contains(errb.String(), "--resume") {
 		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
 	}
