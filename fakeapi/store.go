@@ -99,6 +99,10 @@ type Store struct {
 	retention time.Duration
 	// rvs holds the text of resourceVersions (see formatRV).
 	rvs []byte
+	// Epoch, when set, is the wall-clock instant true time 0 stands for in
+	// creationTimestamps (a server on real time sets its start); zero
+	// means sim.Epoch.
+	Epoch time.Time
 	// OnCommit, when set, sees every committed change (nil for a delete),
 	// so checkers can follow a key's history without the full operation
 	// history. The lease must not be modified.
@@ -364,7 +368,11 @@ func (st *Store) create(namespace, name string, l *coordinationv1.Lease, owned b
 	l.UID = uidOf(st.uids)
 	// creationTimestamp goes over the wire with whole seconds; store what a
 	// client would read back.
-	l.CreationTimestamp = metav1.Time{Time: sim.Epoch.Add(st.now()).Truncate(time.Second)}
+	epoch := st.Epoch
+	if epoch.IsZero() {
+		epoch = sim.Epoch
+	}
+	l.CreationTimestamp = metav1.Time{Time: epoch.Add(st.now()).Truncate(time.Second)}
 	l.Generation = 0
 	l.DeletionTimestamp = nil
 	if e == nil {

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/lesim/lesim/reports/analysis"
 	"github.com/lesim/lesim/scenarios"
 )
 
@@ -25,78 +26,112 @@ type ExplainOptions struct {
 // ErrNoTrace is returned when a result kept no trace.
 var ErrNoTrace = errors.New("the run kept no trace; run it with KeepTrace")
 
-// WriteExplain prints the event log around the run's worst overlap (or,
-// without overlap, its longest failover): every event in the window with
-// its true time and, for each node involved, that node's own clock reading
-// at the same instant, annotated where leadership starts and stops and
-// where the overlap begins and ends. The clock columns show why nodes
-// disagree: each decides on its own reading.
-func WriteExplain(w io.Writer, r *scenarios.Result, opts ExplainOptions) error {
-	if len(r.Trace) == 0 {
+// WriteExplain states the causal chain of every episode of the run
+// (overlaps, failovers, spurious transitions) in one sentence each, then
+// prints the event log around the worst one — the longest overlap, else
+// the longest failover, else the first episode: every event in the window
+// with its true time and each involved node's own clock reading at that
+// instant (columns in node order), marked where the episode begins and
+// ends. The clock columns show why nodes disagree: each decides on its own
+// reading.
+func WriteExplain(w io.Writer, r *scenarios.Result, a *analysis.Analysis, opts ExplainOptions) error {
+	if !a.HasTrace() {
 		return ErrNoTrace
 	}
+	opts = explainDefaults(opts)
+	var b strings.Builder
+	eps := analysis.Episodes(r, a)
+	if len(eps) == 0 {
+		b.WriteString("nothing to explain: no overlap, failover or spurious transition in this run\n")
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	for i, ep := range eps {
+		fmt.Fprintf(&b, "%d. %s from %s to %s: %s\n", i+1, ep.Kind, FormatAt(ep.Start), FormatAt(ep.End), ep.Sentence)
+	}
+	ep := worstEpisode(eps)
+	fmt.Fprintf(&b, "\nevents around the %s from %s to %s (%s):\n", ep.Kind, FormatAt(ep.Start), FormatAt(ep.End), FormatDuration(ep.End-ep.Start))
+	lo, hi := max(0, ep.Start-opts.Window), ep.End+opts.Window
+	for _, iv := range r.Leadership {
+		if iv.Start <= ep.End && iv.End >= ep.Start {
+			fmt.Fprintf(&b, "  %s (%s) leads %s to %s, ended by %s\n", iv.Node, iv.Identity, FormatAt(iv.Start), FormatAt(iv.End), iv.EndReason)
+		}
+	}
+	nodes := clockColumns(r, a.Window(lo, hi), ep, opts.MaxClocks)
+	fmt.Fprintf(&b, "events from %s to %s; clock columns are each node's local (monotonic) reading at that true instant\n\n", FormatAt(lo), FormatAt(hi))
+	writeEventTable(&b, a, nodes, ep, lo, hi, opts.MaxEvents)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func explainDefaults(opts ExplainOptions) ExplainOptions {
 	if opts.MaxEvents <= 0 {
 		opts.MaxEvents = 400
 	}
 	if opts.MaxClocks <= 0 {
 		opts.MaxClocks = 6
 	}
-	var b strings.Builder
-	var from, to time.Duration
-	var what string
-	if ep, ok := longest(r.Overlap.Episodes); ok {
-		from, to = ep.Start, ep.End
-		what = "overlap"
-		fmt.Fprintf(&b, "worst overlap: %s, from %s to %s (true time); %d episode(s), %s in total\n",
-			FormatDuration(ep.End-ep.Start), FormatAt(ep.Start), FormatAt(ep.End), len(r.Overlap.Episodes), FormatDuration(r.Overlap.Total))
-	} else if f, ok := longestFailover(r.Failovers); ok {
-		from, to = f.At, f.At+f.Duration
-		what = "failover"
-		fmt.Fprintf(&b, "no overlap in this run; the longest failover instead: %s -> %s, %s, from %s to %s\n",
-			orDash(f.From), orDash(f.To), FormatDuration(f.Duration), FormatAt(from), FormatAt(to))
-	} else {
-		b.WriteString("nothing to explain: no overlap and no failover in this run\n")
-		_, err := io.WriteString(w, b.String())
-		return err
-	}
+	return opts
+}
 
-	// The leaders around the episode and the nodes that act in the window
-	// get a clock column, leaders first.
-	lo, hi := from-opts.Window, to+opts.Window
+// worstEpisode is the longest overlap, else the longest failover, else
+// the first episode.
+func worstEpisode(eps []analysis.Episode) analysis.Episode {
+	for _, kind := range []string{analysis.KindOverlap, analysis.KindFailover} {
+		best, found := analysis.Episode{}, false
+		for _, ep := range eps {
+			if ep.Kind == kind && (!found || ep.End-ep.Start > best.End-best.Start) {
+				best, found = ep, true
+			}
+		}
+		if found {
+			return best
+		}
+	}
+	return eps[0]
+}
+
+// clockColumns are the nodes that get a clock column: the episode's
+// leaders and the nodes acting in the window, in the run's node order.
+func clockColumns(r *scenarios.Result, window []scenarios.TraceEvent, ep analysis.Episode, most int) []string {
+	involved := map[string]bool{ep.Old.Node: true}
+	if ep.HasNew {
+		involved[ep.New.Node] = true
+	}
+	for _, ev := range window {
+		involved[ev.Node] = true
+	}
 	var nodes []string
-	add := func(n string) {
+	for _, n := range r.Nodes {
+		if involved[n.Name] {
+			nodes = append(nodes, n.Name)
+		}
+	}
+	for _, n := range []string{ep.Old.Node, ep.New.Node} {
 		if n != "" && !slices.Contains(nodes, n) {
-			nodes = append(nodes, n)
+			nodes = append(nodes, n) // a result built without its node list
 		}
 	}
-	for _, iv := range r.Leadership {
-		if iv.Start <= to && iv.End >= from {
-			fmt.Fprintf(&b, "  %s (%s) leads %s to %s, ended by %s\n", iv.Node, iv.Identity, FormatAt(iv.Start), FormatAt(iv.End), iv.EndReason)
-			add(iv.Node)
-		}
+	if len(nodes) > most {
+		nodes = nodes[:most]
 	}
-	for _, ev := range r.Trace {
-		if ev.At >= lo && ev.At <= hi {
-			add(ev.Node)
-		}
-	}
-	if len(nodes) > opts.MaxClocks {
-		nodes = nodes[:opts.MaxClocks]
-	}
-	clocks := newClockBook(r)
-	fmt.Fprintf(&b, "events from %s to %s; clock columns are each node's local (monotonic) reading at that true instant\n\n", FormatAt(max(lo, 0)), FormatAt(hi))
+	return nodes
+}
 
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+// writeEventTable prints the events in [lo, hi] with the clock columns and
+// the marks where the episode begins and ends.
+func writeEventTable(b *strings.Builder, a *analysis.Analysis, nodes []string, ep analysis.Episode, lo, hi time.Duration, most int) {
+	clocks := a.NewClockReader()
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	header := []string{"true"}
 	for _, n := range nodes {
 		header = append(header, n+" local")
 	}
-	header = append(header, "node", "identity", "event", "detail")
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	fmt.Fprintln(tw, strings.Join(append(header, "node", "identity", "event", "detail"), "\t"))
 	row := func(t time.Duration, cells ...string) {
 		line := []string{secsCell(t)}
 		for _, n := range nodes {
-			if l, ok := clocks.local(n, t); ok {
+			if l, ok := clocks.Local(n, t); ok {
 				line = append(line, secsCell(l))
 			} else {
 				line = append(line, "-")
@@ -106,20 +141,20 @@ func WriteExplain(w io.Writer, r *scenarios.Result, opts ExplainOptions) error {
 	}
 	shown, skipped := 0, 0
 	markedStart, markedEnd := false, false
-	for _, ev := range r.Trace {
-		clocks.see(ev)
+	for _, ev := range a.Events {
+		clocks.See(ev)
 		if ev.At < lo || ev.At > hi {
 			continue
 		}
-		if !markedStart && ev.At >= from {
-			row(from, "", "", ">>> "+what+" begins", "")
+		if !markedStart && ev.At >= ep.Start {
+			row(ep.Start, "", "", ">>> "+ep.Kind+" begins", "")
 			markedStart = true
 		}
-		if !markedEnd && ev.At > to {
-			row(to, "", "", "<<< "+what+" ends", "")
+		if !markedEnd && ev.At > ep.End {
+			row(ep.End, "", "", "<<< "+ep.Kind+" ends", "")
 			markedEnd = true
 		}
-		if shown >= opts.MaxEvents {
+		if shown >= most {
 			skipped++
 			continue
 		}
@@ -127,17 +162,15 @@ func WriteExplain(w io.Writer, r *scenarios.Result, opts ExplainOptions) error {
 		shown++
 	}
 	if !markedStart {
-		row(from, "", "", ">>> "+what+" begins", "")
+		row(ep.Start, "", "", ">>> "+ep.Kind+" begins", "")
 	}
 	if !markedEnd {
-		row(to, "", "", "<<< "+what+" ends", "")
+		row(ep.End, "", "", "<<< "+ep.Kind+" ends", "")
 	}
 	tw.Flush()
 	if skipped > 0 {
-		fmt.Fprintf(&b, "... %d more events in the window not shown\n", skipped)
+		fmt.Fprintf(b, "... %d more events in the window not shown\n", skipped)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 func annotation(kind string) string {
@@ -156,91 +189,14 @@ func annotation(kind string) string {
 		return "  <- process frozen"
 	case "resumed":
 		return "  <- process resumes"
+	case scenarios.FaultStartedKind:
+		return "  <- fault begins"
+	case scenarios.FaultEndedKind:
+		return "  <- fault ends"
+	case scenarios.FaultKind:
+		return "  <- fault"
 	}
 	return ""
 }
 
 func secsCell(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
-
-func longestFailover(fs []scenarios.Failover) (scenarios.Failover, bool) {
-	var best scenarios.Failover
-	found := false
-	for _, f := range fs {
-		if !found || f.Duration > best.Duration {
-			best, found = f, true
-		}
-	}
-	return best, found
-}
-
-// clockBook estimates each node's local reading at any true instant from
-// the exact (true, local) pairs its events carry and its clock rate.
-type clockBook struct {
-	rates  rateBook
-	anchor map[string]scenarios.TraceEvent
-	next   map[string]scenarios.TraceEvent // first event, for instants before it
-}
-
-func newClockBook(r *scenarios.Result) *clockBook {
-	cb := &clockBook{rates: newRateBook(r), anchor: map[string]scenarios.TraceEvent{}, next: map[string]scenarios.TraceEvent{}}
-	for _, ev := range r.Trace {
-		if ev.Node == "" {
-			continue
-		}
-		if _, ok := cb.next[ev.Node]; !ok {
-			cb.next[ev.Node] = ev
-		}
-		if ev.Kind == "clock-rate" {
-			if v, ok := detailField(ev.Detail, "rate"); ok {
-				var rate float64
-				if _, err := fmt.Sscan(v, &rate); err == nil && rate > 0 {
-					cb.rates.set(ev.Node, ev.At, rate)
-				}
-			}
-		}
-	}
-	return cb
-}
-
-// see moves a node's anchor to its latest event.
-func (cb *clockBook) see(ev scenarios.TraceEvent) {
-	if ev.Node != "" {
-		cb.anchor[ev.Node] = ev
-	}
-}
-
-func (cb *clockBook) local(node string, t time.Duration) (time.Duration, bool) {
-	a, ok := cb.anchor[node]
-	if !ok {
-		if a, ok = cb.next[node]; !ok {
-			return 0, false
-		}
-	}
-	if t >= a.At {
-		return a.Local + cb.rates.localBetween(node, a.At, t), true
-	}
-	return a.Local - cb.rates.localBetween(node, t, a.At), true
-}
-
-// localBetween is how far node's clock advances from true time t0 to t1.
-func (b rateBook) localBetween(node string, t0, t1 time.Duration) time.Duration {
-	steps := b[node]
-	if len(steps) == 0 {
-		return t1 - t0
-	}
-	total := 0.0
-	for i, st := range steps {
-		end := t1
-		if i+1 < len(steps) {
-			end = min(end, steps[i+1].at)
-		}
-		start := max(t0, st.at)
-		if i == 0 {
-			start = t0
-		}
-		if end > start {
-			total += float64(end-start) * st.rate
-		}
-	}
-	return time.Duration(total)
-}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/lesim/lesim/reports/analysis"
 	"github.com/lesim/lesim/scenarios"
 	"os"
 	"path/filepath"
@@ -173,7 +174,7 @@ func withObservations(r *scenarios.Result) *scenarios.Result {
 				continue
 			}
 			for t := iv.Start + s(1); t <= lastRenew; t += s(2) {
-				r.Trace = append(r.Trace, scenarios.TraceEvent{At: t, Node: node, Local: time.Duration(float64(t) * local[node]), Kind: ObservedKind,
+				r.Trace = append(r.Trace, scenarios.TraceEvent{At: t, Node: node, Local: time.Duration(float64(t) * local[node]), Kind: analysis.ObservedKind,
 					Detail: fmt.Sprintf("holder=%q leaseDurationSeconds=15", iv.Identity)})
 			}
 		}
@@ -184,7 +185,7 @@ func withObservations(r *scenarios.Result) *scenarios.Result {
 
 func TestBeliefVsTruthStable(t *testing.T) {
 	r := withObservations(sampleResult())
-	bs := BeliefsFromTrace(r)
+	bs := analysis.FromTrace(r).Beliefs
 	if len(bs) == 0 {
 		t.Fatal("no beliefs read from the trace")
 	}
@@ -193,7 +194,7 @@ func TestBeliefVsTruthStable(t *testing.T) {
 	for _, b := range bs {
 		want := s(15)
 		if b.Node == "c" {
-			obs := b.Observed.Seconds()
+			obs := b.LastSeen.Seconds()
 			switch {
 			case obs >= 250:
 				want = s(15 / 1.5)
@@ -203,11 +204,11 @@ func TestBeliefVsTruthStable(t *testing.T) {
 				want = s(250 - obs + (15-(250-obs)*1.3)/1.5)
 			}
 		}
-		if got := b.Expires - b.Observed; got < want-time.Millisecond || got > want+time.Millisecond {
+		if got := b.Expires - b.LastSeen; got < want-time.Millisecond || got > want+time.Millisecond {
 			t.Fatalf("belief %+v: expiry after %v, want %v", b, got, want)
 		}
 	}
-	checkStable(t, func() *Figure { return BeliefVsTruth(r, BeliefsFromTrace(r)) })
+	checkStable(t, func() *Figure { return BeliefVsTruth(r, analysis.FromTrace(r).Beliefs) })
 	checkStable(t, func() *Figure {
 		r := sampleResult()
 		r.Scenario = "no-trace"

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
@@ -43,49 +44,10 @@ func (c TuneCandidate) Label() string {
 	return fmt.Sprintf("%s/%s/%s", time.Duration(c.LeaseDuration), time.Duration(c.RenewDeadline), time.Duration(c.RetryPeriod))
 }
 
-// Frontier draws the tuning trade-off: each candidate's worst failover
-// (x) against its safety margin (y). Safe candidates are green dots, unsafe
-// ones red crosses, the chosen one ringed; the line joins the safe
-// candidates no other safe candidate beats on both axes.
-func Frontier(title string, cands []TuneCandidate) *Figure {
-	if title == "" {
-		title = "Tuning frontier: failover time vs safety margin"
-	}
-	p := newPlot(title, "worst failover over the fault space (s)", "safety margin (s)")
-	legend := newLegend()
-	grid := plotter.NewGrid()
-	grid.Horizontal.Color, grid.Vertical.Color = colGrid, colGrid
-	p.Add(grid)
-
-	var safe, unsafe, thin, slow, chosen markers
-	safe.style = draw.GlyphStyle{Color: colSafe, Radius: vg.Points(3.5), Shape: draw.CircleGlyph{}}
-	unsafe.style = draw.GlyphStyle{Color: colUnsafe, Radius: vg.Points(4), Shape: draw.CrossGlyph{}}
-	thin.style = draw.GlyphStyle{Color: colOrange, Radius: vg.Points(3.5), Shape: draw.TriangleGlyph{}}
-	slow.style = draw.GlyphStyle{Color: color.NRGBA{R: 0x88, G: 0x88, B: 0x88, A: 0xff}, Radius: vg.Points(3.5), Shape: draw.RingGlyph{}}
-	chosen.style = draw.GlyphStyle{Color: colBlack, Radius: vg.Points(8), Shape: draw.RingGlyph{}}
-	var xys plotter.XYs
-	var labels []string
-	for _, c := range cands {
-		pt := vg.Point{X: vg.Length(c.FailoverMaxSeconds), Y: vg.Length(c.MarginSeconds)}
-		switch {
-		case c.Safe:
-			safe.pts = append(safe.pts, pt)
-		case c.Verdict == "margin":
-			thin.pts = append(thin.pts, pt)
-		case c.Verdict == "too-slow":
-			slow.pts = append(slow.pts, pt)
-		default:
-			unsafe.pts = append(unsafe.pts, pt)
-		}
-		if c.Chosen {
-			chosen.pts = append(chosen.pts, pt)
-		}
-		xys = append(xys, plotter.XY{X: c.FailoverMaxSeconds, Y: c.MarginSeconds})
-		labels = append(labels, c.Label())
-	}
-
-	// The frontier: safe candidates sorted by failover, keeping each
-	// one whose margin beats every faster one's.
+// FrontierPoints are the safe candidates that no other safe candidate
+// beats on both axes (a faster worst failover and a larger margin),
+// ordered by failover: the line a user picks a timing from.
+func FrontierPoints(cands []TuneCandidate) []TuneCandidate {
 	var front []TuneCandidate
 	for _, c := range cands {
 		if c.Safe {
@@ -95,13 +57,86 @@ func Frontier(title string, cands []TuneCandidate) *Figure {
 	slices.SortStableFunc(front, func(a, b TuneCandidate) int {
 		return cmp.Or(cmp.Compare(a.FailoverMaxSeconds, b.FailoverMaxSeconds), cmp.Compare(b.MarginSeconds, a.MarginSeconds))
 	})
-	var line plotter.XYs
+	var out []TuneCandidate
 	best := 0.0
 	for i, c := range front {
 		if i == 0 || c.MarginSeconds > best {
-			line = append(line, plotter.XY{X: c.FailoverMaxSeconds, Y: c.MarginSeconds})
+			out = append(out, c)
 			best = c.MarginSeconds
 		}
+	}
+	return out
+}
+
+// maxAllLabels is the most candidates labelled all; beyond it only the
+// frontier and the chosen timing are, or the labels would be a smear.
+const maxAllLabels = 40
+
+// frontierLabelled picks the candidates whose dots carry their timing.
+func frontierLabelled(cands []TuneCandidate) []TuneCandidate {
+	if len(cands) <= maxAllLabels {
+		return cands
+	}
+	out := FrontierPoints(cands)
+	for _, c := range cands {
+		if c.Chosen && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// frontierMarkers sorts the candidates into the plot's glyph classes.
+type frontierMarkers struct{ safe, unsafe, thin, slow, chosen markers }
+
+func newFrontierMarkers(cands []TuneCandidate) frontierMarkers {
+	var m frontierMarkers
+	m.safe.style = draw.GlyphStyle{Color: colSafe, Radius: vg.Points(3.5), Shape: draw.CircleGlyph{}}
+	m.unsafe.style = draw.GlyphStyle{Color: colUnsafe, Radius: vg.Points(4), Shape: draw.CrossGlyph{}}
+	m.thin.style = draw.GlyphStyle{Color: colOrange, Radius: vg.Points(3.5), Shape: draw.TriangleGlyph{}}
+	m.slow.style = draw.GlyphStyle{Color: color.NRGBA{R: 0x88, G: 0x88, B: 0x88, A: 0xff}, Radius: vg.Points(3.5), Shape: draw.RingGlyph{}}
+	m.chosen.style = draw.GlyphStyle{Color: colBlack, Radius: vg.Points(8), Shape: draw.RingGlyph{}}
+	for _, c := range cands {
+		pt := vg.Point{X: vg.Length(c.FailoverMaxSeconds), Y: vg.Length(c.MarginSeconds)}
+		switch {
+		case c.Safe:
+			m.safe.pts = append(m.safe.pts, pt)
+		case c.Verdict == "margin":
+			m.thin.pts = append(m.thin.pts, pt)
+		case c.Verdict == "too-slow":
+			m.slow.pts = append(m.slow.pts, pt)
+		default:
+			m.unsafe.pts = append(m.unsafe.pts, pt)
+		}
+		if c.Chosen {
+			m.chosen.pts = append(m.chosen.pts, pt)
+		}
+	}
+	return m
+}
+
+// Frontier draws the tuning trade-off: each candidate's worst failover
+// (x) against its safety margin (y). Safe candidates are green dots, unsafe
+// ones red crosses, the chosen one ringed; the line joins the safe
+// candidates no other safe candidate beats on both axes. Dots carry their
+// timing (all of them up to 40 candidates, else the frontier's and the
+// chosen one's).
+func Frontier(title string, cands []TuneCandidate) *Figure {
+	if title == "" {
+		title = "Tuning frontier: failover time vs safety margin"
+	}
+	p := newPlot(title, "worst failover over the fault space (s)", "safety margin (s)")
+	legend := newLegend()
+	grid := plotter.NewGrid()
+	grid.Horizontal.Color, grid.Vertical.Color = colGrid, colGrid
+	p.Add(grid)
+	var xys plotter.XYs
+	for _, c := range cands {
+		xys = append(xys, plotter.XY{X: c.FailoverMaxSeconds, Y: c.MarginSeconds})
+	}
+	var line plotter.XYs
+	for _, c := range FrontierPoints(cands) {
+		line = append(line, plotter.XY{X: c.FailoverMaxSeconds, Y: c.MarginSeconds})
 	}
 	if len(line) > 1 {
 		if l, err := plotter.NewLine(line); err == nil {
@@ -119,37 +154,40 @@ func Frontier(title string, cands []TuneCandidate) *Figure {
 		p.Add(zero)
 		legend.Add("zero margin", zero)
 	}
-	if len(safe.pts) > 0 {
-		p.Add(safe)
-		legend.Add("safe", glyphThumb(safe.style))
-	}
-	if len(thin.pts) > 0 {
-		p.Add(thin)
-		legend.Add("no overlap seen, margin too small", glyphThumb(thin.style))
-	}
-	if len(slow.pts) > 0 {
-		p.Add(slow)
-		legend.Add("safe but failover too slow", glyphThumb(slow.style))
-	}
-	if len(unsafe.pts) > 0 {
-		p.Add(unsafe)
-		legend.Add("overlap measured", glyphThumb(unsafe.style))
-	}
-	if len(chosen.pts) > 0 {
-		p.Add(chosen)
-		legend.Add("chosen: fastest safe", glyphThumb(chosen.style))
-	}
-	if len(cands) > 0 && len(cands) <= 40 {
-		if l, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels}); err == nil {
-			for i := range l.TextStyle {
-				l.TextStyle[i].Font = sans(8)
-				l.TextStyle[i].XAlign = text.XLeft
-			}
-			l.Offset = vg.Point{X: vg.Points(6), Y: vg.Points(2)}
-			p.Add(l)
-			legend.Add("labels: LD/RD/RP", swatch{fill: colNoneT})
+	m := newFrontierMarkers(cands)
+	for _, g := range []struct {
+		m    markers
+		name string
+	}{{m.safe, "safe"}, {m.thin, "no overlap seen, margin too small"}, {m.slow, "safe but failover too slow"}, {m.unsafe, "overlap measured"}, {m.chosen, "chosen: fastest safe"}} {
+		if len(g.m.pts) > 0 {
+			p.Add(g.m)
+			legend.Add(g.name, glyphThumb(g.m.style))
 		}
 	}
+	addFrontierLabels(p, &legend, frontierLabelled(cands))
 	padAxes(p, xys)
 	return &Figure{Name: "tune-frontier", Title: title, Width: 10 * vg.Inch, Height: 6 * vg.Inch, draw: withLegend(p, legend)}
+}
+
+func addFrontierLabels(p *plot.Plot, legend *plot.Legend, cands []TuneCandidate) {
+	if len(cands) == 0 {
+		return
+	}
+	var xys plotter.XYs
+	var labels []string
+	for _, c := range cands {
+		xys = append(xys, plotter.XY{X: c.FailoverMaxSeconds, Y: c.MarginSeconds})
+		labels = append(labels, c.Label())
+	}
+	l, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
+	if err != nil {
+		return
+	}
+	for i := range l.TextStyle {
+		l.TextStyle[i].Font = sans(8)
+		l.TextStyle[i].XAlign = text.XLeft
+	}
+	l.Offset = vg.Point{X: vg.Points(6), Y: vg.Points(2)}
+	p.Add(l)
+	legend.Add("labels: LD/RD/RP", swatch{fill: colNoneT})
 }

@@ -46,35 +46,7 @@ func OverlapHeatmap(title string, points []SweepPoint) *Figure {
 	if title == "" {
 		title = "Overlap by clock-rate ratio and LeaseDuration/RenewDeadline"
 	}
-	g := &grid{}
-	for _, p := range points {
-		x, y := roundKey(p.Params.ClockRatio), roundKey(p.Params.LDOverRD())
-		if !slices.Contains(g.xs, x) {
-			g.xs = append(g.xs, x)
-		}
-		if !slices.Contains(g.ys, y) {
-			g.ys = append(g.ys, y)
-		}
-	}
-	slices.Sort(g.xs)
-	slices.Sort(g.ys)
-	g.z = make([][]float64, len(g.xs))
-	for c := range g.z {
-		g.z[c] = make([]float64, len(g.ys))
-		for r := range g.z[c] {
-			g.z[c][r] = math.NaN()
-		}
-	}
-	zmax := 0.0
-	for _, p := range points {
-		c, r := indexOf(g.xs, roundKey(p.Params.ClockRatio)), indexOf(g.ys, roundKey(p.Params.LDOverRD()))
-		v := p.Stats.OverlapMeanSeconds
-		if math.IsNaN(g.z[c][r]) || v > g.z[c][r] {
-			g.z[c][r] = v
-		}
-		zmax = max(zmax, v)
-	}
-
+	g, zmax := overlapGrid(points)
 	p := newPlot(title, "clock-rate ratio: follower rate / leader rate", "LeaseDuration / RenewDeadline")
 	legend := newLegend()
 	legend.Add("no overlap", swatch{fill: colNoOverlap})
@@ -106,35 +78,74 @@ func OverlapHeatmap(title string, points []SweepPoint) *Figure {
 	if slices.ContainsFunc(g.z, func(col []float64) bool { return slices.ContainsFunc(col, math.IsNaN) }) {
 		legend.Add("not swept", swatch{fill: colMissing})
 	}
-
-	// Values in the cells, as long as they fit.
-	if len(g.xs)*len(g.ys) <= 144 {
-		var xys plotter.XYs
-		var labels []string
-		for c := range g.xs {
-			for r := range g.ys {
-				v := g.z[c][r]
-				if math.IsNaN(v) {
-					continue
-				}
-				xys = append(xys, plotter.XY{X: float64(c), Y: float64(r)})
-				labels = append(labels, fmt.Sprintf("%.3g", v))
-			}
-		}
-		if l, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels}); err == nil {
-			for i := range l.TextStyle {
-				l.TextStyle[i].Font = sans(10)
-				l.TextStyle[i].XAlign = text.XCenter
-				l.TextStyle[i].YAlign = text.YCenter
-			}
-			p.Add(l)
-		}
-	}
+	addCellValues(p, g)
 	p.X.Tick.Marker = valueTicks(g.xs)
 	p.Y.Tick.Marker = valueTicks(g.ys)
 	legend.Add("cell: mean overlap per run (s),", swatch{fill: colNoneT})
 	legend.Add("worst over the other parameters", swatch{fill: colNoneT})
 	return &Figure{Name: "overlap-heatmap", Title: title, Width: 9 * vg.Inch, Height: 6 * vg.Inch, draw: withLegend(p, legend)}
+}
+
+// overlapGrid lays the points out by clock-rate ratio (x) and
+// LeaseDuration/RenewDeadline (y), each cell the worst mean overlap of
+// the points on it (NaN where none), and returns the largest value.
+func overlapGrid(points []SweepPoint) (*grid, float64) {
+	g := &grid{}
+	for _, p := range points {
+		x, y := roundKey(p.Params.ClockRatio), roundKey(p.Params.LDOverRD())
+		if !slices.Contains(g.xs, x) {
+			g.xs = append(g.xs, x)
+		}
+		if !slices.Contains(g.ys, y) {
+			g.ys = append(g.ys, y)
+		}
+	}
+	slices.Sort(g.xs)
+	slices.Sort(g.ys)
+	g.z = make([][]float64, len(g.xs))
+	for c := range g.z {
+		g.z[c] = make([]float64, len(g.ys))
+		for r := range g.z[c] {
+			g.z[c][r] = math.NaN()
+		}
+	}
+	zmax := 0.0
+	for _, p := range points {
+		c, r := indexOf(g.xs, roundKey(p.Params.ClockRatio)), indexOf(g.ys, roundKey(p.Params.LDOverRD()))
+		v := p.Stats.OverlapMeanSeconds
+		if math.IsNaN(g.z[c][r]) || v > g.z[c][r] {
+			g.z[c][r] = v
+		}
+		zmax = max(zmax, v)
+	}
+	return g, zmax
+}
+
+// addCellValues writes each cell's value in it, as long as they fit.
+func addCellValues(p *plot.Plot, g *grid) {
+	if len(g.xs)*len(g.ys) > 144 {
+		return
+	}
+	var xys plotter.XYs
+	var labels []string
+	for c := range g.xs {
+		for r := range g.ys {
+			v := g.z[c][r]
+			if math.IsNaN(v) {
+				continue
+			}
+			xys = append(xys, plotter.XY{X: float64(c), Y: float64(r)})
+			labels = append(labels, fmt.Sprintf("%.3g", v))
+		}
+	}
+	if l, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels}); err == nil {
+		for i := range l.TextStyle {
+			l.TextStyle[i].Font = sans(10)
+			l.TextStyle[i].XAlign = text.XCenter
+			l.TextStyle[i].YAlign = text.YCenter
+		}
+		p.Add(l)
+	}
 }
 
 func brewerPalette(n int) palette.Palette {

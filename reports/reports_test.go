@@ -91,7 +91,8 @@ func TestWriteReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"<!DOCTYPE html>", "data:image/png;base64,", "expectations violated", "Belief vs truth", "Failover time CDF", "kind: Scenario"} {
+	for _, want := range []string{"<!DOCTYPE html>", "data:image/png;base64,", "expectations violated", "Belief vs truth", "kind: Scenario",
+		"1 failover(s): 16.5s (fewer than 10: no distribution drawn)", `class="findings"`, "overlap: two leaders at once for 1.2s", "<h2>Episodes</h2>", `class="sentence"`} {
 		if !bytes.Contains(html, []byte(want)) {
 			t.Errorf("report.html lacks %q", want)
 		}

@@ -59,40 +59,8 @@ func Timeline(r *scenarios.Result) *Figure {
 		}
 	}
 
-	strips := map[string]rects{}
-	var stripTypes []string
-	marks := map[string]*markers{}
-	var markTypes []string
-	for _, f := range r.Faults {
-		nodes := f.Nodes
-		if len(nodes) == 0 {
-			nodes = lanes // an API-wide fault touches every node
-		}
-		for _, node := range nodes {
-			y, ok := laneY[node]
-			if !ok {
-				continue
-			}
-			if f.End > f.Start {
-				if _, seen := strips[f.Type]; !seen {
-					stripTypes = append(stripTypes, f.Type)
-				}
-				strips[f.Type] = append(strips[f.Type], rect{x0: f.Start.Seconds(), x1: f.End.Seconds(), y0: y - 0.40, y1: y - 0.30, fill: faultColour(f.Type), minWidth: vg.Points(2)})
-				continue
-			}
-			m, seen := marks[f.Type]
-			if !seen {
-				style, known := instantGlyphs[f.Type]
-				if !known {
-					style = draw.GlyphStyle{Color: colBlack, Radius: vg.Points(4), Shape: draw.RingGlyph{}}
-				}
-				m = &markers{style: style}
-				marks[f.Type] = m
-				markTypes = append(markTypes, f.Type)
-			}
-			m.pts = append(m.pts, vg.Point{X: vg.Length(f.Start.Seconds()), Y: vg.Length(y + 0.34)})
-		}
-	}
+	tf := newTimelineFaults(r, lanes, laneY)
+	strips, stripTypes, marks, markTypes := tf.strips, tf.stripTypes, tf.marks, tf.markTypes
 
 	// Overlap goes over the bars, translucent, so that it shows where it
 	// matters: on top of the two terms that overlap.
@@ -129,6 +97,51 @@ func Timeline(r *scenarios.Result) *Figure {
 	h := vg.Inch*1.5 + vg.Length(n)*vg.Inch*0.42
 	h = max(h, 3*vg.Inch)
 	return &Figure{Name: "timeline", Title: title, Width: 10 * vg.Inch, Height: h, draw: withLegend(p, legend)}
+}
+
+// timelineFaults are a timeline's fault drawings: windowed faults as
+// strips under their lanes, instantaneous ones as markers, by type in
+// order of first appearance.
+type timelineFaults struct {
+	strips     map[string]rects
+	stripTypes []string
+	marks      map[string]*markers
+	markTypes  []string
+}
+
+func newTimelineFaults(r *scenarios.Result, lanes []string, laneY map[string]float64) timelineFaults {
+	tf := timelineFaults{strips: map[string]rects{}, marks: map[string]*markers{}}
+	for _, f := range r.Faults {
+		nodes := f.Nodes
+		if len(nodes) == 0 {
+			nodes = lanes // an API-wide fault touches every node
+		}
+		for _, node := range nodes {
+			y, ok := laneY[node]
+			if !ok {
+				continue
+			}
+			if f.End > f.Start {
+				if _, seen := tf.strips[f.Type]; !seen {
+					tf.stripTypes = append(tf.stripTypes, f.Type)
+				}
+				tf.strips[f.Type] = append(tf.strips[f.Type], rect{x0: f.Start.Seconds(), x1: f.End.Seconds(), y0: y - 0.40, y1: y - 0.30, fill: faultColour(f.Type), minWidth: vg.Points(2)})
+				continue
+			}
+			m, seen := tf.marks[f.Type]
+			if !seen {
+				style, known := instantGlyphs[f.Type]
+				if !known {
+					style = draw.GlyphStyle{Color: colBlack, Radius: vg.Points(4), Shape: draw.RingGlyph{}}
+				}
+				m = &markers{style: style}
+				tf.marks[f.Type] = m
+				tf.markTypes = append(tf.markTypes, f.Type)
+			}
+			m.pts = append(m.pts, vg.Point{X: vg.Length(f.Start.Seconds()), Y: vg.Length(y + 0.34)})
+		}
+	}
+	return tf
 }
 
 // timelineLanes picks the nodes that get a lane, in the result's node

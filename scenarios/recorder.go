@@ -12,13 +12,25 @@ import (
 )
 
 // recorder collects what a run's checkers need — leading intervals, pauses,
-// holder changes, faults — folds every event into the trace hash, and keeps
-// the full trace only when asked.
+// holder changes, faults — folds every event into the trace hash, and hands
+// trace events to a sink (streamed) or keeps them, only when asked.
 type recorder struct {
 	r    *runner
-	keep bool
+	keep bool // trace events are wanted: kept, streamed or both
+	hold bool // kept in Result.Trace
+	sink func(TraceEvent)
+	seq  int
 	res  *Result
 	h    *traceHasher
+
+	// edges are the fault schedule's starts and ends in time order, told
+	// as trace events when true time reaches them; next is the first
+	// untold one.
+	edges    []faultEdge
+	nextEdge int
+	// identities maps a process identity to its node, to say which node
+	// wrote the lease.
+	identities map[string]*nodeRun
 
 	nodes      []string
 	pausedFrom []time.Duration // -1 when not paused
@@ -31,8 +43,9 @@ type holderChange struct {
 	holder string
 }
 
-func newRecorder(r *runner, keep bool) *recorder {
-	return &recorder{r: r, keep: keep, h: newTraceHasher(), res: &Result{}}
+func newRecorder(r *runner, opts RunOptions) *recorder {
+	return &recorder{r: r, keep: opts.KeepTrace || opts.OnEvent != nil, hold: opts.KeepTrace, sink: opts.OnEvent,
+		h: newTraceHasher(), res: &Result{}, identities: map[string]*nodeRun{}}
 }
 
 func (rc *recorder) now() time.Duration { return rc.r.s.Now() }
@@ -47,6 +60,9 @@ func (rc *recorder) addNode(name string, rate float64) {
 // kernelEvent is the kernel's observer: every event that runs is hashed by
 // (time, sequence, owner), which pins the whole event order.
 func (rc *recorder) kernelEvent(at time.Duration, seq uint64, owner string) {
+	if rc.nextEdge < len(rc.edges) && rc.edges[rc.nextEdge].at <= at {
+		rc.tellEdges(at)
+	}
 	rc.h.int(int64(at))
 	rc.h.int(int64(seq))
 	rc.h.str(owner)
@@ -66,12 +82,23 @@ func (rc *recorder) keepEvent(n *nodeRun, identity, kind, detail string) {
 	if !rc.keep {
 		return
 	}
-	ev := TraceEvent{Seq: len(rc.res.Trace), At: rc.now(), Kind: kind, Identity: identity, Detail: detail}
+	ev := TraceEvent{At: rc.now(), Kind: kind, Identity: identity, Detail: detail}
 	if n != nil {
 		ev.Node = n.node.Name()
 		ev.Local = n.node.Clock().LocalNow()
 	}
-	rc.res.Trace = append(rc.res.Trace, ev)
+	rc.emit(ev)
+}
+
+func (rc *recorder) emit(ev TraceEvent) {
+	ev.Seq = rc.seq
+	rc.seq++
+	if rc.sink != nil {
+		rc.sink(ev)
+	}
+	if rc.hold {
+		rc.res.Trace = append(rc.res.Trace, ev)
+	}
 }
 
 func (rc *recorder) note(n *nodeRun, kind, detail string) { rc.trace(n, "", kind, detail) }
@@ -98,6 +125,11 @@ func (rc *recorder) electorEvent(n *nodeRun, ev elector.Event) {
 		detail = ev.Holder
 	case elector.EvObserved:
 		detail = fmt.Sprintf("holder=%q leaseDurationSeconds=%d", ev.Holder, ev.LeaseDurationSeconds)
+	case elector.EvLeadingCancelled:
+		// The harness records the same instant as leading-cancelled with
+		// its reason (startLeading's interval ends there); one line is
+		// enough.
+		return
 	}
 	rc.keepEvent(n, ev.Identity, ev.Kind.String(), detail)
 }
@@ -105,6 +137,9 @@ func (rc *recorder) electorEvent(n *nodeRun, ev elector.Event) {
 func (rc *recorder) processStarted(n *nodeRun, identity string) {
 	ns := &rc.res.Nodes[n.idx]
 	ns.Processes = append(ns.Processes, identity)
+	if rc.keep {
+		rc.identities[identity] = n
+	}
 	rc.trace(n, identity, "process-started", "")
 }
 
@@ -182,6 +217,9 @@ func (rc *recorder) fault(f *Fault, targets []*nodeRun) {
 		fw.Note = "maxLag=" + f.MaxLag.Duration.String()
 	}
 	rc.res.Faults = append(rc.res.Faults, fw)
+	if rc.keep {
+		rc.scheduleEdges(f, targets)
+	}
 }
 
 // leaseCommitted follows the stored holder of the election lease.
@@ -189,6 +227,13 @@ func (rc *recorder) leaseCommitted(l *coordinationv1.Lease) {
 	holder := ""
 	if l != nil && l.Spec.HolderIdentity != nil {
 		holder = *l.Spec.HolderIdentity
+	}
+	if rc.keep && l != nil {
+		transitions := int32(0)
+		if l.Spec.LeaseTransitions != nil {
+			transitions = *l.Spec.LeaseTransitions
+		}
+		rc.keepEvent(rc.identities[holder], holder, LeaseWrittenKind, fmt.Sprintf("holder=%q transitions=%d", holder, transitions))
 	}
 	if n := len(rc.holders); n > 0 && rc.holders[n-1].holder == holder {
 		return

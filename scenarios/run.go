@@ -24,6 +24,10 @@ type RunOptions struct {
 	// KeepTrace keeps every event in Result.Trace (memory grows with the
 	// simulated duration); off, memory stays flat.
 	KeepTrace bool
+	// OnEvent, when set, sees every trace event as it happens, in order:
+	// a trace streamed to a file or folded into a report costs no memory
+	// of its own.
+	OnEvent func(TraceEvent)
 	// Seed, when set, replaces spec.seed.
 	Seed *uint64
 	// Server, when set, sees the run's API server before the run starts,
@@ -95,7 +99,7 @@ type process struct {
 func newRunner(sc *Scenario, seed uint64, opts RunOptions) *runner {
 	s := sim.New(seed)
 	r := &runner{sc: sc, opts: opts, s: s, end: sc.Duration()}
-	r.rec = newRecorder(r, opts.KeepTrace)
+	r.rec = newRecorder(r, opts)
 	s.Observer = r.rec.kernelEvent
 	r.srv = fakeapi.NewServer(s, r.apiConfig())
 	return r

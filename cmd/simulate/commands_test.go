@@ -97,8 +97,9 @@ func TestReplayScenarioFileAndSeed(t *testing.T) {
 	dir := t.TempDir()
 	data, _ := os.ReadFile(filepath.Join("..", "..", "scenarios", "library", "skew-beyond-bound.yaml"))
 	f := writeFile(t, dir, "counterexample.yaml", strings.Replace(string(data), "spec:\n", "spec:\n  seed: 5\n  expect: {maxOverlap: 0s}\n", 1))
-	trace := filepath.Join(dir, "events.jsonl")
-	r := simulate(t, nil, "replay", f, "--trace", trace)
+	// The trace's directory need not exist yet (it is the report's).
+	trace := filepath.Join(dir, "out", "events.jsonl")
+	r := simulate(t, nil, "replay", f, "--trace", trace, "--report", filepath.Join(dir, "out"))
 	if r.code != 1 || !strings.Contains(r.stdout, "replayed skew-beyond-bound with seed 5") {
 		t.Fatal(r)
 	}
@@ -123,14 +124,22 @@ func TestExplainWorstOverlap(t *testing.T) {
 	if r.code != 0 {
 		t.Fatal(r)
 	}
-	for _, want := range []string{"worst overlap: ", ">>> overlap begins", "<<< overlap ends", "<- starts leading", "<- stops leading", " local"} {
+	for _, want := range []string{
+		"1. overlap from 127.047s to 130.310s: c last saw a's lease change at 119.32 s; at rate 2 its 15.00 s lease expired after 7.50 s true, at 126.82 s; c took the lease at 127.05 s;",
+		"and it stepped down at its renew deadline, 130.31 s: 3.26 s of overlap.",
+		"events around the overlap", ">>> overlap begins", "<<< overlap ends", "<- starts leading", "<- stops leading",
+		"true     a local  b local  c local  node",
+	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("explain output lacks %q:\n%s", want, r.stdout)
 		}
 	}
+	if n := strings.Count(r.stdout, "leading-cancelled"); n != 1 {
+		t.Errorf("leading-cancelled shown %d times:\n%s", n, r.stdout)
+	}
 	// Without overlap it explains the longest failover.
 	r = simulate(t, nil, "explain", "--scenario", "leader-crash")
-	if r.code != 0 || !strings.Contains(r.stdout, "no overlap in this run; the longest failover instead") || !strings.Contains(r.stdout, ">>> failover begins") {
+	if r.code != 0 || !strings.Contains(r.stdout, "1. failover from ") || !strings.Contains(r.stdout, "a crashed at ") || !strings.Contains(r.stdout, ">>> failover begins") {
 		t.Error(r)
 	}
 	r = simulate(t, nil, "explain", "--scenario", "healthy")

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lesim/lesim/reports"
+	"github.com/lesim/lesim/reports/analysis"
 	"github.com/lesim/lesim/scenarios"
 )
 
@@ -21,11 +22,16 @@ func newExplainCmd(e env) *cobra.Command {
 	o := &explainOpts{}
 	cmd := &cobra.Command{
 		Use:   "explain [FILE | --scenario NAME]",
-		Short: "Print the annotated event log around the worst overlap",
-		Long: `Run a scenario with its full trace and print the events around its worst
-overlap (without overlap: around its longest failover): true time, each
-involved node's local clock reading at that instant, the event, and marks
-where leadership starts and stops and where the overlap begins and ends.
+		Short: "State why each overlap and failover happened, and print the events around the worst",
+		Long: `Run a scenario with its full trace. For every overlap, failover and
+spurious transition print one sentence stating its causal chain in numbers
+(when the new leader last saw the old lease change, when that lease expired
+on its clock and at what rate, when and why the old leader stepped down).
+Then print the events around the worst episode (the longest overlap, else
+the longest failover): true time, each involved node's local clock reading
+at that instant (columns in node order), the event — faults, clock changes,
+pauses, crashes and restarts included — and marks where the episode begins
+and ends.
 
 Exit status: 1 when the run violates spec.expect, as for run.`,
 		Example: `  simulate explain --scenario skew-beyond-bound
@@ -43,7 +49,7 @@ Exit status: 1 when the run violates spec.expect, as for run.`,
 			if err != nil {
 				return err
 			}
-			if err := reports.WriteExplain(e.stdout, res, reports.ExplainOptions{Window: o.window, MaxEvents: o.maxEvents}); err != nil {
+			if err := reports.WriteExplain(e.stdout, res, analysis.FromTrace(res), reports.ExplainOptions{Window: o.window, MaxEvents: o.maxEvents}); err != nil {
 				return err
 			}
 			if !res.Expect.Passed {

@@ -31,14 +31,29 @@ func newProgress(mode string, tty bool, w io.Writer, what string, total, done in
 		p := mpb.New(opts...)
 		bar := p.AddBar(int64(total),
 			mpb.PrependDecorators(decor.Name(what+" "), decor.CountersNoUnit("%d/%d")),
-			mpb.AppendDecorators(decor.Percentage(decor.WCSyncSpace), decor.Name(" eta "), decor.AverageETA(decor.ET_STYLE_GO)),
+			mpb.AppendDecorators(decor.Percentage(decor.WCSyncSpace), etaDecorator(done)),
 		)
 		bar.SetCurrent(int64(done))
 		bar.DecoratorAverageAdjust(time.Now())
 		return &barProgress{p: p, bar: bar}
 	default:
-		return &lineProgress{w: w, what: what, total: total, done: done, start: time.Now(), last: time.Now(), lastPct: done * 10 / total}
+		now := time.Now()
+		return &lineProgress{w: w, what: what, total: total, done: done, initial: done, start: now, last: now, lastPct: done * 10 / total, now: time.Now}
 	}
+}
+
+// etaDecorator shows the average ETA once a unit of work has finished in
+// this process; before that there is nothing to estimate from, and "eta
+// 0s" at 0 % would be a lie.
+func etaDecorator(startDone int) decor.Decorator {
+	eta := decor.AverageETA(decor.ET_STYLE_GO)
+	return decor.Any(func(s decor.Statistics) string {
+		if s.Current <= int64(startDone) || s.Completed {
+			return ""
+		}
+		str, _ := eta.Decor(s)
+		return " eta " + str
+	})
 }
 
 type nopProgress struct{}
@@ -60,22 +75,37 @@ func (b *barProgress) finish(aborted bool) {
 	b.p.Wait()
 }
 
-// lineProgress prints "sweep: 300/1000 (30%), 12s elapsed" lines.
+// lineProgress prints "sweep runs: 300/1000 (30%), 12s elapsed, about 28s
+// left" lines; the estimate appears once this process has finished some
+// work to estimate from.
 type lineProgress struct {
 	w           io.Writer
 	what        string
 	total, done int
+	initial     int // done before this process started (resumed)
 	start, last time.Time
 	lastPct     int
+	now         func() time.Time
 }
 
 func (l *lineProgress) inc() {
 	l.done++
+	now := l.now()
 	pct := l.done * 10 / l.total
-	if pct > l.lastPct || time.Since(l.last) >= 30*time.Second {
-		l.lastPct, l.last = pct, time.Now()
-		fmt.Fprintf(l.w, "%s: %d/%d (%d%%), %s elapsed\n", l.what, l.done, l.total, l.done*100/l.total, time.Since(l.start).Round(time.Second))
+	if pct > l.lastPct || now.Sub(l.last) >= 30*time.Second {
+		l.lastPct, l.last = pct, now
+		fmt.Fprintf(l.w, "%s: %d/%d (%d%%), %s elapsed%s\n", l.what, l.done, l.total, l.done*100/l.total, now.Sub(l.start).Round(time.Second), l.eta(now))
 	}
+}
+
+// eta is ", about D left" from the average pace so far, or nothing.
+func (l *lineProgress) eta(now time.Time) string {
+	ran := l.done - l.initial
+	if ran <= 0 || l.done >= l.total {
+		return ""
+	}
+	left := time.Duration(float64(now.Sub(l.start)) / float64(ran) * float64(l.total-l.done))
+	return fmt.Sprintf(", about %s left", left.Round(time.Second))
 }
 
 func (l *lineProgress) finish(bool) {}

@@ -31,9 +31,9 @@ type env struct {
 	getenv         func(string) string
 	// stderrTTY says whether stderr is a terminal (progress bars).
 	stderrTTY bool
-	// sweepPointDone, when set (tests), is called after each sweep point
-	// is journaled.
-	sweepPointDone func()
+	// sweepRunDone, when set (tests), is called after each sweep run is
+	// journaled.
+	sweepRunDone func()
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"reflect"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lesim/lesim/reports"
+	"github.com/lesim/lesim/reports/analysis"
 	"github.com/lesim/lesim/scenarios"
 )
 
@@ -85,18 +89,21 @@ func runAndReport(cmd *cobra.Command, e env, ro *runOpts, sc *scenarios.Scenario
 			yamlData = b
 		}
 	}
-	keep := ro.trace != "" || ro.report != ""
-	res, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: keep, Seed: ro.seedFlag.get()})
+	// The trace streams to its file and the report folds what it needs
+	// as the run goes: neither keeps the whole trace in memory.
+	var col *analysis.Collector
+	opts := scenarios.RunOptions{Seed: ro.seedFlag.get()}
+	if ro.report != "" {
+		col = analysis.NewCollector(sc)
+		opts.OnEvent = col.Add
+	}
+	res, events, err := runStreaming(sc, opts, ro.trace)
 	if err != nil {
 		return nil, err
 	}
-	if ro.trace != "" {
-		if err := writeTrace(ro.trace, res.Trace); err != nil {
-			return nil, badInput("--trace %s: %v", ro.trace, err)
-		}
-	}
 	if ro.report != "" {
-		err := reports.WriteReport(ro.report, res, reports.ReportOptions{ScenarioYAML: yamlData, Command: cmdLine(cmd, args)})
+		err := reports.WriteReport(ro.report, res, reports.ReportOptions{ScenarioYAML: yamlData, Command: cmdLine(cmd, args),
+			ExpectationsSet: expectationsSet(sc), Analysis: col.Analysis()})
 		if err != nil {
 			return nil, badInput("--report %s: %v", ro.report, err)
 		}
@@ -116,7 +123,7 @@ func runAndReport(cmd *cobra.Command, e env, ro *runOpts, sc *scenarios.Scenario
 		fmt.Fprintf(notes, "report: %s\n", reportPath(ro.report))
 	}
 	if ro.trace != "" {
-		fmt.Fprintf(notes, "trace: %s (%d events)\n", ro.trace, len(res.Trace))
+		fmt.Fprintf(notes, "trace: %s (%d events)\n", ro.trace, events)
 	}
 	return res, nil
 }
@@ -129,17 +136,54 @@ func (ro *runOpts) notes(e env) io.Writer {
 	return e.stdout
 }
 
-func reportPath(dir string) string { return dir + "/report.html" }
+func reportPath(dir string) string { return filepath.Join(dir, "report.html") }
 
-// writeTrace writes events as JSON lines, atomically.
-func writeTrace(path string, events []scenarios.TraceEvent) error {
-	return reports.WriteFileFunc(path, func(w io.Writer) error {
+// expectationsSet says whether the scenario sets any of spec.expect.
+func expectationsSet(sc *scenarios.Scenario) bool {
+	return !reflect.ValueOf(sc.Spec.Expect).IsZero()
+}
+
+// runStreaming runs sc and, with a trace path, streams every event to it
+// as JSON lines while the run goes (the file appears, atomically, only if
+// the run and every write succeeded; its directory is created). It
+// returns the number of events written.
+func runStreaming(sc *scenarios.Scenario, opts scenarios.RunOptions, path string) (*scenarios.Result, int, error) {
+	if path == "" {
+		res, err := scenarios.RunWith(sc, opts)
+		return res, 0, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, 0, badInput("--trace %s: %v", path, err)
+	}
+	var res *scenarios.Result
+	var runErr error
+	n := 0
+	err := reports.WriteFileFunc(path, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
-		for i := range events {
-			if err := writeJSONLine(bw, &events[i]); err != nil {
-				return err
+		var werr error
+		also := opts.OnEvent
+		opts.OnEvent = func(ev scenarios.TraceEvent) {
+			if also != nil {
+				also(ev)
 			}
+			if werr == nil {
+				werr = writeJSONLine(bw, &ev)
+				n++
+			}
+		}
+		if res, runErr = scenarios.RunWith(sc, opts); runErr != nil {
+			return runErr
+		}
+		if werr != nil {
+			return werr
 		}
 		return bw.Flush()
 	})
+	if runErr != nil {
+		return nil, 0, runErr
+	}
+	if err != nil {
+		return nil, 0, badInput("--trace %s: %v", path, err)
+	}
+	return res, n, nil
 }

@@ -83,9 +83,15 @@ faults are injected through the control endpoints:
   DELETE /lesim/v1/outage
   GET    /lesim/v1/counts                    requests per node and verb (JSON)
   GET    /lesim/v1/lease?namespace=NS&name=NAME   the stored Lease (JSON)
+  POST   /lesim/v1/callbacks                 a program reports a callback:
+         {"identity": ID, "node": NODE, "event": "started-leading" or
+         "stopped-leading", "monotonicNanos": CLOCK_MONOTONIC ns (optional)}
+  GET    /lesim/v1/summary                   overlap, failovers, leaderless
+         time from the reported callbacks, as 'simulate run' measures them
 
-Every request, injected fault and control call is logged as one line on
-stderr (or --log FILE). serve runs until SIGINT or SIGTERM and then stops
+Every request, injected fault, control call, holder change of a lease and
+reported callback is logged as one line on stderr (or --log FILE); on stop
+serve logs the summary. serve runs until SIGINT or SIGTERM and then stops
 gracefully with status 0. It has no authentication: it binds to loopback
 addresses only unless --allow-non-loopback is given.`,
 		Example: `  simulate serve
@@ -414,6 +420,11 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 	// The store's clock and the fault windows count from the same start.
 	start := time.Now()
 	store := fakeapi.NewStore(func() time.Duration { return time.Since(start) })
+	// Real creationTimestamps; a log line per holder change; the callbacks
+	// programs report (see callbacksPath).
+	store.Epoch = start
+	obs := newObserver(log, start)
+	store.OnCommit = obs.commit
 	api := rest.NewHandler(store)
 	p.chaos.Log = func(ev rest.Event) { log.raw(ev.String()) }
 	chaos, err := rest.NewChaos(api, p.chaos)
@@ -462,6 +473,8 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 	base, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
 	ctl.register(mux)
+	mux.HandleFunc("POST "+callbacksPath, obs.postCallback)
+	mux.HandleFunc("GET "+controlPrefix+"summary", obs.getSummary)
 	mux.Handle("/", abortOnShutdown(base, chaos))
 	srv := &http.Server{
 		Handler:           mux,
@@ -474,7 +487,7 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 
 	fmt.Fprintf(e.stdout, "serving http://%s (nodes %s)\n", addr, strings.Join(p.nodes, ", "))
 	fmt.Fprintf(e.stdout, "kubeconfig: %s (one context per node: --kubeconfig %s --context %s)\n", p.kubeconfig, p.kubeconfig, p.nodes[0])
-	fmt.Fprintf(e.stdout, "control: http://%s%s (partition, outage, counts, lease; see 'simulate serve --help')\n", addr, controlPrefix)
+	fmt.Fprintf(e.stdout, "control: http://%s%s (partition, outage, counts, lease, callbacks, summary; see 'simulate serve --help')\n", addr, controlPrefix)
 	log.printf("serve: listening on %s, nodes %s", addr, strings.Join(p.nodes, ","))
 
 	select {
@@ -491,6 +504,9 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()
+	}
+	for _, line := range strings.Split(obs.summary().text(), "\n") {
+		log.printf("%s", line)
 	}
 	log.printf("serve: stopped")
 	return nil

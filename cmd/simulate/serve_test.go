@@ -497,8 +497,8 @@ func TestServeRealElectorsFailOver(t *testing.T) {
 	procs := map[string]*proc{}
 	for _, n := range []string{"a", "b", "c"} {
 		p := &proc{out: &electorOut{proc: n, events: events}, stderr: &syncBuffer{}, done: make(chan struct{})}
-		p.cmd = exec.Command(bin, "--kubeconfig", srv.kubeconfig, "--context", n, "--identity", n,
-			"--lease-duration", ld.String(), "--renew-deadline", rd.String(), "--retry-period", rp.String())
+		p.cmd = exec.Command(bin, "--kubeconfig", srv.kubeconfig, "--context", n, "--identity", n, "--report-callbacks",
+			"--leader-elect-lease-duration", ld.String(), "--leader-elect-renew-deadline", rd.String(), "--leader-elect-retry-period", rp.String())
 		p.cmd.Stdout, p.cmd.Stderr = p.out, p.stderr
 		if err := p.cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -608,8 +608,21 @@ func TestServeRealElectorsFailOver(t *testing.T) {
 		t.Errorf("no partition end line\n%s", srv.log)
 	}
 
+	// serve saw the holder change and, from the reported callbacks, the
+	// failover (or an overlap, if the new leader started before the old
+	// one's renew deadline ran out on this machine's timing).
+	if !logHas(srv.log.lines(), "serve: lease kube-system/lesim-example holder "+leader+" -> "+next.who) {
+		t.Errorf("no holder change line\n%s", srv.log)
+	}
+	var sum serveSummary
+	if code, body := srv.control(t, "GET", "/lesim/v1/summary"); code != 200 || json.Unmarshal([]byte(body), &sum) != nil ||
+		!sum.Reported || len(sum.Leadership) < 2 || len(sum.Failovers)+sum.OverlapEpisodes == 0 || sum.Transitions < 1 {
+		t.Errorf("summary: %d %s", code, body)
+	}
+
 	// The old leader's Run returned when it lost the lease, so it has
-	// exited; the others stop on SIGTERM. Every one exits 0.
+	// exited 1, as kube-controller-manager does; the others stop on
+	// SIGTERM and exit 0.
 	for _, n := range []string{"a", "b", "c"} {
 		if p := procs[n]; n != leader {
 			p.cmd.Process.Signal(syscall.SIGTERM)
@@ -622,15 +635,19 @@ func TestServeRealElectorsFailOver(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%s did not exit\n%s", n, dump())
 		}
-		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
-			t.Errorf("%s exited %d\n%s", n, code, dump())
+		want := 0
+		if n == leader {
+			want = 1
+		}
+		if code := p.cmd.ProcessState.ExitCode(); code != want {
+			t.Errorf("%s exited %d, want %d\n%s", n, code, want, dump())
 		}
 	}
 	if code := srv.stop(t); code != 0 {
 		t.Fatalf("serve exited %d\n%s", code, srv.log)
 	}
-	if !logHas(srv.log.lines(), "serve: stopped") {
-		t.Errorf("no stop line\n%s", srv.log)
+	if !logHas(srv.log.lines(), "serve: stopped") || !logHas(srv.log.lines(), "serve: observed ") {
+		t.Errorf("no stop line or observed summary\n%s", srv.log)
 	}
 }
 

@@ -9,16 +9,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/lesim/lesim/reports"
@@ -70,8 +67,9 @@ $JOB_COMPLETION_INDEX, as set by a Kubernetes Indexed Job) and writes
 shard-I-of-N.json; 'simulate merge' joins the shards into the same bytes as
 an unsharded run.
 
-Finished points are journaled to DIR as they complete: an interrupted
-sweep (Ctrl-C) keeps them, and --resume continues where it stopped.`,
+Finished runs are journaled to DIR as they complete: an interrupted
+sweep (Ctrl-C: "stopping…", runs in flight finish; a second Ctrl-C exits
+at once) keeps them, and --resume continues where it stopped.`,
 		Example: `  simulate sweep --lease 10s,15s,20s --renew 5s,10s --skew 1,1.1,1.2,1.3 --seeds 8 --out sweep/
   simulate sweep --scenario leader-crash --lease 15s --renew 10s --latency 1ms,50ms,200ms -j 4
   simulate sweep ... --shard-count 8 --shard-index 3 --out /results && simulate merge /results`,
@@ -92,7 +90,7 @@ sweep (Ctrl-C) keeps them, and --resume continues where it stopped.`,
 	fs.Float64SliceVar(&o.errorRate, "error-rate", nil, "probabilities that an API request fails with 503 (default: the scenario's errors)")
 	fs.DurationVar(&o.duration, "duration", 0, "simulated duration of every run (default: the scenario's)")
 	fs.IntVar(&o.seeds, "seeds", 4, "seeds per point")
-	fs.IntVarP(&o.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "points run in parallel")
+	fs.IntVarP(&o.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "runs in parallel (the seeds of a point spread over them)")
 	fs.StringVar(&o.out, "out", "lesim-sweep", "output `DIR`")
 	fs.StringVar(&o.progress, "progress", "auto", "progress report: auto (a bar on a terminal, plain lines otherwise), always (a bar) or never")
 	fs.IntVar(&o.shardIndex, "shard-index", 0, "which shard this process runs, 0 to shard-count-1 (default: $JOB_COMPLETION_INDEX)")
@@ -338,21 +336,6 @@ func pointSeeds(sweepSeed uint64, key string, n int) []uint64 {
 	return seeds
 }
 
-func runPoint(base *scenarios.Scenario, spec *reports.SweepSpec, pp plannedPoint) (reports.SweepPoint, error) {
-	sc := applyParams(base, pp.params)
-	pt := reports.SweepPoint{Index: pp.index, Key: pp.key, Params: pp.params}
-	for _, seed := range pointSeeds(spec.Seed, pp.key, spec.Seeds) {
-		res, err := scenarios.RunWith(sc, scenarios.RunOptions{Seed: &seed})
-		if err != nil {
-			return pt, err
-		}
-		s := reports.NewSummary(res)
-		pt.Runs = append(pt.Runs, reports.NewSweepRun(&s))
-	}
-	pt.Stats = reports.Aggregate(pt.Runs)
-	return pt, nil
-}
-
 // outputBase names a sweep's JSON output and journal: "sweep" or
 // "shard-I-of-N".
 func outputBase(shard *reports.ShardInfo) string {
@@ -388,116 +371,88 @@ func runSweep(cmd *cobra.Command, e env, o *sweepOpts, args []string) error {
 	}
 	name := outputBase(plan.shard)
 	journalPath := filepath.Join(o.out, name+".journal.jsonl")
-	done, err := readJournal(journalPath, plan, o.resume)
+	st, err := readJournal(journalPath, plan, o.resume)
 	if err != nil {
 		return err
 	}
 	var mine []plannedPoint
 	for _, pp := range plan.points {
-		if plan.shard != nil && pp.index%plan.shard.Count != plan.shard.Index {
-			continue
-		}
-		mine = append(mine, pp)
-	}
-	var todo []plannedPoint
-	for _, pp := range mine {
-		if _, ok := done[pp.index]; !ok {
-			todo = append(todo, pp)
+		if plan.shard == nil || pp.index%plan.shard.Count == plan.shard.Index {
+			mine = append(mine, pp)
 		}
 	}
-
-	jf, err := openJournal(journalPath, plan, mine, done)
+	tasks := st.tasks(plan, mine)
+	jf, err := openJournal(journalPath, plan, mine, st)
 	if err != nil {
 		return fmt.Errorf("--out %s: %w", o.out, err)
 	}
 	start := time.Now()
-	prog := newProgress(o.progress, e.stderrTTY, e.stderr, "sweep", len(mine), len(mine)-len(todo))
-	// Ctrl-C stops feeding new points and lets the running ones finish
-	// (milliseconds), so that they are journaled; a second Ctrl-C kills
-	// at once. Other commands keep the default: they finish in seconds
-	// and have nothing to save.
-	parent, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stopSignals()
-	go func() {
-		<-parent.Done()
-		stopSignals()
-	}()
-	// -j points run at once; a failing point stops the others, and no
-	// point starts once the context ends.
-	g, ctx := errgroup.WithContext(parent)
-	g.SetLimit(o.jobs)
-	results := make(chan reports.SweepPoint)
-	pointErr := make(chan error, 1)
-	go func() {
-		for _, pp := range todo {
-			if ctx.Err() != nil {
-				break
-			}
-			g.Go(func() error {
-				if ctx.Err() != nil {
-					return nil
-				}
-				pt, err := runPoint(plan.base, &plan.spec, pp)
-				if err != nil {
-					return fmt.Errorf("point %s: %w", pp.key, err)
-				}
-				results <- pt
-				return nil
-			})
-		}
-		pointErr <- g.Wait()
-		close(results)
-	}()
-	var runErr error
-	for pt := range results {
-		done[pt.Index] = pt
-		if runErr == nil {
-			if err := writeJSONLine(jf, &pt); err != nil {
-				runErr = err
-			}
+	total := len(mine) * plan.spec.Seeds
+	prog := newProgress(o.progress, e.stderrTTY, e.stderr, "sweep runs", total, total-len(tasks))
+	// Ctrl-C stops starting runs and lets those in flight finish (each is
+	// one seed of one point), so that they are journaled; a second
+	// Ctrl-C exits at once.
+	ctx, release := interrupts(cmd.Context(), e.stderr)
+	defer release()
+	runErr := runSeeds(ctx, plan.base, tasks, o.jobs, func(r seedResult) error {
+		if err := st.record(jf, plan, r); err != nil {
+			return err
 		}
 		prog.inc()
-		if e.sweepPointDone != nil {
-			e.sweepPointDone()
+		if e.sweepRunDone != nil {
+			e.sweepRunDone()
 		}
-	}
+		return nil
+	})
 	if err := jf.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
-	if err := <-pointErr; err != nil {
-		runErr = err
-	}
-	interrupted := parent.Err() != nil && countMine(done, mine) < len(mine)
+	ran := st.runsDone(mine, plan.spec.Seeds)
+	interrupted := ctx.Err() != nil && ran < total
+	release()
 	prog.finish(interrupted || runErr != nil)
 	if runErr != nil {
 		return fmt.Errorf("sweep: %w", runErr)
 	}
 	if interrupted {
-		fmt.Fprintf(e.stderr, "sweep interrupted: %d of %d points done and kept in %s; continue with the same command and --resume\n", countMine(done, mine), len(mine), journalPath)
+		fmt.Fprintf(e.stderr, "sweep interrupted: %d of %d runs done (%s complete) and kept in %s; continue with the same command and --resume\n",
+			ran, total, plural(len(st.done), "point"), journalPath)
 		return &exitError{code: exitInterrupted}
 	}
+	return finishSweep(e, o, plan, mine, st, journalPath, len(tasks), time.Since(start))
+}
 
+// finishSweep writes the outputs of a sweep whose every point is done and
+// removes its journal.
+func finishSweep(e env, o *sweepOpts, plan *sweepPlan, mine []plannedPoint, st *sweepState, journalPath string, ran int, took time.Duration) error {
 	file := &reports.SweepFile{Kind: reports.SweepKind, Sweep: plan.spec, Shard: plan.shard, Points: make([]reports.SweepPoint, 0, len(mine))}
 	for _, pp := range mine {
-		file.Points = append(file.Points, done[pp.index])
+		file.Points = append(file.Points, st.done[pp.index])
 	}
 	var wrote []string
+	var err error
 	if plan.shard != nil {
-		p := filepath.Join(o.out, name+".json")
+		p := filepath.Join(o.out, outputBase(plan.shard)+".json")
 		if err := reports.WriteFileFunc(p, func(w io.Writer) error { return reports.WriteSweepJSON(w, file) }); err != nil {
 			return err
 		}
 		wrote = []string{p}
-	} else {
-		if wrote, err = writeSweepOutputs(o.out, file); err != nil {
-			return err
-		}
+	} else if wrote, err = writeSweepOutputs(o.out, file); err != nil {
+		return err
 	}
 	if err := os.Remove(journalPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	printSweepSummary(e.stdout, file, len(todo), time.Since(start), o.jobs, wrote)
+	printSweepSummary(e.stdout, file, ran, took, o.jobs, wrote)
 	return nil
+}
+
+// plural is "1 point", "2 points".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // writeSweepOutputs writes the outputs of a complete sweep; merge calls it
@@ -532,18 +487,17 @@ func printSweepSummary(w io.Writer, f *reports.SweepFile, ran int, took time.Dur
 	for _, p := range f.Points {
 		runs += len(p.Runs)
 	}
-	what := fmt.Sprintf("%d points", len(f.Points))
+	what := plural(len(f.Points), "point")
 	if f.Shard != nil {
-		what = fmt.Sprintf("shard %d of %d: %d of %d points", f.Shard.Index, f.Shard.Count, len(f.Points), f.Sweep.Points)
+		what = fmt.Sprintf("shard %d of %d: %d of %s", f.Shard.Index, f.Shard.Count, len(f.Points), plural(f.Sweep.Points, "point"))
 	}
-	fmt.Fprintf(w, "sweep %s (%s): %s × %d seeds = %d runs; %d points run now in %s with -j %d",
-		f.Sweep.Scenario, f.Sweep.ID, what, f.Sweep.Seeds, runs, ran, took.Round(time.Millisecond), jobs)
+	fmt.Fprintf(w, "sweep %s (%s): %s × %s = %s; %s now in %s with -j %d",
+		f.Sweep.Scenario, f.Sweep.ID, what, plural(f.Sweep.Seeds, "seed"), plural(runs, "run"), plural(ran, "run"), took.Round(time.Millisecond), jobs)
 	if f.Sweep.Skipped > 0 {
 		fmt.Fprintf(w, "; %d invalid combinations skipped", f.Sweep.Skipped)
 	}
 	fmt.Fprintln(w)
 	var worst *reports.SweepPoint
-	var fastest *reports.SweepPoint
 	overlapping := 0
 	for i := range f.Points {
 		p := &f.Points[i]
@@ -552,29 +506,71 @@ func printSweepSummary(w io.Writer, f *reports.SweepFile, ran int, took time.Dur
 			if worst == nil || p.Stats.OverlapMeanSeconds > worst.Stats.OverlapMeanSeconds {
 				worst = p
 			}
-		} else if p.Stats.Failovers > 0 && (fastest == nil || p.Stats.FailoverMaxSeconds < fastest.Stats.FailoverMaxSeconds) {
-			fastest = p
 		}
 	}
 	fmt.Fprintf(w, "points with overlap: %d of %d\n", overlapping, len(f.Points))
 	if worst != nil {
 		fmt.Fprintf(w, "  worst: %s: overlap in %d of %d runs, mean %.3fs per run\n", worst.Key, worst.Stats.RunsWithOverlap, worst.Stats.Runs, worst.Stats.OverlapMeanSeconds)
 	}
-	if fastest != nil {
-		fmt.Fprintf(w, "fastest failover without overlap: %s: max %.3fs, p50 %.3fs\n", fastest.Key, fastest.Stats.FailoverMaxSeconds, fastest.Stats.FailoverP50Seconds)
+	if fs, ok := fastestSetting(f.Points); ok {
+		fmt.Fprintf(w, "fastest failover without overlap in any environment: %s: worst failover %.3fs over %s\n", fs.key, fs.maxFailover, plural(fs.points, "point"))
 	}
 	for _, p := range wrote {
 		fmt.Fprintf(w, "wrote %s\n", p)
 	}
 }
 
-// readJournal returns the points an earlier, interrupted run of the same
-// sweep finished.
-func readJournal(path string, plan *sweepPlan, resume bool) (map[int]reports.SweepPoint, error) {
-	done := map[int]reports.SweepPoint{}
+// electorSetting is one elector timing of a sweep judged over every
+// environment (skew, latency, pause, error rate) it was run in.
+type electorSetting struct {
+	key         string
+	maxFailover float64
+	points      int
+	overlap     bool
+	failovers   int
+}
+
+// fastestSetting picks, among the elector timings (lease, renew, retry)
+// with no overlap at any point, the one whose worst failover over all its
+// points is the shortest. The environment is not a setting a user
+// chooses, so a timing is judged by its worst environment, never picked
+// for its best.
+func fastestSetting(points []reports.SweepPoint) (electorSetting, bool) {
+	var order []string
+	by := map[string]*electorSetting{}
+	for _, p := range points {
+		k := fmt.Sprintf("lease=%s/renew=%s/retry=%s", time.Duration(p.Params.LeaseDuration), time.Duration(p.Params.RenewDeadline), time.Duration(p.Params.RetryPeriod))
+		s, ok := by[k]
+		if !ok {
+			s = &electorSetting{key: k}
+			by[k] = s
+			order = append(order, k)
+		}
+		s.points++
+		s.overlap = s.overlap || p.Stats.RunsWithOverlap > 0
+		s.failovers += p.Stats.Failovers
+		s.maxFailover = max(s.maxFailover, p.Stats.FailoverMaxSeconds)
+	}
+	var best *electorSetting
+	for _, k := range order {
+		s := by[k]
+		if !s.overlap && s.failovers > 0 && (best == nil || s.maxFailover < best.maxFailover) {
+			best = s
+		}
+	}
+	if best == nil {
+		return electorSetting{}, false
+	}
+	return *best, true
+}
+
+// readJournal returns what an earlier, interrupted run of the same sweep
+// finished: whole points and the runs of points it had begun.
+func readJournal(path string, plan *sweepPlan, resume bool) (*sweepState, error) {
+	st := &sweepState{done: map[int]reports.SweepPoint{}, partial: map[int][]*reports.SweepRun{}}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return done, nil
+		return st, nil
 	}
 	if err != nil {
 		return nil, badInput("%s: %v", path, err)
@@ -593,7 +589,7 @@ func readJournal(path string, plan *sweepPlan, resume bool) (map[int]reports.Swe
 		return nil, badInput("%s: %v", path, err)
 	}
 	if len(lines) == 0 {
-		return done, nil
+		return st, nil
 	}
 	var h journalHeader
 	if err := json.Unmarshal(lines[0], &h); err != nil || h.Kind != journalKind {
@@ -607,19 +603,46 @@ func readJournal(path string, plan *sweepPlan, resume bool) (map[int]reports.Swe
 		byIndex[pp.index] = pp
 	}
 	for i, l := range lines[1:] {
-		var pt reports.SweepPoint
-		if err := json.Unmarshal(l, &pt); err != nil {
-			if i == len(lines)-2 {
+		err := st.readLine(l, byIndex, plan.spec.Seeds)
+		if err != nil {
+			if i == len(lines)-2 && errors.Is(err, errCutShort) {
 				break // the write an interruption cut short
 			}
 			return nil, badInput("%s: line %d: %v", path, i+2, err)
 		}
-		if pp, ok := byIndex[pt.Index]; !ok || pp.key != pt.Key {
-			return nil, badInput("%s: line %d: point %d %q is not in this sweep", path, i+2, pt.Index, pt.Key)
-		}
-		done[pt.Index] = pt
 	}
-	return done, nil
+	return st, nil
+}
+
+var errCutShort = errors.New("not a JSON line")
+
+// readLine takes one journal line: a whole point or one run of a point.
+func (st *sweepState) readLine(l []byte, byIndex map[int]plannedPoint, seeds int) error {
+	var sl seedLine
+	if err := json.Unmarshal(l, &sl); err != nil {
+		return fmt.Errorf("%w: %v", errCutShort, err)
+	}
+	if r := sl.SeedRun; r != nil {
+		if pp, ok := byIndex[r.Index]; !ok || pp.key != r.Key || r.J < 0 || r.J >= seeds {
+			return fmt.Errorf("run %d of point %d %q is not in this sweep", r.J, r.Index, r.Key)
+		}
+		if st.partial[r.Index] == nil {
+			st.partial[r.Index] = make([]*reports.SweepRun, seeds)
+		}
+		run := r.Run
+		st.partial[r.Index][r.J] = &run
+		return nil
+	}
+	var pt reports.SweepPoint
+	if err := json.Unmarshal(l, &pt); err != nil {
+		return fmt.Errorf("%w: %v", errCutShort, err)
+	}
+	if pp, ok := byIndex[pt.Index]; !ok || pp.key != pt.Key {
+		return fmt.Errorf("point %d %q is not in this sweep", pt.Index, pt.Key)
+	}
+	st.done[pt.Index] = pt
+	delete(st.partial, pt.Index)
+	return nil
 }
 
 func sameShard(a, b *reports.ShardInfo) bool {
@@ -629,19 +652,28 @@ func sameShard(a, b *reports.ShardInfo) bool {
 	return *a == *b
 }
 
-// openJournal (re)writes the journal with its header and the points
-// already done, atomically, and opens it for appending. Rewriting drops a
-// last line an interruption may have cut short, which appending after it
-// would corrupt. Appends then go straight to the file: it must hold every
-// finished point at any moment.
-func openJournal(path string, plan *sweepPlan, mine []plannedPoint, done map[int]reports.SweepPoint) (*os.File, error) {
+// openJournal (re)writes the journal with its header and what is already
+// done (whole points, then the runs of begun points), atomically, and
+// opens it for appending. Rewriting drops a last line an interruption may
+// have cut short, which appending after it would corrupt. Appends then go
+// straight to the file: it must hold every finished run at any moment.
+func openJournal(path string, plan *sweepPlan, mine []plannedPoint, st *sweepState) (*os.File, error) {
 	err := reports.WriteFileFunc(path, func(w io.Writer) error {
 		if err := writeJSONLine(w, journalHeader{Kind: journalKind, Sweep: plan.spec, Shard: plan.shard}); err != nil {
 			return err
 		}
 		for _, pp := range mine {
-			if pt, ok := done[pp.index]; ok {
+			if pt, ok := st.done[pp.index]; ok {
 				if err := writeJSONLine(w, &pt); err != nil {
+					return err
+				}
+				continue
+			}
+			for j, r := range st.partial[pp.index] {
+				if r == nil {
+					continue
+				}
+				if err := writeJSONLine(w, seedLine{&journalSeed{Index: pp.index, Key: pp.key, J: j, Run: *r}}); err != nil {
 					return err
 				}
 			}
@@ -652,14 +684,4 @@ func openJournal(path string, plan *sweepPlan, mine []plannedPoint, done map[int
 		return nil, err
 	}
 	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
-}
-
-func countMine(done map[int]reports.SweepPoint, mine []plannedPoint) int {
-	n := 0
-	for _, pp := range mine {
-		if _, ok := done[pp.index]; ok {
-			n++
-		}
-	}
-	return n
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,14 +126,14 @@ func TestSweepResumesAfterInterrupt(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
-	pointDone := func() {
-		if n++; n == 3 {
+	runDone := func() {
+		if n++; n == 5 {
 			cancel()
 		}
 	}
 	var out, errb bytes.Buffer
 	code := execute(ctx, append(append([]string(nil), sweepArgs...), "--out", dir, "-j", "2"),
-		env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }, sweepPointDone: pointDone})
+		env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }, sweepRunDone: runDone})
 	if code != exitInterrupted || !strings.Contains(errb.String(), "--resume") {
 		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
 	}
@@ -140,8 +142,31 @@ func TestSweepResumesAfterInterrupt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lines := strings.Count(string(data), "\n"); lines < 4 || lines > 9 {
-		t.Errorf("journal has %d lines, want the header and 3 to 8 points", lines)
+	// Every finished run is kept — the 5 before the stop and at most one
+	// per worker in flight — as whole points (2 runs each) or single runs
+	// of a point not yet complete.
+	kept := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n")[1:] {
+		var line struct {
+			Index   *int
+			Runs    []struct{ Seed uint64 }
+			SeedRun *struct {
+				Index int
+				Run   struct{ Seed uint64 }
+			}
+		}
+		if err := json.Unmarshal([]byte(l), &line); err != nil {
+			t.Fatal(err)
+		}
+		if line.SeedRun != nil {
+			kept[fmt.Sprint(line.SeedRun.Index, line.SeedRun.Run.Seed)] = true
+		}
+		for _, r := range line.Runs {
+			kept[fmt.Sprint(*line.Index, r.Seed)] = true
+		}
+	}
+	if runs := len(kept); runs < 5 || runs > 7 {
+		t.Errorf("journal keeps %d runs, want 5 to 7:\n%s", len(kept), data)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "sweep.json")); !os.IsNotExist(err) {
 		t.Error("outputs written by an interrupted sweep")
@@ -198,7 +223,10 @@ func TestSweepProgressLines(t *testing.T) {
 	args := append(append([]string(nil), sweepArgs...), "--out", t.TempDir())
 	args[len(args)-3] = "auto" // --progress auto; stderr is not a terminal here
 	r := simulate(t, nil, args...)
-	if r.code != 0 || !strings.Contains(r.stderr, "sweep: 9/9 (100%)") {
+	// Progress counts runs (9 points × 2 seeds), with an estimate once
+	// some are done, none at the end.
+	if r.code != 0 || !strings.Contains(r.stderr, "sweep runs: 18/18 (100%), ") || strings.Contains(r.stderr, "100%), 0s elapsed, about") ||
+		!strings.Contains(r.stderr, "left\n") {
 		t.Error(r)
 	}
 }
