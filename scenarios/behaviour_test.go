@@ -1,4 +1,4 @@
-package scenarios
+package scenarios_test
 
 import (
 	"bytes"
@@ -11,6 +11,9 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	. "github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/gen"
 )
 
 // behaviourFile pins, for a fixed set of scenarios and seeds, everything a
@@ -57,11 +60,13 @@ func behaviourCases(t testing.TB) []behaviourCase {
 	add("heavy-faults-30m", heavyFaultScenario(30*time.Minute))
 	add("three-nodes-1h", benchScenario(3, time.Hour))
 	for i := range 40 {
-		o := GenOptions{}
+		// The generated cases draw no optional feature: they vary those
+		// below, and so keep the scenarios (and traces) they were pinned with.
+		o := gen.Options{Exclude: gen.AllFeatures}
 		if i >= 30 {
-			o = GenOptions{MaxNodes: 6, MaxFaults: 6}
+			o = gen.Options{MaxNodes: 6, MaxFaults: 6, Exclude: gen.AllFeatures}
 		}
-		sc := ScenarioGen(o).Example(i)
+		sc := gen.Scenario(o).Example(i)
 		// Vary what the generator leaves alone, deterministically.
 		switch i % 5 {
 		case 1:
@@ -84,7 +89,7 @@ func behaviourCases(t testing.TB) []behaviourCase {
 	// Coordinated electors never create the lease: mixed with ordinary ones
 	// they exercise tryCoordinatedRenew against a lease held by others.
 	for i := range 6 {
-		sc := ScenarioGen(GenOptions{MinNodes: 3, MaxNodes: 4}).Example(100 + i)
+		sc := gen.Scenario(gen.Options{MinNodes: 3, MaxNodes: 4, Exclude: gen.AllFeatures}).Example(100 + i)
 		sc.Spec.Elector.Variant = VariantV037
 		yes := true
 		for j := range sc.Spec.Nodes {

@@ -14,6 +14,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/gen"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/conformance.md from this run")
@@ -155,17 +156,18 @@ const maxSeeds = 512
 // drawn by the scenario package's generators; rapid shrinks a disagreement
 // to a small scenario.
 func TestRandomScenarios(t *testing.T) {
-	gen := scenarios.ScenarioGen(scenarios.GenOptions{
+	gen := gen.Scenario(gen.Options{
 		MinNodes: 2, MaxNodes: 2,
 		// Whole-second timings keep RenewDeadline well above a round trip;
 		// with sub-second ones and latency near RD the leader flaps on
 		// every renewal and the sequence of leaders is jitter's alone.
-		Timings:  scenarios.WholeSecondTimingsGen(),
+		Timings:  gen.WholeSecondTimings(),
 		Duration: 2 * time.Minute,
 		MinRate:  1, MaxRate: 1,
 		MaxLatency: 100 * time.Millisecond,
 		FaultKinds: []scenarios.FaultType{scenarios.FaultPartition, scenarios.FaultCrash, scenarios.FaultStop,
 			scenarios.FaultAPIOutage, scenarios.FaultLatency},
+		Exclude: gen.AllFeatures,
 	})
 	rapid.Check(t, func(rt *rapid.T) {
 		sc, err := Prepare(untie(gen.Draw(rt, "scenario")))
