@@ -68,7 +68,9 @@ type Options struct {
 	FaultKinds []scenarios.FaultType
 	NoSwarm    bool
 	MaxFaults  int // default 3; -1 for none
-	Fault      FaultOptions
+	// Fault bounds the faults; its Duration (default and at most the
+	// run's) is the time by which they start and end.
+	Fault FaultOptions
 	// Exclude lists features never drawn.
 	Exclude Feature
 	// MaxErrorProbability bounds injected errors' probability (default
@@ -119,7 +121,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxCallbackDelay <= 0 {
 		o.MaxCallbackDelay = 100 * time.Millisecond
 	}
-	o.Fault.Duration = o.Duration
+	if o.Fault.Duration <= 0 || o.Fault.Duration > o.Duration {
+		o.Fault.Duration = o.Duration
+	}
 	return o
 }
 
