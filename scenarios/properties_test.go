@@ -452,11 +452,16 @@ func diffLeadership(a, b []string) string {
 
 // metamorphicBaseGen draws the base scenario of property e: whole-second
 // timings, rates from 1 to 1.5, zero latency, crash/partition/pause/outage
-// faults.
+// faults, and every optional feature that keeps latency zero and that
+// scaleScenario scales: not injected errors (whose retries wait whole
+// seconds of Retry-After), the serialising server or per-node latency
+// (latency), explicit request timeouts (the default one scales with RD)
+// or the workload.
 func metamorphicBaseGen() *rapid.Generator[*Scenario] {
 	return gen.Scenario(gen.Options{
 		Duration: 3 * time.Minute, Timings: gen.WholeSecondTimings(), FixedLatency: true, MaxLatency: 1,
 		FaultKinds: []FaultType{FaultPartition, FaultCrash, FaultPause, FaultStop, FaultAPIOutage},
+		Exclude:    gen.APIErrors | gen.SerialServer | gen.NodeLatency | gen.RequestTimeout | gen.Workload,
 	})
 }
 
@@ -530,6 +535,15 @@ func scaleScenario(sc *Scenario, k int64) *Scenario {
 	for i := range sp.Nodes {
 		n := &sp.Nodes[i]
 		m(&n.Start)
+		if e := n.Elector; e != nil {
+			m(e.LeaseDuration)
+			m(e.RenewDeadline)
+			m(e.RetryPeriod)
+			m(e.CallbackDelay)
+		}
+		if r := n.Restart; r != nil {
+			m(r.Delay)
+		}
 		if n.Clock != nil {
 			m(&n.Clock.Offset)
 			for j := range n.Clock.Schedule {
