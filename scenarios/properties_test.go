@@ -16,7 +16,7 @@ import (
 	"pgregory.net/rapid"
 )
 
-// Property tests. Each runs rapid's default number of cases (100); `make
+// Property tests. Each runs propertyChecks cases (main_test.go); `make
 // test-long` raises it with -rapid.checks=2000.
 
 // runT runs a scenario inside a property and checks the invariants every
