@@ -177,6 +177,8 @@ func TestSlowAPIClaimFailsOnALighterTail(t *testing.T) {
 	}
 }
 
+// libraryClaims is a table, one claim per library scenario; the longer
+// claims are functions below it.
 func libraryClaims(t *testing.T) map[string]claim {
 	named := func(name string) *Scenario { return mustNamed(t, name) }
 	partitionStart := 2 * time.Minute

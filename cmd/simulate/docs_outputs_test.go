@@ -101,6 +101,8 @@ func sameFile(a, b string) error {
 	return nil
 }
 
+// docOutputChecks is a table, one entry per command line of the document;
+// it is as long as the document has examples, and each entry is short.
 func docOutputChecks(t *testing.T) map[string]func(result) error {
 	sweepOut := []string{"sweep.json", "sweep.csv", "sweep.bench.txt", "overlap-heatmap.png", "overlap-heatmap.svg"}
 	in := func(dir string, names []string) []string {
