@@ -99,6 +99,9 @@ func TestDeriveSeed(t *testing.T) {
 		if got != want {
 			t.Fatalf("DeriveSeed(1, %q) = %#x, want %#x", key, got, want)
 		}
+		if w, _ := sim.StreamSeed(1, key); got != w {
+			t.Fatalf("DeriveSeed(1, %q) is not the first word of the stream's seed", key)
+		}
 		if prev, dup := seen[got]; dup {
 			t.Fatalf("DeriveSeed(1, %q) = DeriveSeed(1, %q)", key, prev)
 		}

@@ -28,18 +28,18 @@ var durationType = reflect.TypeFor[metav1.Duration]()
 
 // enums lists the values of every enumeration type of the schema.
 var enums = map[reflect.Type][]string{
-	reflect.TypeFor[scenarios.Variant]():          strs(scenarios.Variants),
-	reflect.TypeFor[scenarios.DistributionType](): strs(scenarios.DistributionTypes),
-	reflect.TypeFor[scenarios.Op]():               strs(scenarios.Ops),
-	reflect.TypeFor[scenarios.ErrorKind]():        strs(scenarios.ErrorKinds),
-	reflect.TypeFor[scenarios.RestartPolicy]():    strs(scenarios.RestartPolicies),
-	reflect.TypeFor[scenarios.Identity]():         strs(scenarios.Identities),
-	reflect.TypeFor[scenarios.FaultType]():        strs(scenarios.FaultTypes),
+	reflect.TypeFor[scenarios.Variant]():          strs(scenarios.Variants()),
+	reflect.TypeFor[scenarios.DistributionType](): strs(scenarios.DistributionTypes()),
+	reflect.TypeFor[scenarios.Op]():               strs(scenarios.Ops()),
+	reflect.TypeFor[scenarios.ErrorKind]():        strs(scenarios.ErrorKinds()),
+	reflect.TypeFor[scenarios.RestartPolicy]():    strs(scenarios.RestartPolicies()),
+	reflect.TypeFor[scenarios.Identity]():         strs(scenarios.Identities()),
+	reflect.TypeFor[scenarios.FaultType]():        strs(scenarios.FaultTypes()),
 	// Modes are checked per fault type: "partition/refuse" and
 	// "apiOutage/refuse" are different behaviours.
 	reflect.TypeFor[scenarios.FaultMode](): append(
-		prefixed(string(scenarios.FaultPartition), scenarios.PartitionModes),
-		prefixed(string(scenarios.FaultAPIOutage), scenarios.OutageModes)...),
+		prefixed(string(scenarios.FaultPartition), scenarios.PartitionModes()),
+		prefixed(string(scenarios.FaultAPIOutage), scenarios.OutageModes())...),
 }
 
 func strs[T ~string](vs []T) []string {

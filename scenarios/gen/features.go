@@ -46,7 +46,7 @@ func (d *drawer) spec() {
 		yes := true
 		sp.Elector.Coordinated, sp.Elector.Variant = &yes, scenarios.VariantV037
 	} else if d.on(Variant) {
-		sp.Elector.Variant = rapid.SampledFrom(scenarios.Variants).Draw(d.t, "variant")
+		sp.Elector.Variant = rapid.SampledFrom(scenarios.Variants()).Draw(d.t, "variant")
 	}
 	if d.on(ReleaseOnCancel) {
 		b := d.bool("releaseOnCancel")
@@ -72,8 +72,8 @@ func (d *drawer) spec() {
 func (d *drawer) errorRule() *rapid.Generator[scenarios.ErrorRule] {
 	return rapid.Custom(func(t *rapid.T) scenarios.ErrorRule {
 		r := scenarios.ErrorRule{
-			Op:   rapid.SampledFrom(scenarios.Ops).Draw(t, "op"),
-			Kind: rapid.SampledFrom(scenarios.ErrorKinds).Draw(t, "kind"),
+			Op:   rapid.SampledFrom(scenarios.Ops()).Draw(t, "op"),
+			Kind: rapid.SampledFrom(scenarios.ErrorKinds()).Draw(t, "kind"),
 		}
 		p := float64(rapid.IntRange(0, int(d.o.MaxErrorProbability*1000)).Draw(t, "probabilityPermille")) / 1000
 		r.Probability = &p

@@ -85,7 +85,7 @@ func FixedLatency(hi time.Duration) *rapid.Generator[*scenarios.Distribution] {
 // exceed hi (every family gets max: hi, so hi is the worst case δ).
 func Latency(hi time.Duration) *rapid.Generator[*scenarios.Distribution] {
 	return rapid.Custom(func(t *rapid.T) *scenarios.Distribution {
-		typ := rapid.SampledFrom(scenarios.DistributionTypes).Draw(t, "family")
+		typ := rapid.SampledFrom(scenarios.DistributionTypes()).Draw(t, "family")
 		if hi < time.Millisecond {
 			return &scenarios.Distribution{Type: scenarios.DistFixed, Value: dur(0)}
 		}
@@ -177,7 +177,7 @@ func Fault(typ scenarios.FaultType, o FaultOptions) *rapid.Generator[scenarios.F
 		case scenarios.FaultPartition:
 			window()
 			oneNode()
-			f.Mode = rapid.SampledFrom(scenarios.PartitionModes).Draw(t, "mode")
+			f.Mode = rapid.SampledFrom(scenarios.PartitionModes()).Draw(t, "mode")
 		case scenarios.FaultCrash:
 			oneNode()
 			if rapid.Bool().Draw(t, "restartAfterSet") {
@@ -198,7 +198,7 @@ func Fault(typ scenarios.FaultType, o FaultOptions) *rapid.Generator[scenarios.F
 			f.Jump = dur(j)
 		case scenarios.FaultAPIOutage:
 			window()
-			f.Mode = rapid.SampledFrom(scenarios.OutageModes).Draw(t, "mode")
+			f.Mode = rapid.SampledFrom(scenarios.OutageModes()).Draw(t, "mode")
 		case scenarios.FaultLatency:
 			window()
 			if !o.targets || !rapid.Bool().Draw(t, "allNodes") {

@@ -15,7 +15,7 @@ func (d *drawer) node(i int) {
 	n := &sp.Nodes[i]
 	survivor := i == 0 && d.o.FirstNodeSurvives
 	if d.on(Identity) {
-		n.Identity = rapid.SampledFrom(scenarios.Identities).Draw(d.t, "identity")
+		n.Identity = rapid.SampledFrom(scenarios.Identities()).Draw(d.t, "identity")
 	}
 	if d.on(ClockOffset) && d.bool("offsetSet") {
 		d.clock(n).Offset = *d.millis(-time.Hour, time.Hour, "offset")
@@ -97,7 +97,7 @@ func (d *drawer) nodeElector(n *scenarios.Node, survivor bool) {
 	}
 	if d.on(NodeElector) {
 		if !coordinated && d.bool("nodeVariantSet") {
-			e.Variant, set = rapid.SampledFrom(scenarios.Variants).Draw(d.t, "nodeVariant"), true
+			e.Variant, set = rapid.SampledFrom(scenarios.Variants()).Draw(d.t, "nodeVariant"), true
 		}
 		if d.bool("nodeReleaseSet") {
 			b := d.bool("nodeRelease")

@@ -107,7 +107,7 @@ func (o Options) withDefaults() Options {
 		o.MaxLatency = 200 * time.Millisecond
 	}
 	if o.FaultKinds == nil {
-		o.FaultKinds = scenarios.FaultTypes
+		o.FaultKinds = scenarios.FaultTypes()
 	}
 	if o.MaxFaults == 0 {
 		o.MaxFaults = 3
