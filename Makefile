@@ -1,7 +1,9 @@
 # lesim build and test entry points. `make test` is what CI runs.
 GO ?= go
 PKGS := ./...
-# Long property runs: thousands of rapid checks instead of the default few.
+# Long property runs: thousands of rapid checks. `make test` runs each
+# package's own default: the scenario properties 500 (scenarios/main_test.go,
+# sized to the package's budget under -race), others rapid's 100.
 LONG_CHECKS ?= 2000
 
 .PHONY: all build test test-long bench fuzz fmt vet lint lint-canary tidy conformance

@@ -6,6 +6,7 @@ import (
 
 	"github.com/lesim/lesim/fakeapi"
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/gen"
 )
 
 // Recycled leases must be invisible: with every recycled lease poisoned
@@ -26,7 +27,7 @@ func TestRecycledLeasesAreNeverSeen(t *testing.T) {
 		cases = append(cases, sc)
 	}
 	for i := range 30 {
-		sc := scenarios.ScenarioGen(scenarios.GenOptions{MaxNodes: 5, MaxFaults: 6}).Example(i)
+		sc := gen.Scenario(gen.Options{MaxNodes: 5, MaxFaults: 6, Exclude: gen.AllFeatures}).Example(i)
 		if i%3 == 0 {
 			sc.Spec.API.Errors = []scenarios.ErrorRule{{Op: scenarios.OpAny, Kind: scenarios.ErrorUnavailable, Probability: ptr(0.05)}, {Op: scenarios.OpUpdate, Kind: scenarios.ErrorConflict, Probability: ptr(0.1)}}
 		}

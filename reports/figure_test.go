@@ -15,7 +15,8 @@ import (
 )
 
 // saveForViewing keeps a rendered figure when LESIM_PLOT_DIR is set, so
-// that a person can look at it; the tests themselves check bytes only.
+// that a person can look at it; figure_content_test.go checks what the
+// figures show from their SVG.
 func saveForViewing(t *testing.T, f *Figure) {
 	t.Helper()
 	dir := os.Getenv("LESIM_PLOT_DIR")

@@ -1,4 +1,4 @@
-package scenarios
+package scenarios_test
 
 import (
 	"bytes"
@@ -11,15 +11,22 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	. "github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/gen"
 )
 
 // behaviourFile pins, for a fixed set of scenarios and seeds, everything a
-// run measures: the trace hash (the kernel's event order), a digest of the
-// full trace (every elector event with its true and local time: the time
-// of every API call, every transition and callback), a digest of the
-// result, and its main figures in readable form. Changes to the kernel, the
+// run measures. Each case is a header line: the trace hash (the kernel's
+// event order), a digest of the full trace (every elector event with its
+// true and local time: the time of every API call, every transition and
+// callback), a digest of the result, and its main figures in readable
+// form; then, indented, its readable trace: one line per event that moves
+// leadership or a process (see goldenKinds), with its true time, node,
+// identity and detail. The hashes guard the run exactly; the event lines
+// let a reviewer read what an -update changes. Changes to the kernel, the
 // API server, the elector or the runner that are meant to be invisible
-// must leave it unchanged; -update rewrites it.
+// must leave the file unchanged; -update rewrites it.
 const behaviourFile = "testdata/behaviour.golden"
 
 type behaviourCase struct {
@@ -57,11 +64,13 @@ func behaviourCases(t testing.TB) []behaviourCase {
 	add("heavy-faults-30m", heavyFaultScenario(30*time.Minute))
 	add("three-nodes-1h", benchScenario(3, time.Hour))
 	for i := range 40 {
-		o := GenOptions{}
+		// The generated cases draw no optional feature: they vary those
+		// below, and so keep the scenarios (and traces) they were pinned with.
+		o := gen.Options{Exclude: gen.AllFeatures}
 		if i >= 30 {
-			o = GenOptions{MaxNodes: 6, MaxFaults: 6}
+			o = gen.Options{MaxNodes: 6, MaxFaults: 6, Exclude: gen.AllFeatures}
 		}
-		sc := ScenarioGen(o).Example(i)
+		sc := gen.Scenario(o).Example(i)
 		// Vary what the generator leaves alone, deterministically.
 		switch i % 5 {
 		case 1:
@@ -84,7 +93,7 @@ func behaviourCases(t testing.TB) []behaviourCase {
 	// Coordinated electors never create the lease: mixed with ordinary ones
 	// they exercise tryCoordinatedRenew against a lease held by others.
 	for i := range 6 {
-		sc := ScenarioGen(GenOptions{MinNodes: 3, MaxNodes: 4}).Example(100 + i)
+		sc := gen.Scenario(gen.Options{MinNodes: 3, MaxNodes: 4, Exclude: gen.AllFeatures}).Example(100 + i)
 		sc.Spec.Elector.Variant = VariantV037
 		yes := true
 		for j := range sc.Spec.Nodes {
@@ -132,6 +141,42 @@ func behaviourLine(name string, res *Result, trace string) string {
 	return b.String()
 }
 
+// goldenKinds are the trace events the golden file shows: processes,
+// leadership and its callbacks, the stored holder, pauses, clock changes
+// and unsafe writes. The per-call events (tries, calls, observations,
+// renewals), by far the most numerous, are left to the trace digest.
+var goldenKinds = map[string]bool{
+	"process-started": true, "process-exited": true, "process-crashed": true, "run-started": true,
+	"leading-started": true, "leading-cancelled": true, "holder-changed": true,
+	"became-leader": true, "started-leading": true, "renew-failed": true, "released": true,
+	"release-failed": true, "stopped-leading": true, "new-leader": true,
+	"paused": true, "resumed": true, "clock-rate": true, "write-unsafe": true, "write-fenced": true,
+}
+
+// traceLines renders the golden events of a trace, one per line: true time
+// in seconds to the nanosecond, node, identity, kind, detail.
+func traceLines(tr []TraceEvent) []string {
+	var out []string
+	for _, ev := range tr {
+		if !goldenKinds[ev.Kind] {
+			continue
+		}
+		line := fmt.Sprintf("  %d.%09d %s %s %s", ev.At/time.Second, ev.At%time.Second, orDash(ev.Node), orDash(ev.Identity), ev.Kind)
+		if ev.Detail != "" {
+			line += " " + ev.Detail
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
 func TestBehaviourGolden(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every library scenario three times")
@@ -153,6 +198,10 @@ func TestBehaviourGolden(t *testing.T) {
 		}
 		out.WriteString(line)
 		out.WriteByte('\n')
+		for _, l := range traceLines(kept.Trace) {
+			out.WriteString(l)
+			out.WriteByte('\n')
+		}
 	}
 	if updating() {
 		if err := os.WriteFile(behaviourFile, out.Bytes(), 0o644); err != nil {
@@ -164,18 +213,74 @@ func TestBehaviourGolden(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v (run with -update to create it)", err)
 	}
-	got := strings.Split(out.String(), "\n")
-	wl := strings.Split(string(want), "\n")
-	for i := 0; i < max(len(got), len(wl)); i++ {
-		var g, w string
-		if i < len(got) {
-			g = got[i]
+	for _, d := range goldenDiff(string(want), out.String(), 10) {
+		t.Error(d)
+	}
+}
+
+// goldenDiff compares two golden texts case by case (a case is a header
+// line and its indented events) and describes the first difference of
+// each changed case, at most limit of them.
+func goldenDiff(want, got string, limit int) []string {
+	split := func(text string) (names []string, cases map[string][]string) {
+		cases = map[string][]string{}
+		name := ""
+		for _, l := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+			if !strings.HasPrefix(l, "  ") {
+				name, _, _ = strings.Cut(l, " ")
+				names = append(names, name)
+			}
+			cases[name] = append(cases[name], l)
 		}
-		if i < len(wl) {
-			w = wl[i]
+		return names, cases
+	}
+	wantNames, wantCases := split(want)
+	gotNames, gotCases := split(got)
+	var out []string
+	report := func(s string) bool {
+		out = append(out, s)
+		return len(out) < limit
+	}
+	if strings.Join(wantNames, " ") != strings.Join(gotNames, " ") {
+		if !report(fmt.Sprintf("the cases changed:\n  want: %v\n  got:  %v", wantNames, gotNames)) {
+			return out
 		}
-		if g != w {
-			t.Errorf("behaviour changed:\n  want: %s\n  got:  %s", w, g)
+	}
+	for _, name := range gotNames {
+		w, g := wantCases[name], gotCases[name]
+		for i := range max(len(w), len(g)) {
+			wl, gl := "<none>", "<none>"
+			if i < len(w) {
+				wl = w[i]
+			}
+			if i < len(g) {
+				gl = g[i]
+			}
+			if wl != gl {
+				if !report(fmt.Sprintf("%s: behaviour changed at line %d of the case (%d lines, want %d):\n  want: %s\n  got:  %s", name, i+1, len(g), len(w), wl, gl)) {
+					return out
+				}
+				break
+			}
 		}
+	}
+	return out
+}
+
+// goldenDiff names the case and line of a planted change: one event's time
+// moved by a nanosecond in one case, and one case's hash changed in another.
+func TestGoldenDiffNamesChangedCases(t *testing.T) {
+	want := "x/1 hash=aa\n  1.000000000 a a_1 leading-started\n  2.000000000 a a_1 renew-failed\ny/2 hash=bb\n  3.000000000 b b_1 process-started\n"
+	if d := goldenDiff(want, want, 10); len(d) != 0 {
+		t.Fatalf("equal texts differ: %v", d)
+	}
+	got := strings.Replace(want, "  2.000000000", "  2.000000001", 1)
+	got = strings.Replace(got, "hash=bb", "hash=bc", 1)
+	d := goldenDiff(want, got, 10)
+	if len(d) != 2 || !strings.HasPrefix(d[0], "x/1: behaviour changed at line 3") || !strings.HasPrefix(d[1], "y/2: behaviour changed at line 1") {
+		t.Fatalf("diff %q", d)
+	}
+	if d := goldenDiff(want, want+"z/3 hash=cc\n", 10); len(d) != 2 || !strings.HasPrefix(d[0], "the cases changed") {
+		t.Fatalf("an added case: %q", d)
 	}
 }

@@ -204,6 +204,7 @@ func (r *runner) finish() *Result {
 	res.Scenario = r.sc.Metadata.Name
 	res.Seed = r.s.Seed()
 	res.Duration = r.end
+	r.countDrainingRuns()
 	for i := range res.Leadership {
 		iv := &res.Leadership[i]
 		if iv.End < 0 || iv.End > r.end {

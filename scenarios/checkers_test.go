@@ -85,29 +85,3 @@ func TestCheckExpectReportsViolations(t *testing.T) {
 		t.Fatalf("no bounds must pass: %+v", ok)
 	}
 }
-
-// Library scenarios demonstrate what their descriptions claim.
-func TestLibraryOutcomes(t *testing.T) {
-	run := func(name string) *Result { return mustRun(t, mustNamed(t, name), RunOptions{}) }
-	if res := run("skew-beyond-bound"); res.Overlap.Total == 0 {
-		t.Errorf("skew-beyond-bound: no overlap; intervals %+v", res.Leadership)
-	}
-	if res := run("skew-within-bound"); res.Overlap.Total != 0 {
-		t.Errorf("skew-within-bound: overlap %v", res.Overlap.Total)
-	}
-	if res := run("gc-pause-leader"); res.Overlap.Total == 0 || res.PausedWhileLeading == 0 || res.StaleLeader == 0 {
-		t.Errorf("gc-pause-leader: overlap %v paused %v stale %v", res.Overlap.Total, res.PausedWhileLeading, res.StaleLeader)
-	}
-	crash, release := run("leader-crash"), run("release-on-cancel")
-	if len(crash.Failovers) == 0 || len(release.Failovers) == 0 || release.Failovers[0].Duration >= crash.Failovers[0].Duration {
-		t.Errorf("a graceful release must fail over faster than a crash: %+v vs %+v", release.Failovers, crash.Failovers)
-	}
-	if res := run("herd-100"); len(res.Nodes) != 100 || res.Overlap.Total != 0 {
-		t.Errorf("herd-100: %d nodes, overlap %v", len(res.Nodes), res.Overlap.Total)
-	}
-	for _, name := range []string{"leader-partition-drop-requests", "leader-partition-drop-responses", "leader-partition-refuse", "lost-ack", "api-outage"} {
-		if res := run(name); res.Transitions == 0 {
-			t.Errorf("%s: leadership never moved", name)
-		}
-	}
-}

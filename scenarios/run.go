@@ -322,6 +322,17 @@ func (n *nodeRun) exit(p *process, rc RestartConfig) {
 	}
 }
 
+// countDrainingRuns counts, at the run's end, the processes whose Run has
+// returned (OnStoppedLeading ran) but which were still draining their
+// workload: their Run ended, though exit never came to record it.
+func (r *runner) countDrainingRuns() {
+	for _, n := range r.nodes {
+		if p := n.proc; p != nil && !p.ended && !p.e.Running() {
+			r.rec.res.RunsEnded++
+		}
+	}
+}
+
 // crash kills the current process where it stands.
 func (n *nodeRun) crash(restartAfter *time.Duration) {
 	r := n.r

@@ -104,9 +104,13 @@ func TestRunSeedChangesTheRun(t *testing.T) {
 		Seed      uint64
 		TraceHash string
 	}
-	json.Unmarshal([]byte(a.stdout), &sa)
-	json.Unmarshal([]byte(b.stdout), &sb)
-	if sb.Seed != 7 || sa.TraceHash == sb.TraceHash {
+	if err := json.Unmarshal([]byte(a.stdout), &sa); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(b.stdout), &sb); err != nil {
+		t.Fatal(err)
+	}
+	if sa.Seed != 1 || sb.Seed != 7 || sa.TraceHash == sb.TraceHash {
 		t.Errorf("--seed 7: %+v vs %+v", sa, sb)
 	}
 	if b.stdout != c.stdout {

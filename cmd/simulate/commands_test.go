@@ -38,7 +38,9 @@ func TestCompareSameIsZero(t *testing.T) {
 		t.Fatal(r)
 	}
 	var c Comparison
-	json.Unmarshal([]byte(r.stdout), &c)
+	if err := json.Unmarshal([]byte(r.stdout), &c); err != nil || len(c.Diffs) == 0 {
+		t.Fatalf("no comparison read (%v):\n%s", err, r)
+	}
 	for _, d := range c.Diffs {
 		if d.MeanDiff != 0 || d.CILow != 0 || d.CIHigh != 0 || d.BWorse != 0 || d.BBetter != 0 {
 			t.Errorf("%+v", d)
@@ -83,7 +85,9 @@ func TestReplaySummaryReproduces(t *testing.T) {
 	// A recorded hash that does not match is a failure.
 	var s map[string]any
 	data, _ := os.ReadFile(filepath.Join(report, "summary.json"))
-	json.Unmarshal(data, &s)
+	if err := json.Unmarshal(data, &s); err != nil || s["traceHash"] == nil {
+		t.Fatalf("summary.json (%v):\n%s", err, data)
+	}
 	s["traceHash"] = "0000000000000000"
 	data, _ = json.Marshal(s)
 	bad := writeFile(t, dir, "tampered.json", string(data))

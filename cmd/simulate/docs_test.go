@@ -94,10 +94,21 @@ func TestDocExamples(t *testing.T) {
 	writeFile(t, dir, "suite/healthy.yaml", lib("healthy"))
 	t.Chdir(dir)
 	t.Setenv("TMPDIR", t.TempDir())
+	checks := docOutputChecks(t)
 	for _, ex := range examples {
+		cmdline := strings.Join(ex.args, " ")
 		r := simulate(t, nil, ex.args...)
 		if r.code != ex.code {
-			t.Errorf("docs/simulate.md:%d: simulate %s: want exit %d\n%s", ex.line, strings.Join(ex.args, " "), ex.code, r)
+			t.Errorf("docs/simulate.md:%d: simulate %s: want exit %d\n%s", ex.line, cmdline, ex.code, r)
+			continue
+		}
+		check, ok := checks[cmdline]
+		if !ok {
+			t.Errorf("docs/simulate.md:%d: simulate %s: no check of its output in docOutputChecks", ex.line, cmdline)
+			continue
+		}
+		if err := check(r); err != nil {
+			t.Errorf("docs/simulate.md:%d: simulate %s: %v\n%s", ex.line, cmdline, err, r)
 		}
 	}
 }

@@ -1,0 +1,129 @@
+package gen
+
+import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"pgregory.net/rapid"
+
+	"github.com/lesim/lesim/scenarios"
+)
+
+// drawer draws the optional features of one case into sc.
+type drawer struct {
+	t   *rapid.T
+	o   Options
+	use Feature
+	sc  *scenarios.Scenario
+}
+
+func (d *drawer) on(f Feature) bool { return d.use&f != 0 }
+
+func (d *drawer) bool(label string) bool { return rapid.Bool().Draw(d.t, label) }
+
+func (d *drawer) millis(lo, hi time.Duration, label string) *metav1.Duration {
+	return dur(millis(lo, hi, label).Draw(d.t, label))
+}
+
+// spec draws the spec-level features.
+func (d *drawer) spec() {
+	sp := &d.sc.Spec
+	if d.on(APIErrors) {
+		sp.API.Errors = rapid.SliceOfN(d.errorRule(), 1, 3).Draw(d.t, "errors")
+	}
+	if d.on(SerialServer) {
+		sp.API.ServiceTime = Latency(d.o.MaxServiceTime).Draw(d.t, "serviceTime")
+	}
+	if d.on(Workload) {
+		w := &scenarios.Workload{Fencing: d.bool("fencing"), Drain: *d.millis(0, 500*time.Millisecond, "drain")}
+		if d.bool("periodSet") {
+			w.Period = d.millis(100*time.Millisecond, 3*time.Second, "period")
+		}
+		sp.Workload = w
+	}
+	if d.on(Coordinated) && d.bool("specCoordinated") {
+		// Every node inherits it; the variant must be v0.37 everywhere.
+		yes := true
+		sp.Elector.Coordinated, sp.Elector.Variant = &yes, scenarios.VariantV037
+	} else if d.on(Variant) {
+		sp.Elector.Variant = rapid.SampledFrom(scenarios.Variants()).Draw(d.t, "variant")
+	}
+	if d.on(ReleaseOnCancel) {
+		b := d.bool("releaseOnCancel")
+		sp.Elector.ReleaseOnCancel = &b
+	}
+	if d.on(CallbackDelay) {
+		sp.Elector.CallbackDelay = d.millis(0, d.o.MaxCallbackDelay, "callbackDelay")
+	}
+	if d.on(RequestTimeout) {
+		sp.Client.RequestTimeout = d.requestTimeout()
+	}
+	if d.on(Restart) {
+		sp.Restart = d.restart()
+	}
+	if d.on(Expect) {
+		d.expect()
+	}
+	if d.on(Description) {
+		d.sc.Metadata.Annotations = map[string]string{scenarios.DescriptionAnnotation: "A generated scenario."}
+	}
+}
+
+func (d *drawer) errorRule() *rapid.Generator[scenarios.ErrorRule] {
+	return rapid.Custom(func(t *rapid.T) scenarios.ErrorRule {
+		r := scenarios.ErrorRule{
+			Op:   rapid.SampledFrom(scenarios.Ops()).Draw(t, "op"),
+			Kind: rapid.SampledFrom(scenarios.ErrorKinds()).Draw(t, "kind"),
+		}
+		p := float64(rapid.IntRange(0, int(d.o.MaxErrorProbability*1000)).Draw(t, "probabilityPermille")) / 1000
+		r.Probability = &p
+		if r.Kind == scenarios.ErrorTooManyRequests && rapid.Bool().Draw(t, "retryAfterSet") {
+			r.RetryAfter = dur(time.Duration(rapid.IntRange(1, 3).Draw(t, "retryAfterSeconds")) * time.Second)
+		}
+		return r
+	})
+}
+
+// requestTimeout draws none (0s) or a bound from 100ms to 10s.
+func (d *drawer) requestTimeout() *metav1.Duration {
+	if d.bool("noRequestTimeout") {
+		return dur(0)
+	}
+	return d.millis(100*time.Millisecond, 10*time.Second, "requestTimeout")
+}
+
+func (d *drawer) restart() scenarios.Restart {
+	var r scenarios.Restart
+	if d.bool("policySet") {
+		r.Policy = scenarios.RestartAlways
+		if d.on(RestartNever) && d.bool("never") {
+			r.Policy = scenarios.RestartNever
+		}
+	}
+	if d.bool("delaySet") {
+		r.Delay = d.millis(0, 20*time.Second, "restartDelay")
+	}
+	return r
+}
+
+func (d *drawer) expect() {
+	e := &d.sc.Spec.Expect
+	bound := func(label string) *metav1.Duration {
+		if !d.bool(label + "Set") {
+			return nil
+		}
+		return d.millis(0, time.Minute, label)
+	}
+	count := func(label string) *int {
+		if !d.bool(label + "Set") {
+			return nil
+		}
+		n := rapid.IntRange(0, 5).Draw(d.t, label)
+		return &n
+	}
+	e.MaxOverlap, e.MaxLeaderless, e.MaxFailover = bound("maxOverlap"), bound("maxLeaderless"), bound("maxFailover")
+	e.MaxSpuriousTransitions = count("maxSpuriousTransitions")
+	if d.sc.Spec.Workload != nil {
+		e.MaxUnsafeWrites = count("maxUnsafeWrites")
+	}
+}

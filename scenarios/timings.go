@@ -1,0 +1,23 @@
+package scenarios
+
+import (
+	"fmt"
+	"time"
+)
+
+// Timings is an elector's three durations.
+type Timings struct {
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+}
+
+// Elector returns the timings as a spec-level elector block.
+func (tm Timings) Elector() Elector {
+	return Elector{LeaseDuration: dur(tm.LeaseDuration), RenewDeadline: dur(tm.RenewDeadline), RetryPeriod: dur(tm.RetryPeriod)}
+}
+
+// LDs is the lease duration as written into the record: whole seconds.
+func (tm Timings) LDs() time.Duration { return tm.LeaseDuration.Truncate(time.Second) }
+
+func (tm Timings) String() string {
+	return fmt.Sprintf("%v/%v/%v", tm.LeaseDuration, tm.RenewDeadline, tm.RetryPeriod)
+}
