@@ -50,10 +50,10 @@ func WriteExplain(w io.Writer, r *scenarios.Result, opts ExplainOptions) error {
 		fmt.Fprintf(&b, "worst overlap: %s, from %s to %s (true time); %d episode(s), %s in total\n",
 			FormatDuration(ep.End-ep.Start), FormatAt(ep.Start), FormatAt(ep.End), len(r.Overlap.Episodes), FormatDuration(r.Overlap.Total))
 	} else if f, ok := longestFailover(r.Failovers); ok {
-		from, to = f.At, f.At+f.Duration
+		from, to = f.Onset, f.Onset+f.Recovery
 		what = "failover"
-		fmt.Fprintf(&b, "no overlap in this run; the longest failover instead: %s -> %s, %s, from %s to %s\n",
-			orDash(f.From), orDash(f.To), FormatDuration(f.Duration), FormatAt(from), FormatAt(to))
+		fmt.Fprintf(&b, "no overlap in this run; the longest failover instead: %s -> %s, recovery %s, from %s to %s\n",
+			orDash(f.From), orDash(f.To), FormatDuration(f.Recovery), FormatAt(from), FormatAt(to))
 	} else {
 		b.WriteString("nothing to explain: no overlap and no failover in this run\n")
 		_, err := io.WriteString(w, b.String())
@@ -166,7 +166,7 @@ func longestFailover(fs []scenarios.Failover) (scenarios.Failover, bool) {
 	var best scenarios.Failover
 	found := false
 	for _, f := range fs {
-		if !found || f.Duration > best.Duration {
+		if !found || f.Recovery > best.Recovery {
 			best, found = f, true
 		}
 	}

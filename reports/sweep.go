@@ -88,6 +88,8 @@ type SweepRun struct {
 	APIRequestsPerSecond float64   `json:"apiRequestsPerSecond"`
 	UnsafeWrites         int       `json:"unsafeWrites"`
 	ExpectPassed         bool      `json:"expectPassed"`
+	// LivenessFailed: nobody led, or leadership was not restored.
+	LivenessFailed bool `json:"livenessFailed"`
 }
 
 // NewSweepRun condenses a run summary.
@@ -105,9 +107,10 @@ func NewSweepRun(s *Summary) SweepRun {
 		APIRequestsPerSecond: s.API.RequestsPerSecond,
 		UnsafeWrites:         s.Workload.UnsafeWrites,
 		ExpectPassed:         s.Expect.Passed,
+		LivenessFailed:       s.Liveness.Failed,
 	}
 	for _, f := range s.Failovers {
-		r.FailoverSeconds = append(r.FailoverSeconds, f.DurationSeconds)
+		r.FailoverSeconds = append(r.FailoverSeconds, f.RecoverySeconds)
 	}
 	return r
 }
@@ -137,6 +140,7 @@ type SweepStats struct {
 	APIRequestsPerSecondMean float64 `json:"apiRequestsPerSecondMean"`
 	UnsafeWrites             int     `json:"unsafeWrites"`
 	ExpectFailures           int     `json:"expectFailures"`
+	LivenessFailures         int     `json:"livenessFailures"`
 }
 
 // Aggregate computes a point's statistics from its runs, in run order so
@@ -157,6 +161,9 @@ func Aggregate(runs []SweepRun) SweepStats {
 		st.UnsafeWrites += r.UnsafeWrites
 		if !r.ExpectPassed {
 			st.ExpectFailures++
+		}
+		if r.LivenessFailed {
+			st.LivenessFailures++
 		}
 	}
 	if n := len(runs); n > 0 {

@@ -510,7 +510,9 @@ func runSweep(cmd *cobra.Command, e env, o *sweepOpts, args []string) error {
 	if err := os.Remove(journalPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	printSweepSummary(e.stdout, file, len(todo), time.Since(start), o.jobs, wrote)
+	if printSweepSummary(e.stdout, file, len(todo), time.Since(start), o.jobs, wrote) > 0 {
+		return errFailed // a point where nobody led is a failure, never a result
+	}
 	return nil
 }
 
@@ -541,7 +543,9 @@ func writeSweepOutputs(dir string, f *reports.SweepFile) ([]string, error) {
 	return wrote, nil
 }
 
-func printSweepSummary(w io.Writer, f *reports.SweepFile, ran int, took time.Duration, jobs int, wrote []string) {
+// printSweepSummary prints the sweep's findings and returns the number of
+// points with runs that fail liveness.
+func printSweepSummary(w io.Writer, f *reports.SweepFile, ran int, took time.Duration, jobs int, wrote []string) int {
 	runs := 0
 	for _, p := range f.Points {
 		runs += len(p.Runs)
@@ -558,9 +562,14 @@ func printSweepSummary(w io.Writer, f *reports.SweepFile, ran int, took time.Dur
 	fmt.Fprintln(w)
 	var worst *reports.SweepPoint
 	var fastest *reports.SweepPoint
-	overlapping := 0
+	overlapping, dead := 0, 0
 	for i := range f.Points {
 		p := &f.Points[i]
+		if p.Stats.LivenessFailures > 0 {
+			dead++
+			fmt.Fprintf(w, "FAILED liveness: %s: nobody led, or leadership was not restored, in %d of %d runs\n", p.Key, p.Stats.LivenessFailures, p.Stats.Runs)
+			continue
+		}
 		if p.Stats.RunsWithOverlap > 0 {
 			overlapping++
 			if worst == nil || p.Stats.OverlapMeanSeconds > worst.Stats.OverlapMeanSeconds {
@@ -570,16 +579,17 @@ func printSweepSummary(w io.Writer, f *reports.SweepFile, ran int, took time.Dur
 			fastest = p
 		}
 	}
-	fmt.Fprintf(w, "points with overlap: %d of %d\n", overlapping, len(f.Points))
+	fmt.Fprintf(w, "points with overlap: %d of %d; points failing liveness: %d\n", overlapping, len(f.Points), dead)
 	if worst != nil {
 		fmt.Fprintf(w, "  worst: %s: overlap in %d of %d runs, mean %.3fs per run\n", worst.Key, worst.Stats.RunsWithOverlap, worst.Stats.Runs, worst.Stats.OverlapMeanSeconds)
 	}
 	if fastest != nil {
-		fmt.Fprintf(w, "fastest failover without overlap: %s: max %.3fs, p50 %.3fs\n", fastest.Key, fastest.Stats.FailoverMaxSeconds, fastest.Stats.FailoverP50Seconds)
+		fmt.Fprintf(w, "fastest recovery without overlap: %s: max %.3fs, p50 %.3fs\n", fastest.Key, fastest.Stats.FailoverMaxSeconds, fastest.Stats.FailoverP50Seconds)
 	}
 	for _, p := range wrote {
 		fmt.Fprintf(w, "wrote %s\n", p)
 	}
+	return dead
 }
 
 // readJournal returns the points an earlier, interrupted run of the same
