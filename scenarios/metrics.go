@@ -1,6 +1,9 @@
 package scenarios
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Metric is one number a run is judged by. Every metric is "lower is
 // better": more overlap, slower recovery, more traffic are all worse.
@@ -20,9 +23,9 @@ type MetricInfo struct {
 	Doc  string
 }
 
-// MetricInfos lists the judged metrics in a fixed order, which is the
+// metricInfos lists the judged metrics in a fixed order, which is the
 // order of every table, diff and column that shows them.
-var MetricInfos = []MetricInfo{
+var metricInfos = []MetricInfo{
 	{"liveness.failed", "", true, "1 when the run fails the liveness verdict (nobody ever led, nobody led in the liveness window, or leadership not restored)"},
 	{"liveness.timeToFirstLeaderSeconds", "s", false, "from the first node's start to the first leader (the whole run when nobody led)"},
 	{"overlap.occurred", "", true, "1 when two nodes led at once at any time of the run"},
@@ -40,10 +43,13 @@ var MetricInfos = []MetricInfo{
 	{"workload.unsafeWrites", "", false, "workload writes accepted from a node not holding the lease"},
 }
 
-// MetricNames lists MetricInfos' names in order.
+// MetricInfos returns the judged metrics in their fixed order.
+func MetricInfos() []MetricInfo { return slices.Clone(metricInfos) }
+
+// MetricNames lists the judged metrics' names in order.
 func MetricNames() []string {
-	out := make([]string, len(MetricInfos))
-	for i, m := range MetricInfos {
+	out := make([]string, len(metricInfos))
+	for i, m := range metricInfos {
 		out[i] = m.Name
 	}
 	return out
@@ -51,7 +57,7 @@ func MetricNames() []string {
 
 // MetricInfoOf returns a metric's description.
 func MetricInfoOf(name string) (MetricInfo, bool) {
-	for _, m := range MetricInfos {
+	for _, m := range metricInfos {
 		if m.Name == name {
 			return m, true
 		}
@@ -90,8 +96,8 @@ func (r *Result) Metrics() []Metric {
 		r.API.PerSecond,
 		float64(r.Workload.UnsafeWrites),
 	}
-	out := make([]Metric, len(MetricInfos))
-	for i, m := range MetricInfos {
+	out := make([]Metric, len(metricInfos))
+	for i, m := range metricInfos {
 		out[i] = Metric{Name: m.Name, Unit: m.Unit, Value: values[i]}
 	}
 	return out

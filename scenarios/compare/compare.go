@@ -216,7 +216,7 @@ func CompareMetrics(nameA, nameB string, seeds []uint64, a, b []map[string]float
 		c.LivenessFailuresA += int(a[i]["liveness.failed"])
 		c.LivenessFailuresB += int(b[i]["liveness.failed"])
 	}
-	for _, m := range scenarios.MetricInfos {
+	for _, m := range scenarios.MetricInfos() {
 		th, ok := thresholds[m.Name]
 		if !ok {
 			th = defaults[m.Name]
