@@ -13,34 +13,39 @@ type Metric struct {
 	Value float64
 }
 
-// MetricInfo describes a judged metric. A Rate metric is 0 or 1 per run
-// (did it happen), so that comparisons of it are comparisons of
-// proportions.
+// MetricInfo describes a metric. A Rate metric is 0 or 1 per run (did it
+// happen), so that comparisons of it are comparisons of proportions. A
+// Diagnostic metric is reported with its statistics but decides no
+// verdict: leaderless time and the handover gap count a leader cut off
+// from the API as leading, so timings whose leader steps down sooner show
+// more of both although a working leader returns sooner — recovery, from
+// the fault's onset, is what judges a failover.
 type MetricInfo struct {
-	Name string
-	Unit string
-	Rate bool
-	Doc  string
+	Name       string
+	Unit       string
+	Rate       bool
+	Diagnostic bool
+	Doc        string
 }
 
 // metricInfos lists the judged metrics in a fixed order, which is the
 // order of every table, diff and column that shows them.
 var metricInfos = []MetricInfo{
-	{"liveness.failed", "", true, "1 when the run fails the liveness verdict (nobody ever led, nobody led in the liveness window, or leadership not restored)"},
-	{"liveness.timeToFirstLeaderSeconds", "s", false, "from the first node's start to the first leader (the whole run when nobody led)"},
-	{"overlap.occurred", "", true, "1 when two nodes led at once at any time of the run"},
-	{"overlap.totalSeconds", "s", false, "time with two or more leaders"},
-	{"overlap.maxSeconds", "s", false, "longest overlap episode"},
-	{"overlap.episodes", "", false, "overlap episodes"},
-	{"leaderless.totalSeconds", "s", false, "time with no leader, from the first node's start"},
-	{"leaderless.maxSeconds", "s", false, "longest leaderless stretch, from the first node's start"},
-	{"recovery.maxSeconds", "s", false, "longest recovery: fault onset to a node leading alone (to the run's end when never restored)"},
-	{"recovery.meanSeconds", "s", false, "mean recovery over the run's failovers"},
-	{"handoverGap.maxSeconds", "s", false, "longest leaderless gap between a leader's loss and the next leader"},
-	{"spuriousTransitions", "", false, "leadership lost with no crash or stop"},
-	{"staleLeaderSeconds", "s", false, "time a node led while the record named another"},
-	{"api.requestsPerSecond", "req/s", false, "API requests per second of simulated time, all nodes"},
-	{"workload.unsafeWrites", "", false, "workload writes accepted from a node not holding the lease"},
+	{"liveness.failed", "", true, false, "1 when the run fails the liveness verdict (nobody ever led, nobody led in the liveness window, or leadership not restored)"},
+	{"liveness.timeToFirstLeaderSeconds", "s", false, false, "from the first node's start to the first leader (the whole run when nobody led)"},
+	{"overlap.occurred", "", true, false, "1 when two nodes led at once at any time of the run"},
+	{"overlap.totalSeconds", "s", false, false, "time with two or more leaders"},
+	{"overlap.maxSeconds", "s", false, false, "longest overlap episode"},
+	{"overlap.episodes", "", false, false, "overlap episodes"},
+	{"leaderless.totalSeconds", "s", false, true, "time with no leader, from the first node's start"},
+	{"leaderless.maxSeconds", "s", false, true, "longest leaderless stretch, from the first node's start"},
+	{"recovery.maxSeconds", "s", false, false, "longest recovery: fault onset to a node leading alone (to the run's end when never restored)"},
+	{"recovery.meanSeconds", "s", false, false, "mean recovery over the run's failovers"},
+	{"handoverGap.maxSeconds", "s", false, true, "longest leaderless gap between a leader's loss and the next leader"},
+	{"spuriousTransitions", "", false, false, "leadership lost with no crash or stop"},
+	{"staleLeaderSeconds", "s", false, false, "time a node led while the record named another"},
+	{"api.requestsPerSecond", "req/s", false, false, "API requests per second of simulated time, all nodes"},
+	{"workload.unsafeWrites", "", false, false, "workload writes accepted from a node not holding the lease"},
 }
 
 // MetricInfos returns the judged metrics in their fixed order.

@@ -12,7 +12,7 @@ func TestMetricsOfHandBuiltResults(t *testing.T) {
 		t.Fatalf("no leader: %v", m)
 	}
 	ok := &Result{Duration: 100 * sec, Leadership: []Interval{iv("a", sec, 100*sec, "run-end")}, Liveness: Liveness{TimeToFirstLeader: sec}, LivenessWindow: LivenessWindow{Bound: 10 * sec},
-		Overlap: Overlap{Total: 2 * sec, Max: 2 * sec, Episodes: []Window{{10 * sec, 12 * sec}}},
+		Overlap:   Overlap{Total: 2 * sec, Max: 2 * sec, Episodes: []Window{{10 * sec, 12 * sec}}},
 		Failovers: []Failover{{Recovery: 4 * sec, HandoverGap: 0, Restored: true}, {Recovery: 8 * sec, HandoverGap: 3 * sec, Restored: true}}}
 	m = ok.MetricMap()
 	want := map[string]float64{"liveness.failed": 0, "overlap.occurred": 1, "overlap.episodes": 1, "recovery.maxSeconds": 8, "recovery.meanSeconds": 6, "handoverGap.maxSeconds": 3}

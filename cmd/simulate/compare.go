@@ -217,7 +217,11 @@ func printComparison(w io.Writer, c *compare.Comparison) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "metric\tmean A\tmean B\tB - A\t95% CI\tp\ttest\tthreshold\tverdict\t")
 	for _, d := range c.Diffs {
-		fmt.Fprintf(tw, "%s\t%.4g\t%.4g\t%+.4g\t[%+.4g, %+.4g]\t%.3g\t%s\t%.4g\t%s\t\n", d.Metric, d.MeanA, d.MeanB, d.Diff, d.CILow, d.CIHigh, d.P, d.Test, d.Threshold, d.Verdict)
+		v := string(d.Verdict)
+		if !d.Judged {
+			v += " (diagnostic)"
+		}
+		fmt.Fprintf(tw, "%s\t%.4g\t%.4g\t%+.4g\t[%+.4g, %+.4g]\t%.3g\t%s\t%.4g\t%s\t\n", d.Metric, d.MeanA, d.MeanB, d.Diff, d.CILow, d.CIHigh, d.P, d.Test, d.Threshold, v)
 	}
 	tw.Flush()
 	switch c.Verdict {

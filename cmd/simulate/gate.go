@@ -215,7 +215,7 @@ func reportGate(e env, o *gateOpts, cases []gate.Case) error {
 func diffRows(c gate.Case) []summaryRow {
 	var rows []summaryRow
 	for _, d := range c.Comparison.Diffs {
-		rows = append(rows, summaryRow{c.Name, d.Metric, d.MeanA, d.MeanB, d.Threshold, d.Verdict == compare.Worse})
+		rows = append(rows, summaryRow{c.Name, d.Metric, d.MeanA, d.MeanB, d.Threshold, d.Judged && d.Verdict == compare.Worse})
 	}
 	return rows
 }

@@ -93,6 +93,9 @@ type Diff struct {
 	// BWorse/BBetter count the pairs in which B was higher or lower.
 	BWorse  int `json:"bWorse"`
 	BBetter int `json:"bBetter"`
+	// Judged is false for a diagnostic metric (scenarios.MetricInfo):
+	// its verdict decides nothing.
+	Judged bool `json:"judged"`
 }
 
 // Confidence is the level of every interval and test.
@@ -221,7 +224,9 @@ func CompareMetrics(nameA, nameB string, seeds []uint64, a, b []map[string]float
 		if !ok {
 			th = defaults[m.Name]
 		}
-		c.Diffs = append(c.Diffs, Paired(m.Name, column(a, m.Name), column(b, m.Name), m.Rate, th))
+		d := Paired(m.Name, column(a, m.Name), column(b, m.Name), m.Rate, th)
+		d.Judged = !m.Diagnostic
+		c.Diffs = append(c.Diffs, d)
 	}
 	c.Verdict, c.Reasons = c.judge()
 	return c
@@ -249,6 +254,9 @@ func (c *Comparison) judge() (Verdict, []string) {
 	}
 	var worse, better []string
 	for _, d := range c.Diffs {
+		if !d.Judged {
+			continue
+		}
 		switch d.Verdict {
 		case Worse:
 			worse = append(worse, d.Metric)

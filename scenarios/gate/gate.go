@@ -260,7 +260,7 @@ func (c *Case) judge(e Entry, runs []*scenarios.Result, th map[string]compare.Th
 	}
 	c.Comparison = compare.CompareMetrics("baseline", "current", e.Seeds, base, cur, th)
 	for _, d := range c.Comparison.Diffs {
-		if d.Verdict == compare.Worse {
+		if d.Judged && d.Verdict == compare.Worse {
 			c.Failures = append(c.Failures, fmt.Sprintf("%s regressed: mean %s -> %s, +%s [%s, %s] (%s, n=%d, p=%.3g; threshold %s)",
 				d.Metric, num(d.MeanA), num(d.MeanB), num(d.Diff), num(d.CILow), num(d.CIHigh), d.Test, d.N, d.P, num(d.Threshold)))
 		}
