@@ -173,7 +173,7 @@ func runCompare(e env, o *compareOpts, args []string) error {
 	}
 	c, runs, err := compare.Run(context.Background(), nameA, nameB, a, b, batch.Seeds(base, "compare", o.seeds), o.jobs, th)
 	if err != nil {
-		return err
+		return runFailed(err)
 	}
 	if o.report != "" {
 		if err := os.MkdirAll(o.report, 0o755); err != nil {

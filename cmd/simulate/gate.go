@@ -151,7 +151,7 @@ func runGate(e env, o *gateOpts, args []string) error {
 	}
 	cases, err := gate.Evaluate(context.Background(), suite, base, opts)
 	if err != nil {
-		return err
+		return runFailed(err)
 	}
 	return reportGate(e, o, cases)
 }
@@ -198,7 +198,7 @@ func reportGate(e env, o *gateOpts, cases []gate.Case) error {
 	if o.junit != "" {
 		err := reports.WriteFileFunc(o.junit, func(w io.Writer) error { return reports.WriteJUnit(w, "lesim gate", junit) })
 		if err != nil {
-			return fmt.Errorf("--junit %s: %w", o.junit, err)
+			return runFailed(fmt.Errorf("--junit %s: %w", o.junit, err))
 		}
 	}
 	if p := e.getenv("GITHUB_STEP_SUMMARY"); p != "" {
@@ -223,7 +223,7 @@ func diffRows(c gate.Case) []summaryRow {
 func updateBaseline(e env, o *gateOpts, base *gate.Baseline, suite []gate.Scenario, opts gate.Options) error {
 	nb, cases, err := gate.Record(context.Background(), suite, base, opts)
 	if err != nil {
-		return err
+		return runFailed(err)
 	}
 	expectFailed := 0
 	for _, c := range cases {

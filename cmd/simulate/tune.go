@@ -165,7 +165,7 @@ func runTune(cmd *cobra.Command, e env, o *tuneOpts, args []string) error {
 	res, err := tune.Search(context.Background(), sc, opts)
 	prog.finish(err != nil)
 	if err != nil {
-		return err
+		return runFailed(err)
 	}
 	if err := writeTuneFiles(o, name, res); err != nil {
 		return err
