@@ -203,3 +203,23 @@ func TestLibraryOutcomes(t *testing.T) {
 		}
 	}
 }
+
+// The new expect bounds are validated like the others: a negative
+// duration is bad input naming its field path.
+func TestExpectLivenessFieldsValidated(t *testing.T) {
+	base := "apiVersion: lesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: x}\nspec:\n  expect: {%s}\n"
+	for field, want := range map[string]string{
+		"maxRecovery: -1s":          "spec.expect.maxRecovery",
+		"maxTimeToFirstLeader: -2s": "spec.expect.maxTimeToFirstLeader",
+		"requireLeader: maybe":      "requireLeader",
+	} {
+		_, err := Parse("x.yaml", []byte(strings.Replace(base, "%s", field, 1)))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error naming %s", field, err, want)
+		}
+	}
+	sc, err := Parse("x.yaml", []byte(strings.Replace(base, "%s", "requireLeader: false, maxRecovery: 30s, maxTimeToFirstLeader: 5s", 1)))
+	if err != nil || sc.Spec.Expect.LeaderRequired() || sc.Spec.Expect.MaxRecovery.Duration != 30*sec {
+		t.Fatalf("%v %+v", err, sc)
+	}
+}
