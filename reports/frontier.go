@@ -43,15 +43,17 @@ func (c TuneCandidate) Label() string {
 	return fmt.Sprintf("%s/%s/%s", time.Duration(c.LeaseDuration), time.Duration(c.RenewDeadline), time.Duration(c.RetryPeriod))
 }
 
-// Frontier draws the tuning trade-off: each candidate's worst failover
-// (x) against its safety margin (y). Safe candidates are green dots, unsafe
-// ones red crosses, the chosen one ringed; the line joins the safe
+// Frontier draws the tuning trade-off: each candidate's recovery time
+// (x, FailoverMaxSeconds: tune's recovery p99) against its margin (y,
+// MarginSeconds: tune's round-trip headroom, min(RD, request timeout)
+// minus the renew round trip at p99.9). Safe candidates are green dots,
+// unsafe ones red crosses, the chosen one ringed; the line joins the safe
 // candidates no other safe candidate beats on both axes.
 func Frontier(title string, cands []TuneCandidate) *Figure {
 	if title == "" {
-		title = "Tuning frontier: failover time vs safety margin"
+		title = "Tuning frontier: recovery time vs round-trip headroom"
 	}
-	p := newPlot(title, "worst failover over the fault space (s)", "safety margin (s)")
+	p := newPlot(title, "recovery p99 (s)", "round-trip headroom (s)")
 	legend := newLegend()
 	grid := plotter.NewGrid()
 	grid.Horizontal.Color, grid.Vertical.Color = colGrid, colGrid
@@ -117,11 +119,11 @@ func Frontier(title string, cands []TuneCandidate) *Figure {
 		zero := plotter.NewFunction(func(float64) float64 { return 0 })
 		zero.LineStyle = draw.LineStyle{Color: colUnsafe, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(2), vg.Points(2)}}
 		p.Add(zero)
-		legend.Add("zero margin", zero)
+		legend.Add("zero headroom", zero)
 	}
 	if len(safe.pts) > 0 {
 		p.Add(safe)
-		legend.Add("safe", glyphThumb(safe.style))
+		legend.Add("clean in the search", glyphThumb(safe.style))
 	}
 	if len(thin.pts) > 0 {
 		p.Add(thin)
@@ -129,15 +131,15 @@ func Frontier(title string, cands []TuneCandidate) *Figure {
 	}
 	if len(slow.pts) > 0 {
 		p.Add(slow)
-		legend.Add("safe but failover too slow", glyphThumb(slow.style))
+		legend.Add("clean but over a constraint", glyphThumb(slow.style))
 	}
 	if len(unsafe.pts) > 0 {
 		p.Add(unsafe)
-		legend.Add("overlap measured", glyphThumb(unsafe.style))
+		legend.Add("overlap or no leader measured", glyphThumb(unsafe.style))
 	}
 	if len(chosen.pts) > 0 {
 		p.Add(chosen)
-		legend.Add("chosen: fastest safe", glyphThumb(chosen.style))
+		legend.Add("chosen and verified", glyphThumb(chosen.style))
 	}
 	if len(cands) > 0 && len(cands) <= 40 {
 		if l, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels}); err == nil {

@@ -187,11 +187,15 @@ func writeTuneFiles(o *tuneOpts, name string, res *tune.Result) error {
 		if c.Verdict == "invalid" || c.Search.Runs == 0 {
 			continue
 		}
+		verdict := c.Verdict // the plot's legend: constraint misses are "too slow"
+		if verdict == "recovery" || verdict == "api" {
+			verdict = "too-slow"
+		}
 		cands = append(cands, reports.TuneCandidate{LeaseDuration: reports.Dur(c.LeaseDuration), RenewDeadline: reports.Dur(c.RenewDeadline), RetryPeriod: reports.Dur(c.RetryPeriod),
 			FailoverMaxSeconds: c.Search.RecoveryP99, MarginSeconds: (c.Budget - c.RoundTrip).Seconds(), Runs: c.Search.Runs,
-			OverlapSeconds: float64(c.Search.OverlapRuns), Safe: i == res.Pick, Verdict: c.Verdict, Chosen: i == res.Pick})
+			OverlapSeconds: float64(c.Search.OverlapRuns), Safe: c.Verdict == "ok", Verdict: verdict, Chosen: i == res.Pick})
 	}
-	fig := reports.Frontier("Tuning frontier: "+name+" (recovery p99 against round-trip headroom)", cands)
+	fig := reports.Frontier("Tuning frontier: "+filepath.Base(name), cands)
 	if err := fig.Save(o.out); err != nil {
 		return badInput("--out %s: %v", o.out, err)
 	}
