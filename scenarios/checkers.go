@@ -142,7 +142,9 @@ func stepAt(steps []leaderStep, t time.Duration) int {
 // CheckFailovers lists, for every leading interval that ended before the
 // run did, what removed the leader and how leadership came back:
 //   - the cause and onset: the latest fault that hit the node while it led
-//     (its start), else the crash, stop or failed renewal itself (when the
+//     and that the loss followed within grace of its end (a renewal can
+//     fail up to a renew deadline after a fault, from a request sent
+//     during it), else the crash, stop or failed renewal itself (when the
 //     leading context was cancelled);
 //   - recovery: from the onset to the first moment at or after the loss
 //     when exactly one node leads, or to end when none ever does again
@@ -150,7 +152,7 @@ func stepAt(steps []leaderStep, t time.Duration) int {
 //   - handover gap: the leaderless time from the loss to the next leader,
 //     0 when another node already led, in which case Overlap is the time
 //     the lost interval shared with other leaders.
-func CheckFailovers(ivs []Interval, faults []FaultWindow, end time.Duration) []Failover {
+func CheckFailovers(ivs []Interval, faults []FaultWindow, grace, end time.Duration) []Failover {
 	steps := leaderSteps(ivs)
 	order := make([]int, 0, len(ivs))
 	for i, iv := range ivs {
@@ -163,7 +165,7 @@ func CheckFailovers(ivs []Interval, faults []FaultWindow, end time.Duration) []F
 	for _, i := range order {
 		iv := ivs[i]
 		f := Failover{From: iv.Node, Lost: iv.End, Overlap: overlapOf(steps, iv)}
-		f.Cause, f.Onset = failoverCause(iv, faults)
+		f.Cause, f.Onset = failoverCause(iv, faults, grace)
 		gapSet := false
 		for k := max(stepAt(steps, iv.End), 0); k < len(steps); k++ {
 			st := steps[k]
@@ -202,11 +204,12 @@ func overlapOf(steps []leaderStep, iv Interval) time.Duration {
 }
 
 // failoverCause is what removed the leader of iv and when it began.
-func failoverCause(iv Interval, faults []FaultWindow) (string, time.Duration) {
+func failoverCause(iv Interval, faults []FaultWindow, grace time.Duration) (string, time.Duration) {
 	cause, onset, found := "", time.Duration(0), false
 	for _, f := range faults {
 		hits := len(f.Nodes) == 0 || slices.Contains(f.Nodes, iv.Node)
-		if hits && f.Start >= iv.Start && f.Start <= iv.End && (!found || f.Start >= onset) {
+		during := f.Start >= iv.Start && f.Start <= iv.End && iv.End <= f.End+grace
+		if hits && during && (!found || f.Start >= onset) {
 			cause, onset, found = f.Type, f.Start, true
 		}
 	}
@@ -400,7 +403,7 @@ func (r *runner) finish() *Result {
 	}
 	res.Liveness = CheckLiveness(res.Leadership, start, r.end)
 	res.Leaderless = CheckLeaderless(res.Leadership, start, r.end)
-	res.Failovers = CheckFailovers(res.Leadership, res.Faults, r.end)
+	res.Failovers = CheckFailovers(res.Leadership, res.Faults, r.sc.failoverGrace(), r.end)
 	res.Transitions, res.SpuriousTransitions = CheckTransitions(res.Leadership)
 	changes := make([]time.Duration, len(rc.holders))
 	for i, c := range rc.holders {

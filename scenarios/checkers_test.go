@@ -63,7 +63,7 @@ func TestCheckFailoversFromTheFault(t *testing.T) {
 		{Type: "stop", Nodes: []string{"c"}, Start: 58 * sec, End: 58 * sec},
 		{Type: "partition", Nodes: []string{"x"}, Start: 63 * sec, End: 64 * sec}, // another node's
 	}
-	got := CheckFailovers(ivs, faults, 90*sec)
+	got := CheckFailovers(ivs, faults, 10*sec, 90*sec)
 	want := []Failover{
 		{Cause: "crash", Onset: 20 * sec, Lost: 20 * sec, From: "a", To: "b", Restored: true, Recovery: 15 * sec, HandoverGap: 15 * sec},
 		// Overlapping handover: a failover with its overlap, recovered
@@ -75,8 +75,15 @@ func TestCheckFailoversFromTheFault(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("failovers\n got %+v\nwant %+v", got, want)
 	}
+	// A fault long before the loss (beyond grace after its end) did not
+	// cause it: a clock-rate change at 10 s, a loss at 100 s.
+	x := []Interval{iv("x", 0, 100*sec, "renew-failed")}
+	got = CheckFailovers(x, []FaultWindow{{Type: "clockRate", Nodes: []string{"x"}, Start: 10 * sec, End: 10 * sec}}, 10*sec, 200*sec)
+	if got[0].Cause != "renew-failed" || got[0].Onset != 100*sec {
+		t.Fatalf("a stale fault blamed: %+v", got[0])
+	}
 	// Never restored: recovery and gap run to the end.
-	got = CheckFailovers(ivs[:4], faults, 90*sec)
+	got = CheckFailovers(ivs[:4], faults, 10*sec, 90*sec)
 	if f := got[3]; f.Restored || f.To != "" || f.Recovery != 26*sec || f.HandoverGap != 20*sec {
 		t.Fatalf("unrestored failover %+v", f)
 	}
@@ -144,7 +151,7 @@ func TestCheckExpectRequiresALeaderByDefault(t *testing.T) {
 	lost := func(at time.Duration) *Result {
 		ivs := []Interval{iv("a", 5*sec, at, "renew-failed")}
 		return &Result{Duration: 100 * sec, Leadership: ivs, LivenessWindow: w, Liveness: Liveness{TimeToFirstLeader: 5 * sec},
-			Failovers: CheckFailovers(ivs, nil, 100*sec)}
+			Failovers: CheckFailovers(ivs, nil, 0, 100*sec)}
 	}
 	if got := CheckExpect(Expect{}, lost(50*sec)); got.Passed || !strings.Contains(got.Violations[0], "never restored") {
 		t.Fatalf("leadership never restored passed: %+v", got)
