@@ -7,6 +7,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"pgregory.net/rapid"
 )
 
 const sec = time.Second
@@ -229,4 +230,34 @@ func TestExpectLivenessFieldsValidated(t *testing.T) {
 	if err != nil || sc.Spec.Expect.LeaderRequired() || sc.Spec.Expect.MaxRecovery.Duration != 30*sec {
 		t.Fatalf("%v %+v", err, sc)
 	}
+}
+
+// The failover and liveness figures agree with each other on random
+// scenarios: a loss's onset precedes it, recovery covers the handover gap
+// when restored, every gap is leaderless time, and a run nobody led has
+// no failover.
+func TestPropFailoverInvariants(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		sc := ScenarioGen(GenOptions{Duration: 4 * time.Minute, MaxFaults: 4}).Draw(t, "scenario")
+		res := runT(t, sc, RunOptions{})
+		var gaps time.Duration
+		for _, f := range res.Failovers {
+			if f.Onset > f.Lost || f.Recovery < f.Lost-f.Onset || f.HandoverGap < 0 || f.Overlap < 0 {
+				t.Fatalf("failover %+v", f)
+			}
+			if f.Restored && (f.Recovery < f.HandoverGap || f.To == "") {
+				t.Fatalf("restored failover %+v", f)
+			}
+			gaps += f.HandoverGap
+		}
+		if gaps > res.Leaderless.Total {
+			t.Fatalf("handover gaps %v exceed the leaderless time %v: %+v", gaps, res.Leaderless.Total, res.Failovers)
+		}
+		if res.Liveness.NeverLed != (len(res.Leadership) == 0) || (res.Liveness.NeverLed && len(res.Failovers) > 0) {
+			t.Fatalf("never led %v with %d intervals, %d failovers", res.Liveness.NeverLed, len(res.Leadership), len(res.Failovers))
+		}
+		if res.Liveness.NeverLed && !res.LivenessFailed() {
+			t.Fatal("a run nobody led passed the liveness verdict")
+		}
+	})
 }
