@@ -281,7 +281,7 @@ func printPick(w io.Writer, c tune.Candidate) {
 	if v.Failovers > 0 {
 		fmt.Fprintf(w, "  recovery p99 %.3fs, max %.3fs over %d failovers; API %.3f requests/s\n\n", v.RecoveryP99, v.RecoveryMax, v.Failovers, v.APIRate)
 	} else {
-		fmt.Fprintf(w, "  no failover in any run (the faults never removed the leader); time to first leader p99 %.3fs; API %.3f requests/s\n\n", v.RecoveryP99, v.APIRate)
+		fmt.Fprintf(w, "  no failover in any run: the scenario's faults never removed the leader (add a crash or a longer partition to measure recovery); time to first leader p99 %.3fs; API %.3f requests/s\n\n", v.RecoveryP99, v.APIRate)
 	}
 	fmt.Fprintln(w, "kube-controller-manager, kube-scheduler (component-base flags):")
 	fmt.Fprintf(w, "  --leader-elect-lease-duration=%s --leader-elect-renew-deadline=%s --leader-elect-retry-period=%s\n\n", ld, rd, rp)

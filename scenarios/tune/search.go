@@ -106,11 +106,15 @@ func Search(ctx context.Context, sc *scenarios.Scenario, o Options) (*Result, er
 	return res, nil
 }
 
-// better orders candidates: the objective first, then the other objective
-// (recovery, or API traffic), then the longer lease (more room for clock
-// skew and pauses).
+// better orders candidates: the objective first, then the shorter lease
+// (a crash the scenario does not show recovers in about a lease; it also
+// separates candidates whose runs had no failover at all), then the other
+// objective.
 func better(a, b Candidate, obj Objective) int {
 	if c := cmp.Compare(a.Objective, b.Objective); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.LeaseDuration, b.LeaseDuration); c != 0 {
 		return c
 	}
 	second := func(c Candidate) float64 {
@@ -119,8 +123,5 @@ func better(a, b Candidate, obj Objective) int {
 		}
 		return c.Search.APIRate
 	}
-	if c := cmp.Compare(second(a), second(b)); c != 0 {
-		return c
-	}
-	return cmp.Compare(b.LeaseDuration, a.LeaseDuration)
+	return cmp.Compare(second(a), second(b))
 }
