@@ -51,3 +51,20 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(data)
 }
+
+// Timings that restore a working leader about 5 s sooner after a
+// partition are better; with practical thresholds above that difference
+// they are the same: the thresholds decide.
+func TestCompareFasterRecoveryAndThresholds(t *testing.T) {
+	dir := t.TempDir()
+	base := readFile(t, filepath.Join("..", "..", "scenarios", "library", "leader-partition-drop-requests.yaml"))
+	fast := writeFile(t, dir, "fast.yaml", strings.Replace(base, "spec:\n", "spec:\n  elector: {leaseDuration: 10s, renewDeadline: 3s, retryPeriod: 2s}\n", 1))
+	r := simulate(t, nil, "compare", "leader-partition-drop-requests", fast, "--seeds", "12")
+	if r.code != 0 || !strings.Contains(r.stdout, "B is better: recovery.maxSeconds, recovery.meanSeconds") || !strings.Contains(r.stdout, "worse (diagnostic)") {
+		t.Error(r)
+	}
+	r = simulate(t, nil, "compare", "leader-partition-drop-requests", fast, "--seeds", "12", "--threshold", "recovery.maxSeconds=10", "--threshold", "recovery.meanSeconds=50%")
+	if r.code != 0 || !strings.Contains(r.stdout, "no significant difference above the practical thresholds") {
+		t.Error(r)
+	}
+}
