@@ -74,7 +74,7 @@ Exit status: 0 when B is not worse, 1 when B is worse or fails liveness,
 
 func variantNames() []string {
 	var out []string
-	for _, v := range scenarios.Variants {
+	for _, v := range scenarios.Variants() {
 		out = append(out, string(v))
 	}
 	return out
@@ -173,15 +173,15 @@ func runCompare(e env, o *compareOpts, args []string) error {
 	}
 	c, runs, err := compare.Run(context.Background(), nameA, nameB, a, b, batch.Seeds(base, "compare", o.seeds), o.jobs, th)
 	if err != nil {
-		return runFailed(err)
+		return err
 	}
 	if o.report != "" {
 		if err := os.MkdirAll(o.report, 0o755); err != nil {
-			return badInput("--report %s: %v", o.report, err)
+			return fmt.Errorf("--report %s: %w", o.report, err)
 		}
 		fig := reports.FailoverCDF("Recovery time: "+nameA+" vs "+nameB, reports.Series{Name: "A: " + nameA, Values: recoveries(runs[0])}, reports.Series{Name: "B: " + nameB, Values: recoveries(runs[1])})
 		if err := fig.Save(o.report); err != nil {
-			return badInput("--report %s: %v", o.report, err)
+			return fmt.Errorf("--report %s: %w", o.report, err)
 		}
 	}
 	if o.json {

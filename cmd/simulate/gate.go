@@ -151,7 +151,7 @@ func runGate(e env, o *gateOpts, args []string) error {
 	}
 	cases, err := gate.Evaluate(context.Background(), suite, base, opts)
 	if err != nil {
-		return runFailed(err)
+		return err
 	}
 	return reportGate(e, o, cases)
 }
@@ -198,7 +198,7 @@ func reportGate(e env, o *gateOpts, cases []gate.Case) error {
 	if o.junit != "" {
 		err := reports.WriteFileFunc(o.junit, func(w io.Writer) error { return reports.WriteJUnit(w, "lesim gate", junit) })
 		if err != nil {
-			return runFailed(fmt.Errorf("--junit %s: %w", o.junit, err))
+			return fmt.Errorf("--junit %s: %w", o.junit, err)
 		}
 	}
 	if p := e.getenv("GITHUB_STEP_SUMMARY"); p != "" {
@@ -223,7 +223,7 @@ func diffRows(c gate.Case) []summaryRow {
 func updateBaseline(e env, o *gateOpts, base *gate.Baseline, suite []gate.Scenario, opts gate.Options) error {
 	nb, cases, err := gate.Record(context.Background(), suite, base, opts)
 	if err != nil {
-		return runFailed(err)
+		return err
 	}
 	expectFailed := 0
 	for _, c := range cases {
@@ -237,7 +237,7 @@ func updateBaseline(e env, o *gateOpts, base *gate.Baseline, suite []gate.Scenar
 		return err
 	}
 	if err := reports.WriteFile(o.baseline, data); err != nil {
-		return badInput("--baseline %s: %v", o.baseline, err)
+		return fmt.Errorf("--baseline %s: %w", o.baseline, err)
 	}
 	fmt.Fprintf(e.stdout, "gate: baseline %s updated with %d scenarios\n", o.baseline, len(suite))
 	if expectFailed > 0 {

@@ -1,7 +1,6 @@
 package main
 
-// Limits of the count flags and the runtime-failure status shared by
-// compare, gate and tune.
+// Limits of the count flags of compare, gate and tune.
 
 import (
 	"github.com/lesim/lesim/scenarios/batch"
@@ -22,14 +21,4 @@ func checkJobs(n int) error {
 		return badInput("-j %d: expected 1 to %d", n, batch.MaxJobs)
 	}
 	return nil
-}
-
-// runFailed reports a runtime failure (a run that could not complete, an
-// output that could not be written): exit status 1 with its cause, never
-// the 2 of bad input.
-func runFailed(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &exitError{code: exitFailed, msg: err.Error()}
 }

@@ -133,7 +133,7 @@ func (o *tuneOpts) environment(args []string) (*scenarios.Scenario, string, erro
 	}
 	sc := o.env.Scenario()
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return nil, "", badInput("--out %s: %v", o.out, err)
+		return nil, "", fmt.Errorf("--out %s: %w", o.out, err)
 	}
 	data, err := sc.Marshal()
 	if err != nil {
@@ -141,7 +141,7 @@ func (o *tuneOpts) environment(args []string) (*scenarios.Scenario, string, erro
 	}
 	path := filepath.Join(o.out, "environment.yaml")
 	if err := reports.WriteFile(path, data); err != nil {
-		return nil, "", badInput("--out %s: %v", o.out, err)
+		return nil, "", fmt.Errorf("--out %s: %w", o.out, err)
 	}
 	return sc, path, nil
 }
@@ -165,7 +165,7 @@ func runTune(cmd *cobra.Command, e env, o *tuneOpts, args []string) error {
 	res, err := tune.Search(context.Background(), sc, opts)
 	prog.finish(err != nil)
 	if err != nil {
-		return runFailed(err)
+		return err
 	}
 	if err := writeTuneFiles(o, name, res); err != nil {
 		return err
@@ -180,7 +180,7 @@ func runTune(cmd *cobra.Command, e env, o *tuneOpts, args []string) error {
 // writeTuneFiles writes tune.json and the frontier plot.
 func writeTuneFiles(o *tuneOpts, name string, res *tune.Result) error {
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return badInput("--out %s: %v", o.out, err)
+		return fmt.Errorf("--out %s: %w", o.out, err)
 	}
 	var cands []reports.TuneCandidate
 	for i, c := range res.Candidates {
@@ -197,7 +197,7 @@ func writeTuneFiles(o *tuneOpts, name string, res *tune.Result) error {
 	}
 	fig := reports.Frontier("Tuning frontier: "+filepath.Base(name), cands)
 	if err := fig.Save(o.out); err != nil {
-		return badInput("--out %s: %v", o.out, err)
+		return fmt.Errorf("--out %s: %w", o.out, err)
 	}
 	return reports.WriteFileFunc(filepath.Join(o.out, "tune.json"), func(w io.Writer) error {
 		return writeJSONIndent(w, struct {

@@ -10,6 +10,7 @@ package gate
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -90,7 +91,8 @@ func Read(path string) (*Baseline, error) {
 
 func (b *Baseline) check(path string) error {
 	known := scenarios.MetricNames()
-	for name, t := range b.Tolerances.Metrics {
+	for _, name := range slices.Sorted(maps.Keys(b.Tolerances.Metrics)) {
+		t := b.Tolerances.Metrics[name]
 		if !slices.Contains(known, name) {
 			return inputErr("%s: tolerances.metrics.%s: unknown metric; expected one of: %s", path, name, strings.Join(known, ", "))
 		}
@@ -101,13 +103,14 @@ func (b *Baseline) check(path string) error {
 	if b.Tolerances.Default.Absolute < 0 || b.Tolerances.Default.Relative < 0 {
 		return inputErr("%s: tolerances.default: negative tolerance; expected 0 or more", path)
 	}
-	for name, e := range b.Scenarios {
+	for _, name := range slices.Sorted(maps.Keys(b.Scenarios)) {
+		e := b.Scenarios[name]
 		n := len(e.Seeds)
 		if n < 2 || len(e.TraceHashes) != n {
 			return inputErr("%s: scenarios.%s: %d seeds and %d trace hashes; expected the same number, 2 or more", path, name, n, len(e.TraceHashes))
 		}
-		for m, vs := range e.Metrics {
-			if len(vs) != n {
+		for _, m := range slices.Sorted(maps.Keys(e.Metrics)) {
+			if vs := e.Metrics[m]; len(vs) != n {
 				return inputErr("%s: scenarios.%s.metrics.%s: %d values; expected one per seed (%d)", path, name, m, len(vs), n)
 			}
 		}
@@ -178,12 +181,12 @@ func runSuite(ctx context.Context, suite []Scenario, seeds func(Scenario) []uint
 	out := make([][]*scenarios.Result, len(suite))
 	took := make([]time.Duration, len(suite))
 	for i, s := range suite {
-		start := time.Now() // lesim:allow wall time of a whole batch, for JUnit's elapsed column; outside every run
+		start := time.Now() //lesim:allow wallclock: the wall time of a whole batch, for JUnit's elapsed column, outside every run
 		res, err := batch.Run(ctx, jobs, []*scenarios.Scenario{s.Sc}, seeds(s))
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", s.Name, err)
 		}
-		out[i], took[i] = res[0], time.Since(start) // lesim:allow see above
+		out[i], took[i] = res[0], time.Since(start) //lesim:allow wallclock: see above
 	}
 	return out, took, nil
 }
@@ -206,12 +209,7 @@ func Evaluate(ctx context.Context, suite []Scenario, base *Baseline, o Options) 
 		}
 		cases = append(cases, c)
 	}
-	names := make([]string, 0, len(base.Scenarios))
-	for name := range base.Scenarios {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(base.Scenarios)) {
 		if !slices.ContainsFunc(suite, func(s Scenario) bool { return s.Name == name }) {
 			cases = append(cases, Case{Name: name, Failures: []string{"in the baseline but missing from the suite: the scenario no longer runs; restore it, or drop it with --update-baseline"}})
 		}
@@ -244,14 +242,12 @@ func (c *Case) judge(e Entry, runs []*scenarios.Result, th map[string]compare.Th
 	base := make([]map[string]float64, len(e.Seeds))
 	cur := make([]map[string]float64, len(runs))
 	for i := range runs {
-		base[i] = map[string]float64{}
-		for m, vs := range e.Metrics {
-			base[i][m] = vs[i]
-		}
-		cur[i] = runs[i].MetricMap()
-		for m := range cur[i] {
-			if _, had := e.Metrics[m]; !had {
-				delete(cur[i], m) // a metric newer than the baseline is not judged
+		base[i], cur[i] = map[string]float64{}, map[string]float64{}
+		all := runs[i].MetricMap()
+		for _, m := range scenarios.MetricNames() {
+			// A metric newer than the baseline is not judged.
+			if vs, had := e.Metrics[m]; had {
+				base[i][m], cur[i][m] = vs[i], all[m]
 			}
 		}
 		if runs[i].TraceHash != e.TraceHashes[i] {
