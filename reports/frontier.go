@@ -152,7 +152,7 @@ func Frontier(title string, cands []TuneCandidate) *Figure {
 		zero := plotter.NewFunction(func(float64) float64 { return 0 })
 		zero.LineStyle = draw.LineStyle{Color: colUnsafe, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(2), vg.Points(2)}}
 		p.Add(zero)
-		legend.Add("zero margin", zero)
+		legend.Add("zero headroom", zero)
 	}
 	m := newFrontierMarkers(cands)
 	for _, g := range []struct {

@@ -53,7 +53,7 @@ func Figures(r *scenarios.Result, a *analysis.Analysis) []*Figure {
 	if len(r.Failovers) >= MinCDFSamples {
 		var fo []float64
 		for _, f := range r.Failovers {
-			fo = append(fo, f.Duration.Seconds())
+			fo = append(fo, f.Recovery.Seconds())
 		}
 		figs = append(figs, FailoverCDF(fmt.Sprintf("Failover time CDF: %s, seed %d", r.Scenario, r.Seed), Series{Name: r.Scenario, Values: fo}))
 	}
@@ -118,8 +118,8 @@ func writeHTML(w io.Writer, r *scenarios.Result, figs []figureView, page pageVie
 	s := NewSummary(r)
 	rows := []metricRow{
 		{"overlap (two or more leaders)", fmt.Sprintf("%s total, longest %s, %d episode(s)", FormatDuration(r.Overlap.Total), FormatDuration(r.Overlap.Max), len(r.Overlap.Episodes)), r.Overlap.Total > 0},
-		{"leaderless after the first acquisition", fmt.Sprintf("%s total, longest %s", FormatDuration(r.Leaderless.Total), FormatDuration(r.Leaderless.Max)), false},
-		{"failovers", fmt.Sprintf("%d, longest %.3fs", len(r.Failovers), s.MaxFailoverSeconds()), false},
+		{"leaderless from the first start", fmt.Sprintf("%s total, longest %s", FormatDuration(r.Leaderless.Total), FormatDuration(r.Leaderless.Max)), r.Liveness.NeverLed},
+		{"failovers", fmt.Sprintf("%d, longest recovery %.3fs", len(r.Failovers), s.MaxRecoverySeconds()), s.Liveness.Unrestored > 0},
 		{"transitions", fmt.Sprintf("%d (%d spurious)", r.Transitions, r.SpuriousTransitions), r.SpuriousTransitions > 0},
 		{"stale-leader time", FormatDuration(r.StaleLeader), r.StaleLeader > 0},
 		{"paused while leading", FormatDuration(r.PausedWhileLeading), false},

@@ -23,7 +23,11 @@ func timelineChart(r *scenarios.Result) *laneChart {
 		c.bar(-1, w.Start, w.End, 0, 1, "overlap", fmt.Sprintf("overlap: two or more leaders from %s to %s (%s)", FormatAt(w.Start), FormatAt(w.End), FormatDuration(w.End-w.Start)))
 	}
 	for _, f := range r.Failovers {
-		c.bar(-1, f.At, f.At+f.Duration, 0, 1, "leaderless", fmt.Sprintf("failover %s -> %s: no leader from %s for %s", orDash(f.From), orDash(f.To), FormatAt(f.At), FormatDuration(f.Duration)))
+		if f.HandoverGap == 0 {
+			continue // an overlapping handover: its overlap is drawn above
+		}
+		c.bar(-1, f.Lost, f.Lost+f.HandoverGap, 0, 1, "leaderless", fmt.Sprintf("failover %s -> %s: no leader from %s for %s; recovery %s from the %s at %s",
+			orDash(f.From), orDash(f.To), FormatAt(f.Lost), FormatDuration(f.HandoverGap), FormatDuration(f.Recovery), f.Cause, FormatAt(f.Onset)))
 	}
 	addFaults(c, r, 0, r.Duration)
 	return c

@@ -29,7 +29,7 @@ func newPageViews(r *scenarios.Result, a *analysis.Analysis) (pageViews, error) 
 	if n := len(r.Failovers); n > 0 && n < MinCDFSamples {
 		var ds []string
 		for _, f := range r.Failovers {
-			ds = append(ds, FormatDuration(f.Duration))
+			ds = append(ds, FormatDuration(f.Recovery))
 		}
 		pv.FailoverNote = fmt.Sprintf("%d failover(s): %s (fewer than %d: no distribution drawn).", n, strings.Join(ds, ", "), MinCDFSamples)
 	}
@@ -72,7 +72,7 @@ func Findings(r *scenarios.Result) []string {
 		out = append(out, "no leader: no node ever led")
 	} else if n := len(r.Failovers); n > 0 && r.Failovers[n-1].To == "" {
 		f := r.Failovers[n-1]
-		out = append(out, fmt.Sprintf("no leader: leadership was not restored after %s left at %s", orDash(f.From), FormatAt(f.At)))
+		out = append(out, fmt.Sprintf("no leader: leadership was not restored after %s left at %s", orDash(f.From), FormatAt(f.Lost)))
 	}
 	return out
 }

@@ -49,7 +49,7 @@ func TestFindings(t *testing.T) {
 	}
 	lost := &scenarios.Result{Duration: s(60),
 		Leadership: []scenarios.Interval{{Node: "a", Identity: "a", Start: s(1), End: s(20), Cancelled: s(20), EndReason: "crashed"}},
-		Failovers:  []scenarios.Failover{{At: s(20), Duration: s(40), From: "a"}}}
+		Failovers:  []scenarios.Failover{{Cause: "crashed", Onset: s(20), Lost: s(20), Recovery: s(40), HandoverGap: s(40), From: "a"}}}
 	if f := Findings(lost); len(f) != 1 || !strings.Contains(f[0], "not restored after a left at 20.000s") {
 		t.Errorf("findings of a run that lost its leader: %q", f)
 	}
@@ -176,7 +176,7 @@ func TestFailoverCDFNeedsSamples(t *testing.T) {
 		}
 	}
 	for i := 0; i < MinCDFSamples; i++ {
-		r.Failovers = append(r.Failovers, scenarios.Failover{At: s(float64(i)), Duration: s(1)})
+		r.Failovers = append(r.Failovers, scenarios.Failover{Onset: s(float64(i)), Lost: s(float64(i)), Recovery: s(1), HandoverGap: s(1), Restored: true})
 	}
 	found := false
 	for _, f := range Figures(r, nil) {

@@ -26,6 +26,7 @@ func TestSummaryJSONKeys(t *testing.T) {
 		"scenario", "seed", "traceHash",
 		"overlap.totalSeconds", "overlap.maxSeconds", "overlap.episodes",
 		"leaderless.totalSeconds", "leaderless.maxSeconds",
+		"liveness.neverLed", "liveness.timeToFirstLeaderSeconds", "liveness.unrestored",
 		"failovers", "transitions", "spuriousTransitions", "staleLeaderSeconds",
 		"api.requests", "api.requestsPerSecond",
 		"workload.unsafeWrites", "workload.fencedWrites",
@@ -43,7 +44,7 @@ func TestSummaryJSONKeys(t *testing.T) {
 		}
 	}
 	s := NewSummary(sampleResult())
-	if s.Overlap.Episodes != 1 || s.Overlap.TotalSeconds != 1.2 || s.Failovers[0].DurationSeconds != 16.5 || s.Failovers[0].AtSeconds != 120 {
+	if s.Overlap.Episodes != 1 || s.Overlap.TotalSeconds != 1.2 || s.Failovers[0].RecoverySeconds != 16.5 || s.Failovers[0].OnsetSeconds != 120 || s.Failovers[0].HandoverGapSeconds != 16.5 {
 		t.Errorf("summary numbers: %+v", s)
 	}
 	if s.Leadership[1].Node != "b" || s.Leadership[1].StartSeconds != 136.5 || s.Leadership[1].EndReason != "renew-failed" {
@@ -70,7 +71,7 @@ func TestTextSummary(t *testing.T) {
 		"scenario sample  seed 42",
 		"  b     b_1       136.500s  310.400s  2m53.9s    renew-failed (paused 12s) (draining 400ms)\n",
 		"overlap:      1.2s in 1 episode(s), longest 1.2s (from 309.200s)",
-		"a -> b at 120.000s took 16.5s",
+		"crash at 120.000s: a lost leadership at 120.000s; -> b, recovery 16.5s, gap 16.5s",
 		"API:          870 requests, 1.45/s (create 20, get 250, update 600)",
 		"expect:       FAILED",
 		"overlap 1.2s exceeds maxOverlap 0s",

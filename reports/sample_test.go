@@ -30,7 +30,7 @@ func sampleResult() *scenarios.Result {
 		Overlap:    scenarios.Overlap{Total: s(1.2), Max: s(1.2), Episodes: []scenarios.Window{{Start: s(309.2), End: s(310.4)}}},
 		Leaderless: scenarios.Leaderless{Total: s(16.5), Max: s(16.5)},
 		Failovers: []scenarios.Failover{
-			{At: s(120), Duration: s(16.5), From: "a", To: "b"},
+			{Cause: "crash", Onset: s(120), Lost: s(120), From: "a", To: "b", Restored: true, Recovery: s(16.5), HandoverGap: s(16.5)},
 		},
 		Transitions:         2,
 		SpuriousTransitions: 1,

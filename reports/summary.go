@@ -22,6 +22,7 @@ type Summary struct {
 	Leadership []LeaderTerm   `json:"leadership"`
 	Overlap    OverlapSummary `json:"overlap"`
 	Leaderless LeaderlessSum  `json:"leaderless"`
+	Liveness   LivenessSum    `json:"liveness"`
 	Failovers  []FailoverSum  `json:"failovers"`
 
 	Transitions               int     `json:"transitions"`
@@ -71,18 +72,43 @@ type OverlapSummary struct {
 	EpisodeWindows []Window `json:"episodeWindows"`
 }
 
-// LeaderlessSum measures time with no leader after the first acquisition.
+// LeaderlessSum measures time with no leader, from the first node's start
+// to the end of the run.
 type LeaderlessSum struct {
 	TotalSeconds float64 `json:"totalSeconds"`
 	MaxSeconds   float64 `json:"maxSeconds"`
 }
 
-// FailoverSum is one hand-over with nobody leading in between.
+// LivenessSum says whether and when the run had a leader. NeverLed is
+// explicit; TimeToFirstLeaderSeconds counts from the first node's start
+// (the whole run from it when nobody led). Window is the scenario's
+// liveness window: some node must lead in it when it ends within the run.
+type LivenessSum struct {
+	// Failed is the liveness verdict (expect.requireLeader's): nobody
+	// led, nobody led in the window, or leadership was not restored.
+	Failed                   bool    `json:"failed"`
+	NeverLed                 bool    `json:"neverLed"`
+	StartSeconds             float64 `json:"startSeconds"`
+	TimeToFirstLeaderSeconds float64 `json:"timeToFirstLeaderSeconds"`
+	// Unrestored counts the failovers after which no node led alone again.
+	Unrestored int    `json:"unrestored"`
+	Window     Window `json:"window"`
+}
+
+// FailoverSum is one loss of leadership (scenarios.Failover): recovery
+// from the onset of its cause to a node leading alone again, and the
+// handover gap from the loss to the next leader (0 with the overlap when
+// the next leader already led).
 type FailoverSum struct {
-	AtSeconds       float64 `json:"atSeconds"`
-	DurationSeconds float64 `json:"durationSeconds"`
-	From            string  `json:"from"`
-	To              string  `json:"to"`
+	Cause              string  `json:"cause"`
+	OnsetSeconds       float64 `json:"onsetSeconds"`
+	LostSeconds        float64 `json:"lostSeconds"`
+	From               string  `json:"from"`
+	To                 string  `json:"to"`
+	Restored           bool    `json:"restored"`
+	RecoverySeconds    float64 `json:"recoverySeconds"`
+	HandoverGapSeconds float64 `json:"handoverGapSeconds"`
+	OverlapSeconds     float64 `json:"overlapSeconds"`
 }
 
 // APISummary is the election's API traffic. ByOp is a map: encoding/json
@@ -157,6 +183,8 @@ func NewSummary(r *scenarios.Result) Summary {
 			EpisodeWindows: windows(r.Overlap.Episodes),
 		},
 		Leaderless: LeaderlessSum{TotalSeconds: secs(r.Leaderless.Total), MaxSeconds: secs(r.Leaderless.Max)},
+		Liveness: LivenessSum{Failed: r.LivenessFailed(), NeverLed: r.Liveness.NeverLed, StartSeconds: secs(r.Liveness.Start), TimeToFirstLeaderSeconds: secs(r.Liveness.TimeToFirstLeader),
+			Window: Window{StartSeconds: secs(r.LivenessWindow.Start), EndSeconds: secs(r.LivenessWindow.End())}},
 		API: APISummary{
 			Requests:          r.API.Requests,
 			RequestsPerSecond: r.API.PerSecond,
@@ -177,7 +205,11 @@ func NewSummary(r *scenarios.Result) Summary {
 		})
 	}
 	for _, f := range r.Failovers {
-		s.Failovers = append(s.Failovers, FailoverSum{AtSeconds: secs(f.At), DurationSeconds: secs(f.Duration), From: f.From, To: f.To})
+		s.Failovers = append(s.Failovers, FailoverSum{Cause: f.Cause, OnsetSeconds: secs(f.Onset), LostSeconds: secs(f.Lost), From: f.From, To: f.To,
+			Restored: f.Restored, RecoverySeconds: secs(f.Recovery), HandoverGapSeconds: secs(f.HandoverGap), OverlapSeconds: secs(f.Overlap)})
+		if !f.Restored {
+			s.Liveness.Unrestored++
+		}
 	}
 	for op, n := range r.API.ByOp {
 		s.API.ByOp[op] = n
@@ -188,11 +220,12 @@ func NewSummary(r *scenarios.Result) Summary {
 	return s
 }
 
-// MaxFailoverSeconds is the longest failover of the run, 0 without any.
-func (s *Summary) MaxFailoverSeconds() float64 {
+// MaxRecoverySeconds is the longest recovery of the run, 0 without any
+// failover.
+func (s *Summary) MaxRecoverySeconds() float64 {
 	m := 0.0
 	for _, f := range s.Failovers {
-		m = max(m, f.DurationSeconds)
+		m = max(m, f.RecoverySeconds)
 	}
 	return m
 }

@@ -83,11 +83,13 @@ type SweepRun struct {
 	OverlapEpisodes      int       `json:"overlapEpisodes"`
 	LeaderlessSeconds    float64   `json:"leaderlessSeconds"`
 	LeaderlessMaxSeconds float64   `json:"leaderlessMaxSeconds"`
-	FailoverSeconds      []float64 `json:"failoverSeconds"`
+	FailoverSeconds      []float64 `json:"recoverySeconds"`
 	SpuriousTransitions  int       `json:"spuriousTransitions"`
 	APIRequestsPerSecond float64   `json:"apiRequestsPerSecond"`
 	UnsafeWrites         int       `json:"unsafeWrites"`
 	ExpectPassed         bool      `json:"expectPassed"`
+	// LivenessFailed: nobody led, or leadership was not restored.
+	LivenessFailed bool `json:"livenessFailed"`
 }
 
 // NewSweepRun condenses a run summary.
@@ -105,14 +107,15 @@ func NewSweepRun(s *Summary) SweepRun {
 		APIRequestsPerSecond: s.API.RequestsPerSecond,
 		UnsafeWrites:         s.Workload.UnsafeWrites,
 		ExpectPassed:         s.Expect.Passed,
+		LivenessFailed:       s.Liveness.Failed,
 	}
 	for _, f := range s.Failovers {
-		r.FailoverSeconds = append(r.FailoverSeconds, f.DurationSeconds)
+		r.FailoverSeconds = append(r.FailoverSeconds, f.RecoverySeconds)
 	}
 	return r
 }
 
-// MaxFailover is the run's longest failover, 0 without any.
+// MaxFailover is the run's longest recovery, 0 without any failover.
 func (r *SweepRun) MaxFailover() float64 {
 	m := 0.0
 	for _, f := range r.FailoverSeconds {
@@ -121,22 +124,24 @@ func (r *SweepRun) MaxFailover() float64 {
 	return m
 }
 
-// SweepStats aggregates the runs of a point. Failover statistics pool the
-// failovers of all runs.
+// SweepStats aggregates the runs of a point. The Failover* statistics are
+// of recovery time (a fault's onset to a node leading alone; JSON
+// recovery*), pooling the failovers of all runs.
 type SweepStats struct {
 	Runs                     int     `json:"runs"`
 	RunsWithOverlap          int     `json:"runsWithOverlap"`
 	OverlapMeanSeconds       float64 `json:"overlapMeanSeconds"`
 	OverlapMaxSeconds        float64 `json:"overlapMaxSeconds"`
 	Failovers                int     `json:"failovers"`
-	FailoverMeanSeconds      float64 `json:"failoverMeanSeconds"`
-	FailoverP50Seconds       float64 `json:"failoverP50Seconds"`
-	FailoverP99Seconds       float64 `json:"failoverP99Seconds"`
-	FailoverMaxSeconds       float64 `json:"failoverMaxSeconds"`
+	FailoverMeanSeconds      float64 `json:"recoveryMeanSeconds"`
+	FailoverP50Seconds       float64 `json:"recoveryP50Seconds"`
+	FailoverP99Seconds       float64 `json:"recoveryP99Seconds"`
+	FailoverMaxSeconds       float64 `json:"recoveryMaxSeconds"`
 	LeaderlessMaxSeconds     float64 `json:"leaderlessMaxSeconds"`
 	APIRequestsPerSecondMean float64 `json:"apiRequestsPerSecondMean"`
 	UnsafeWrites             int     `json:"unsafeWrites"`
 	ExpectFailures           int     `json:"expectFailures"`
+	LivenessFailures         int     `json:"livenessFailures"`
 }
 
 // Aggregate computes a point's statistics from its runs, in run order so
@@ -157,6 +162,9 @@ func Aggregate(runs []SweepRun) SweepStats {
 		st.UnsafeWrites += r.UnsafeWrites
 		if !r.ExpectPassed {
 			st.ExpectFailures++
+		}
+		if r.LivenessFailed {
+			st.LivenessFailures++
 		}
 	}
 	if n := len(runs); n > 0 {
@@ -250,7 +258,7 @@ func WriteSweepJSON(w io.Writer, f *SweepFile) error { return writeJSON(w, f) }
 var SweepCSVHeader = []string{
 	"index", "key", "lease_s", "renew_s", "retry_s", "clock_ratio", "latency_s", "pause_s", "error_rate",
 	"runs", "runs_with_overlap", "overlap_mean_s", "overlap_max_s",
-	"failovers", "failover_mean_s", "failover_p50_s", "failover_p99_s", "failover_max_s",
+	"failovers", "recovery_mean_s", "recovery_p50_s", "recovery_p99_s", "recovery_max_s",
 	"leaderless_max_s", "api_rps_mean", "unsafe_writes", "expect_failures",
 }
 

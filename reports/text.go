@@ -68,15 +68,8 @@ func WriteText(w io.Writer, r *scenarios.Result) error {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "leaderless:   %s in total, longest %s (after the first acquisition)\n", FormatDuration(r.Leaderless.Total), FormatDuration(r.Leaderless.Max))
-	if len(r.Failovers) == 0 {
-		b.WriteString("failovers:    none\n")
-	} else {
-		fmt.Fprintf(&b, "failovers:    %d\n", len(r.Failovers))
-		for _, f := range r.Failovers {
-			fmt.Fprintf(&b, "  %s -> %s at %s took %s\n", orDash(f.From), orDash(f.To), FormatAt(f.At), FormatDuration(f.Duration))
-		}
-	}
+	writeLiveness(&b, r)
+	writeFailovers(&b, r.Failovers)
 	fmt.Fprintf(&b, "transitions:  %d (%d spurious); stale leader %s; paused while leading %s\n", r.Transitions, r.SpuriousTransitions, FormatDuration(r.StaleLeader), FormatDuration(r.PausedWhileLeading))
 	if r.StoppedLeadingCalls != r.RunsEnded {
 		fmt.Fprintf(&b, "callbacks:    OnStoppedLeading called %d times for %d ended runs\n", r.StoppedLeadingCalls, r.RunsEnded)
@@ -170,4 +163,35 @@ func longest(ws []scenarios.Window) (scenarios.Window, bool) {
 // WorstOverlap is the longest overlap episode of a run, if any.
 func WorstOverlap(r *scenarios.Result) (scenarios.Window, bool) {
 	return longest(r.Overlap.Episodes)
+}
+
+// writeLiveness writes whether and when the run had a leader.
+func writeLiveness(b *strings.Builder, r *scenarios.Result) {
+	if r.Liveness.NeverLed {
+		fmt.Fprintf(b, "liveness:     NEVER LED: no node led from the first start at %s to the end\n", FormatAt(r.Liveness.Start))
+	} else {
+		fmt.Fprintf(b, "liveness:     first leader after %s (from the first start at %s)\n", FormatDuration(r.Liveness.TimeToFirstLeader), FormatAt(r.Liveness.Start))
+	}
+	fmt.Fprintf(b, "leaderless:   %s in total, longest %s (from the first start)\n", FormatDuration(r.Leaderless.Total), FormatDuration(r.Leaderless.Max))
+}
+
+// writeFailovers writes every loss of leadership with its recovery
+// (from the cause's onset to a node leading alone) and handover gap.
+func writeFailovers(b *strings.Builder, fs []scenarios.Failover) {
+	if len(fs) == 0 {
+		b.WriteString("failovers:    none\n")
+		return
+	}
+	fmt.Fprintf(b, "failovers:    %d (recovery: from the onset to a node leading alone; gap: leaderless between two leaders)\n", len(fs))
+	for _, f := range fs {
+		fmt.Fprintf(b, "  %s at %s: %s lost leadership at %s; ", f.Cause, FormatAt(f.Onset), f.From, FormatAt(f.Lost))
+		switch {
+		case !f.Restored:
+			fmt.Fprintf(b, "NOT RESTORED (%s to the end)\n", FormatDuration(f.Recovery))
+		case f.Overlap > 0 && f.HandoverGap == 0:
+			fmt.Fprintf(b, "-> %s, recovery %s, gap 0s, overlap %s\n", f.To, FormatDuration(f.Recovery), FormatDuration(f.Overlap))
+		default:
+			fmt.Fprintf(b, "-> %s, recovery %s, gap %s\n", f.To, FormatDuration(f.Recovery), FormatDuration(f.HandoverGap))
+		}
+	}
 }

@@ -8,4 +8,5 @@ var (
 	BenchScenario      = benchScenario
 	Updating           = updating
 	Dur                = dur
+	LedWithin          = ledWithin
 )

@@ -247,7 +247,7 @@ func libraryClaims(t *testing.T) map[string]claim {
 		"release-on-cancel": {seeds: claimSeeds, check: everyRun(all(noOverlap, func(res *Result) error {
 			// Within a retry period or two: a candidate's wait is at most
 			// 2.2·RP, so two attempts take under 4.4·RP.
-			if len(res.Failovers) != 1 || res.Failovers[0].From != "a" || res.Failovers[0].Duration > time.Duration(2*(1+JitterFactor)*float64(DefaultRetryPeriod)) {
+			if len(res.Failovers) != 1 || res.Failovers[0].From != "a" || res.Failovers[0].HandoverGap > time.Duration(2*(1+JitterFactor)*float64(DefaultRetryPeriod)) {
 				return fmt.Errorf("seed %d: want one failover from a within two retry periods, got %+v", res.Seed, res.Failovers)
 			}
 			return nil
@@ -331,7 +331,7 @@ func leaderCrash(res *Result) error {
 	if !ok || iv.Node != "a" || iv.End != 2*time.Minute || iv.EndReason != "crashed" {
 		return fmt.Errorf("seed %d: a does not lead until it crashes at 2m: %+v", res.Seed, iv)
 	}
-	if len(res.Failovers) != 1 || res.Failovers[0].Duration < 13*time.Second || res.Failovers[0].Duration > 20*time.Second {
+	if len(res.Failovers) != 1 || res.Failovers[0].HandoverGap < 13*time.Second || res.Failovers[0].HandoverGap > 20*time.Second {
 		return fmt.Errorf("seed %d: want one takeover 13–20 s after the crash, got %+v", res.Seed, res.Failovers)
 	}
 	if p := res.Nodes[0].Processes; len(p) != 2 || p[0] == p[1] {
@@ -370,7 +370,7 @@ func partitions(named func(string) *Scenario, mode FaultMode) func(o outcome) er
 			if err != nil {
 				return err
 			}
-			takeover := func(r *Result) time.Duration { return r.Failovers[0].At + r.Failovers[0].Duration }
+			takeover := func(r *Result) time.Duration { return r.Failovers[0].Lost + r.Failovers[0].HandoverGap }
 			switch {
 			case mode == ModeDropResponses && takeover(res) < takeover(base):
 				return fmt.Errorf("seed %d: takeover at %v, earlier than with dropped requests (%v)", seed, takeover(res), takeover(base))

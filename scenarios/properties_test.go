@@ -330,24 +330,6 @@ func TestPropOverlapFoundOutsideBound(t *testing.T) {
 	t.Logf("minimal counterexample (overlap %v, episodes %v):\n%s", res.Overlap.Total, res.Overlap.Episodes, data)
 }
 
-// livenessBound is property d's bound, counted from T0 = the moment the
-// last fault has ended and every process it may have ended is back: a
-// crashed or stopped one after its restart, and a leader the fault demoted
-// (its renewal can fail up to RD of its clock after the fault, from a
-// request sent during it) after the restart delay. Every node may be down
-// at once: with several faults, each node can have led and been demoted in
-// turn. From T0, with the API healthy, either a leader renews, or the
-// lease's holder is gone and a follower (i) finishes a call that was in
-// flight at T0 (≤ the request timeout τ), (ii) observes the final record
-// at its next attempt (≤ 2.2·RP of its clock), (iii) waits LDs, (iv)
-// reaches its first attempt after expiry (≤ 2.2·RP), and (v) does the Get
-// and Update (2 round trips). Local durations count at the slowest clock
-// rate r_min; 1 s is added for rounding and CallbackDelay 0.
-func livenessBound(tm Timings, rMin float64, tau, rtt time.Duration) time.Duration {
-	local := tm.LDs() + time.Duration(2*(1+JitterFactor)*float64(tm.RetryPeriod)) // two acquire waits, each < 2.2·RP
-	return time.Duration(float64(local)/rMin) + tau + 2*rtt + time.Second
-}
-
 // Property d: once faults end and the API is healthy, some node leads
 // within livenessBound.
 func TestPropLiveness(t *testing.T) {
@@ -370,61 +352,27 @@ func TestPropLiveness(t *testing.T) {
 			// timeouts: the bound counts the default one, and with none (0s)
 			// a call whose answer a hanging outage or a partition lost
 			// blocks its elector for good, as in client-go.
-			FirstNodeSurvives: true, Exclude: gen.APIErrors | gen.RequestTimeout,
+			// The user's own expect bounds are left out too: the property
+			// compares the runtime's liveness verdict, not a chosen bound.
+			FirstNodeSurvives: true, Exclude: gen.APIErrors | gen.RequestTimeout | gen.Expect,
 		}
 		sc := gen.Scenario(o).Draw(t, "scenario")
-		// Rates: clockRate faults draw from [0.5, MaxRate].
-		rMin := 1.0
-		for i := range sc.Spec.Nodes {
-			rMin = min(rMin, sc.NodeClock(i).Rate)
-			for _, st := range sc.NodeClock(i).Schedule {
-				rMin = min(rMin, st.Rate)
-			}
-		}
-		t0 := time.Duration(0)
-		for _, n := range sc.Spec.Nodes {
-			t0 = max(t0, n.Start.Duration)
-		}
-		for _, f := range sc.Spec.Faults {
-			if f.Type == FaultClockRate {
-				rMin = min(rMin, *f.Rate)
-			}
-		}
-		delay := sc.NodeRestart(0).Delay
-		for _, f := range sc.Spec.Faults {
-			end := f.End()
-			switch f.Type {
-			case FaultCrash:
-				if f.RestartAfter != nil {
-					end += f.RestartAfter.Duration
-				} else {
-					end += delay
-				}
-			case FaultStop:
-				end += delay
-			default:
-				// Any other fault can make the leader's renewal fail, up to
-				// RenewDeadline (on its clock) after the fault ends, from a
-				// request sent during it; its Run then returns and the
-				// process is back only after the restart delay. Every node
-				// may be restarting so at once.
-				end += time.Duration(float64(tm.RenewDeadline)/rMin) + delay
-			}
-			t0 = max(t0, end)
-		}
-		tau := DefaultRequestTimeout(tm.RenewDeadline)
-		bound := livenessBound(tm, rMin, tau, 2*maxLat)
+		// T0 and the bound are the scenario's liveness window, the same
+		// definition the runtime verdict (expect.requireLeader) uses.
+		w := sc.Liveness()
 		res := runT(t, sc, RunOptions{})
-		if t0+bound > res.Duration {
+		if w.End() > res.Duration {
 			t.Skip("run too short for the bound") // not expected with these options
 		}
-		for _, iv := range res.Leadership {
-			if iv.Start <= t0+bound && iv.End >= t0 && iv.End > iv.Start {
-				return // someone leads inside [T0, T0+bound]
+		if !LedWithin(res.Leadership, w.Start, w.End()) {
+			t.Fatalf("nobody led in [%v, %v] (T0 + bound %v; r_min %.3f, timings %v); intervals %+v\n%s",
+				w.Start, w.End(), w.Bound, w.SlowestRate, tm, res.Leadership, yamlOf(sc))
+		}
+		for _, v := range res.Expect.Violations {
+			if strings.HasPrefix(v, "liveness:") {
+				t.Fatalf("the runtime verdict disagrees with the property: %s\n%s", v, yamlOf(sc))
 			}
 		}
-		t.Fatalf("nobody led in [%v, %v] (T0 %v + bound %v; r_min %.3f, timings %v); intervals %+v\n%s",
-			t0, t0+bound, t0, bound, rMin, tm, res.Leadership, yamlOf(sc))
 	})
 }
 
@@ -642,4 +590,34 @@ spec:
 		t.Fatalf("expected the offset to change leadership with latency; both gave %v", base)
 	}
 	t.Logf("without offset %v\nwith -1ms offset %v", base, got)
+}
+
+// The failover and liveness figures agree with each other on random
+// scenarios: a loss's onset precedes it, recovery covers the handover gap
+// when restored, every gap is leaderless time, and a run nobody led has
+// no failover.
+func TestPropFailoverInvariants(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		sc := gen.Scenario(gen.Options{Duration: 4 * time.Minute, MaxFaults: 4}).Draw(t, "scenario")
+		res := runT(t, sc, RunOptions{})
+		var gaps time.Duration
+		for _, f := range res.Failovers {
+			if f.Onset > f.Lost || f.Recovery < f.Lost-f.Onset || f.HandoverGap < 0 || f.Overlap < 0 {
+				t.Fatalf("failover %+v", f)
+			}
+			if f.Restored && (f.Recovery < f.HandoverGap || f.To == "") {
+				t.Fatalf("restored failover %+v", f)
+			}
+			gaps += f.HandoverGap
+		}
+		if gaps > res.Leaderless.Total {
+			t.Fatalf("handover gaps %v exceed the leaderless time %v: %+v", gaps, res.Leaderless.Total, res.Failovers)
+		}
+		if res.Liveness.NeverLed != (len(res.Leadership) == 0) || (res.Liveness.NeverLed && len(res.Failovers) > 0) {
+			t.Fatalf("never led %v with %d intervals, %d failovers", res.Liveness.NeverLed, len(res.Leadership), len(res.Failovers))
+		}
+		if res.Liveness.NeverLed && !res.LivenessFailed() {
+			t.Fatal("a run nobody led passed the liveness verdict")
+		}
+	})
 }

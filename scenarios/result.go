@@ -17,8 +17,16 @@ type Result struct {
 
 	Leadership []Interval // leading intervals of every process, by start
 	Overlap    Overlap
+	// Leaderless counts from the first node's start to the end of the run.
 	Leaderless Leaderless
-	Failovers  []Failover
+	// Liveness says whether and when there was a leader.
+	Liveness Liveness
+	// Failovers lists every loss of leadership before the run's end with
+	// its cause, recovery and handover gap.
+	Failovers []Failover
+	// LivenessWindow is the scenario's: some node must lead inside it
+	// when it ends within the run.
+	LivenessWindow LivenessWindow
 
 	Transitions         int // leadership changed hands (a new leader after another)
 	SpuriousTransitions int // leadership lost with no crash, stop or pause of the leader
@@ -80,19 +88,51 @@ type Overlap struct {
 	Episodes []Window
 }
 
-// Leaderless measures time with no node leading, after the first
-// acquisition.
+// Liveness is whether and when the run had a leader.
+type Liveness struct {
+	// Start is when a leader could first exist: the first node's start.
+	Start time.Duration
+	// NeverLed is true when no process led at any time of the run.
+	NeverLed bool
+	// TimeToFirstLeader runs from Start to the first OnStartedLeading; the
+	// whole run from Start when NeverLed.
+	TimeToFirstLeader time.Duration
+}
+
+// Leaderless measures time with no node leading, from the first node's
+// start to the end of the run.
 type Leaderless struct {
 	Total time.Duration
 	Max   time.Duration
 }
 
-// Failover is a span from the end of a leader's interval (with nobody else
-// leading) to the start of the next one.
+// Failover is one loss of leadership: a leading interval that ended
+// before the run did, whatever ended it.
 type Failover struct {
-	At       time.Duration // when the previous leader stopped leading
-	Duration time.Duration
-	From, To string // node names
+	// Cause is the fault type that hit the leader while it led
+	// (partition, crash, stop, pause, apiOutage, ...), else its interval's
+	// end reason (renew-failed: a spurious loss; crashed; stopped).
+	Cause string
+	// Onset is when the cause began: the fault's start, else the
+	// cancellation of the leader's context.
+	Onset time.Duration
+	// Lost is when the old leader stopped leading (its interval's end,
+	// drain included).
+	Lost time.Duration
+	From string // the node that lost leadership
+	To   string // the node that then led alone; "" when none did
+	// Restored is true when some node led alone after the loss.
+	Restored bool
+	// Recovery runs from Onset to the first moment at or after Lost at
+	// which exactly one node leads; to the run's end when not Restored.
+	Recovery time.Duration
+	// HandoverGap is the leaderless time from Lost to the next leader: 0
+	// when another node already led (then Overlap says for how long they
+	// both did); up to the run's end when nobody led again.
+	HandoverGap time.Duration
+	// Overlap is the time the lost leader's interval shared with other
+	// leaders.
+	Overlap time.Duration
 }
 
 // APILoad is the election's API traffic.

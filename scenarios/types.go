@@ -339,11 +339,17 @@ type Workload struct {
 }
 
 // Expect holds the bounds a run is checked against. Absent bounds are not
-// checked.
+// checked, except liveness: RequireLeader absent means true.
 type Expect struct {
+	RequireLeader          *bool            `json:"requireLeader,omitempty"`
+	MaxTimeToFirstLeader   *metav1.Duration `json:"maxTimeToFirstLeader,omitempty"`
+	MaxRecovery            *metav1.Duration `json:"maxRecovery,omitempty"`
 	MaxOverlap             *metav1.Duration `json:"maxOverlap,omitempty"`
 	MaxLeaderless          *metav1.Duration `json:"maxLeaderless,omitempty"`
 	MaxFailover            *metav1.Duration `json:"maxFailover,omitempty"`
 	MaxSpuriousTransitions *int             `json:"maxSpuriousTransitions,omitempty"`
 	MaxUnsafeWrites        *int             `json:"maxUnsafeWrites,omitempty"`
 }
+
+// LeaderRequired is requireLeader with its default, true.
+func (x Expect) LeaderRequired() bool { return x.RequireLeader == nil || *x.RequireLeader }

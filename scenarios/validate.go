@@ -514,7 +514,7 @@ func (v *validator) expect(p *field.Path) {
 	for _, d := range []struct {
 		name string
 		val  *metav1.Duration
-	}{{"maxOverlap", e.MaxOverlap}, {"maxLeaderless", e.MaxLeaderless}, {"maxFailover", e.MaxFailover}} {
+	}{{"maxTimeToFirstLeader", e.MaxTimeToFirstLeader}, {"maxRecovery", e.MaxRecovery}, {"maxOverlap", e.MaxOverlap}, {"maxLeaderless", e.MaxLeaderless}, {"maxFailover", e.MaxFailover}} {
 		if d.val != nil && d.val.Duration < 0 {
 			v.add(negative(p.Child(d.name), d.val.Duration, "0s or more"))
 		}

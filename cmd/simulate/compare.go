@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"math"
+	"io"
 	"os"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -12,33 +15,46 @@ import (
 
 	"github.com/lesim/lesim/reports"
 	"github.com/lesim/lesim/scenarios"
-	"github.com/lesim/lesim/sim"
+	"github.com/lesim/lesim/scenarios/batch"
+	"github.com/lesim/lesim/scenarios/compare"
 )
 
 type compareOpts struct {
 	scenarioSource
 	seedFlag
-	variants []string
-	seeds    int
-	json     bool
-	report   string
+	variants   []string
+	seeds      int
+	jobs       int
+	thresholds []string
+	json       bool
+	report     string
 }
 
 func newCompareCmd(e env) *cobra.Command {
 	o := &compareOpts{}
 	cmd := &cobra.Command{
 		Use:   "compare A B | compare [FILE | --scenario NAME] --variant V1 --variant V2",
-		Short: "Compare two scenarios or two elector variants on the same seeds",
+		Short: "Compare two scenarios or two elector variants on the same seeds, with statistics",
 		Long: `Run two configurations on the same seeds (common random numbers: run i of
-A and run i of B share every random stream) and report the paired
-differences B - A in overlap, failover, leaderless time and API load, with
-a 95% confidence interval. Pairing cancels the noise the two share, so
-small differences show with few seeds.
+A and run i of B share every random stream) and report, per metric, the
+paired difference B - A with a 95% confidence interval: the paired t test
+for continuous metrics, McNemar's exact test for rates (overlap occurred,
+liveness failed). A metric is worse or better only when the difference is
+both significant (p < 0.05) and larger than its practical threshold,
+max(absolute, relative × mean of A); --threshold overrides the defaults
+(see docs/simulate.md).
+
+A side with a run that fails liveness (nobody ever led, or leadership was
+not restored) fails, whatever its other metrics: no failover is not a fast
+failover.
 
 Either two scenarios (files, or library names), or one scenario and two
---variant values (seed, v0.37) that replace spec.elector.variant.`,
+--variant values (seed, v0.37) that replace spec.elector.variant.
+
+Exit status: 0 when B is not worse, 1 when B is worse or fails liveness,
+2 on bad input.`,
 		Example: `  simulate compare --scenario release-on-cancel --variant seed --variant v0.37
-  simulate compare old.yaml new.yaml --seeds 50`,
+  simulate compare old.yaml new.yaml --seeds 50 --threshold recovery.maxSeconds=1 --threshold api.requestsPerSecond=10%`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCompare(e, o, args)
@@ -48,9 +64,11 @@ Either two scenarios (files, or library names), or one scenario and two
 	o.scenarioSource.addFlags(fs)
 	o.seedFlag.addFlags(fs, "the seed the paired runs' seeds derive from (default: A's spec.seed)")
 	fs.StringArrayVar(&o.variants, "variant", nil, "an elector variant to compare (give two): "+strings.Join(variantNames(), ", "))
-	fs.IntVar(&o.seeds, "seeds", 20, "paired runs")
+	fs.IntVar(&o.seeds, "seeds", 30, fmt.Sprintf("paired runs, 2 to %d", batch.MaxSeeds))
+	fs.IntVarP(&o.jobs, "jobs", "j", runtime.GOMAXPROCS(0), fmt.Sprintf("runs in parallel, 1 to %d", batch.MaxJobs))
+	fs.StringArrayVar(&o.thresholds, "threshold", nil, "a metric's practical threshold: `METRIC=ABS` or METRIC=REL% (repeatable)")
 	fs.BoolVar(&o.json, "json", false, "print the comparison as one JSON object")
-	fs.StringVar(&o.report, "report", "", "write the failover CDF of both sides (PNG, SVG) to `DIR`")
+	fs.StringVar(&o.report, "report", "", "write the recovery-time CDF of both sides (PNG, SVG) to `DIR`")
 	return cmd
 }
 
@@ -73,184 +91,147 @@ func loadNamedOrFile(arg string) (*scenarios.Scenario, error) {
 	return scenarios.Load(arg)
 }
 
-// side is one configuration of a comparison.
-type side struct {
-	Name string `json:"name"`
-	sc   *scenarios.Scenario
-	runs []reports.Summary
-}
-
-// compareMetrics are compared, in this order.
-var compareMetrics = []string{"overlap.totalSeconds", "overlap.maxSeconds", "failover.maxSeconds", "failover.meanSeconds", "leaderless.totalSeconds", "leaderless.maxSeconds", "api.requestsPerSecond", "spuriousTransitions"}
-
-// PairedDiff is the paired difference B - A of one metric.
-type PairedDiff struct {
-	Metric   string  `json:"metric"`
-	MeanA    float64 `json:"meanA"`
-	MeanB    float64 `json:"meanB"`
-	MeanDiff float64 `json:"meanDiff"`
-	CILow    float64 `json:"ciLow"`
-	CIHigh   float64 `json:"ciHigh"`
-	// BWorse/BBetter count the pairs in which B was worse (higher) or
-	// better than A.
-	BWorse  int `json:"bWorse"`
-	BBetter int `json:"bBetter"`
-}
-
-// Comparison is the output of compare.
-type Comparison struct {
-	A     string       `json:"a"`
-	B     string       `json:"b"`
-	Seeds []uint64     `json:"seeds"`
-	Diffs []PairedDiff `json:"diffs"`
-}
-
-func runCompare(e env, o *compareOpts, args []string) error {
-	if o.seeds < 2 {
-		return badInput("--seeds %d: expected 2 or more paired runs (a confidence interval needs two)", o.seeds)
+// parseThresholds reads --threshold METRIC=ABS or METRIC=REL%.
+func parseThresholds(flag string, specs []string) (map[string]compare.Threshold, error) {
+	out := compare.DefaultThresholds()
+	for _, s := range specs {
+		name, val, ok := strings.Cut(s, "=")
+		if _, known := scenarios.MetricInfoOf(name); !ok || !known {
+			return nil, badInput("%s %q: expected METRIC=ABS or METRIC=REL%% with METRIC one of: %s", flag, s, strings.Join(scenarios.MetricNames(), ", "))
+		}
+		rel := strings.HasSuffix(val, "%")
+		v, err := strconv.ParseFloat(strings.TrimSuffix(val, "%"), 64)
+		if err != nil || v < 0 || v != v {
+			return nil, badInput("%s %q: expected a number of 0 or more, optionally with %%", flag, s)
+		}
+		if rel {
+			out[name] = compare.Threshold{Relative: v / 100}
+		} else {
+			out[name] = compare.Threshold{Absolute: v}
+		}
 	}
-	var a, b side
+	return out, nil
+}
+
+// compareSides loads the two sides: two scenarios, or one with two variants.
+func compareSides(o *compareOpts, args []string) (nameA, nameB string, a, b *scenarios.Scenario, err error) {
 	switch {
 	case len(o.variants) == 0 && len(args) == 2 && o.scenario == "":
-		sa, err := loadNamedOrFile(args[0])
-		if err != nil {
-			return err
+		if a, err = loadNamedOrFile(args[0]); err != nil {
+			return
 		}
-		sb, err := loadNamedOrFile(args[1])
-		if err != nil {
-			return err
-		}
-		a, b = side{Name: args[0], sc: sa}, side{Name: args[1], sc: sb}
+		b, err = loadNamedOrFile(args[1])
+		return args[0], args[1], a, b, err
 	case len(o.variants) == 2 && len(args) <= 1:
-		sc, _, err := o.load(args)
-		if err != nil {
-			return err
+		var sc *scenarios.Scenario
+		if sc, _, err = o.load(args); err != nil {
+			return
 		}
 		for _, v := range o.variants {
 			if !slices.Contains(variantNames(), v) {
-				return badInput("--variant %q: expected one of: %s", v, strings.Join(variantNames(), ", "))
+				err = badInput("--variant %q: expected one of: %s", v, strings.Join(variantNames(), ", "))
+				return
 			}
 		}
 		name := scenarioName(args, &o.scenarioSource)
-		sa, sb := sc.Clone(), sc.Clone()
-		sa.Spec.Elector.Variant, sb.Spec.Elector.Variant = scenarios.Variant(o.variants[0]), scenarios.Variant(o.variants[1])
-		for _, s := range []*scenarios.Scenario{sa, sb} {
-			for i := range s.Spec.Nodes {
-				if s.Spec.Nodes[i].Elector != nil {
-					s.Spec.Nodes[i].Elector.Variant = ""
-				}
-			}
-		}
-		a = side{Name: name + " (variant " + o.variants[0] + ")", sc: sa}
-		b = side{Name: name + " (variant " + o.variants[1] + ")", sc: sb}
-	default:
-		return badInput("compare: give two scenarios (A B), or one scenario and two --variant flags")
+		a, b = withVariant(sc, o.variants[0]), withVariant(sc, o.variants[1])
+		return name + " (variant " + o.variants[0] + ")", name + " (variant " + o.variants[1] + ")", a, b, nil
 	}
-	base := a.sc.Seed()
+	err = badInput("compare: give two scenarios (A B), or one scenario and two --variant flags")
+	return
+}
+
+func withVariant(sc *scenarios.Scenario, v string) *scenarios.Scenario {
+	s := sc.Clone()
+	s.Spec.Elector.Variant = scenarios.Variant(v)
+	for i := range s.Spec.Nodes {
+		if s.Spec.Nodes[i].Elector != nil {
+			s.Spec.Nodes[i].Elector.Variant = ""
+		}
+	}
+	return s
+}
+
+func runCompare(e env, o *compareOpts, args []string) error {
+	if err := checkSeeds(o.seeds, 2); err != nil {
+		return err
+	}
+	if err := checkJobs(o.jobs); err != nil {
+		return err
+	}
+	th, err := parseThresholds("--threshold", o.thresholds)
+	if err != nil {
+		return err
+	}
+	nameA, nameB, a, b, err := compareSides(o, args)
+	if err != nil {
+		return err
+	}
+	base := a.Seed()
 	if s := o.seedFlag.get(); s != nil {
 		base = *s
 	}
-	cmpRes := Comparison{A: a.Name, B: b.Name}
-	for i := range o.seeds {
-		seed := sim.DeriveSeed(base, fmt.Sprintf("compare/%d", i))
-		cmpRes.Seeds = append(cmpRes.Seeds, seed)
-		for _, s := range []*side{&a, &b} {
-			res, err := scenarios.RunWith(s.sc, scenarios.RunOptions{Seed: &seed})
-			if err != nil {
-				return err
-			}
-			s.runs = append(s.runs, reports.NewSummary(res))
-		}
-	}
-	for _, m := range compareMetrics {
-		va, vb := make([]float64, o.seeds), make([]float64, o.seeds)
-		for i := range o.seeds {
-			va[i], vb[i] = a.runs[i].MetricMap()[m], b.runs[i].MetricMap()[m]
-		}
-		cmpRes.Diffs = append(cmpRes.Diffs, pairedDiff(m, va, vb))
+	c, runs, err := compare.Run(context.Background(), nameA, nameB, a, b, batch.Seeds(base, "compare", o.seeds), o.jobs, th)
+	if err != nil {
+		return err
 	}
 	if o.report != "" {
 		if err := os.MkdirAll(o.report, 0o755); err != nil {
-			return badInput("--report %s: %v", o.report, err)
+			return fmt.Errorf("--report %s: %w", o.report, err)
 		}
-		fig := reports.FailoverCDF("Failover time: "+a.Name+" vs "+b.Name, reports.Series{Name: "A: " + a.Name, Values: failovers(a.runs)}, reports.Series{Name: "B: " + b.Name, Values: failovers(b.runs)})
+		fig := reports.FailoverCDF("Recovery time: "+nameA+" vs "+nameB, reports.Series{Name: "A: " + nameA, Values: recoveries(runs[0])}, reports.Series{Name: "B: " + nameB, Values: recoveries(runs[1])})
 		if err := fig.Save(o.report); err != nil {
-			return badInput("--report %s: %v", o.report, err)
+			return fmt.Errorf("--report %s: %w", o.report, err)
 		}
 	}
 	if o.json {
-		return writeJSONIndent(e.stdout, &cmpRes)
-	}
-	fmt.Fprintf(e.stdout, "A: %s\nB: %s\n%d paired runs (common random numbers), differences B - A, 95%% confidence interval\n\n", a.Name, b.Name, o.seeds)
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "metric\tmean A\tmean B\tB - A\t95% CI\tB worse\tB better\t")
-	for _, d := range cmpRes.Diffs {
-		fmt.Fprintf(tw, "%s\t%.4g\t%.4g\t%+.4g\t[%+.4g, %+.4g]\t%d\t%d\t\n", d.Metric, d.MeanA, d.MeanB, d.MeanDiff, d.CILow, d.CIHigh, d.BWorse, d.BBetter)
-	}
-	tw.Flush()
-	for _, d := range cmpRes.Diffs {
-		if d.CILow > 0 {
-			fmt.Fprintf(e.stdout, "B is worse on %s (the interval excludes 0)\n", d.Metric)
-		} else if d.CIHigh < 0 {
-			fmt.Fprintf(e.stdout, "B is better on %s (the interval excludes 0)\n", d.Metric)
+		if err := writeJSONIndent(e.stdout, c); err != nil {
+			return err
+		}
+	} else {
+		printComparison(e.stdout, c)
+		if o.report != "" {
+			fmt.Fprintf(e.stdout, "wrote %s/failover-cdf.png and .svg\n", o.report)
 		}
 	}
-	if o.report != "" {
-		fmt.Fprintf(e.stdout, "wrote %s/failover-cdf.png and .svg\n", o.report)
+	if c.Verdict == compare.Worse || c.Verdict == compare.Fails {
+		return errFailed
 	}
 	return nil
 }
 
-func failovers(runs []reports.Summary) []float64 {
+func recoveries(runs []*scenarios.Result) []float64 {
 	var out []float64
 	for _, r := range runs {
 		for _, f := range r.Failovers {
-			out = append(out, f.DurationSeconds)
+			out = append(out, f.Recovery.Seconds())
 		}
 	}
 	return out
 }
 
-// pairedDiff is the mean of b[i]-a[i] with a Student-t 95% interval.
-func pairedDiff(metric string, a, b []float64) PairedDiff {
-	n := len(a)
-	d := PairedDiff{Metric: metric}
-	var sa, sb, sd float64
-	diffs := make([]float64, n)
-	for i := range n {
-		sa += a[i]
-		sb += b[i]
-		diffs[i] = b[i] - a[i]
-		sd += diffs[i]
-		switch {
-		case diffs[i] > 0:
-			d.BWorse++
-		case diffs[i] < 0:
-			d.BBetter++
+// printComparison writes the table of paired differences and the verdict.
+func printComparison(w io.Writer, c *compare.Comparison) {
+	fmt.Fprintf(w, "A: %s\nB: %s\n%d paired runs (common random numbers), differences B - A, %.0f%% confidence intervals\n", c.A, c.B, len(c.Seeds), 100*compare.Confidence)
+	fmt.Fprintf(w, "liveness failures (no leader, or leadership not restored): A %d, B %d\n\n", c.LivenessFailuresA, c.LivenessFailuresB)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "metric\tmean A\tmean B\tB - A\t95% CI\tp\ttest\tthreshold\tverdict\t")
+	for _, d := range c.Diffs {
+		v := string(d.Verdict)
+		if !d.Judged {
+			v += " (diagnostic)"
 		}
+		fmt.Fprintf(tw, "%s\t%.4g\t%.4g\t%+.4g\t[%+.4g, %+.4g]\t%.3g\t%s\t%.4g\t%s\t\n", d.Metric, d.MeanA, d.MeanB, d.Diff, d.CILow, d.CIHigh, d.P, d.Test, d.Threshold, v)
 	}
-	d.MeanA, d.MeanB, d.MeanDiff = sa/float64(n), sb/float64(n), sd/float64(n)
-	var ss float64
-	for _, x := range diffs {
-		ss += (x - d.MeanDiff) * (x - d.MeanDiff)
+	tw.Flush()
+	switch c.Verdict {
+	case compare.Fails:
+		fmt.Fprintf(w, "\nB FAILS: %s\n", strings.Join(c.Reasons, "; "))
+	case compare.Worse:
+		fmt.Fprintf(w, "\nB is worse on %s (significant and above the practical threshold)\n", strings.Join(c.Reasons, ", "))
+	case compare.Better:
+		fmt.Fprintf(w, "\nB is better: %s (significant and above the practical threshold; none worse)\n", strings.Join(c.Reasons, ", "))
+	default:
+		fmt.Fprintln(w, "\nno significant difference above the practical thresholds")
 	}
-	se := math.Sqrt(ss/float64(n-1)) / math.Sqrt(float64(n))
-	h := tQuantile975(n-1) * se
-	d.CILow, d.CIHigh = d.MeanDiff-h, d.MeanDiff+h
-	return d
-}
-
-// tQuantile975 is Student's t 0.975 quantile for df degrees of freedom:
-// exact table values to 30, then the Cornish-Fisher expansion around the
-// normal quantile, accurate to 1e-3 there.
-func tQuantile975(df int) float64 {
-	table := []float64{0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-		2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-		2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042}
-	if df < len(table) {
-		return table[max(df, 1)]
-	}
-	z := 1.959964
-	v := float64(df)
-	return z + (z*z*z+z)/(4*v) + (5*math.Pow(z, 5)+16*z*z*z+3*z)/(96*v*v)
 }

@@ -1,125 +1,72 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"github.com/lesim/lesim/reports"
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/batch"
+	"github.com/lesim/lesim/scenarios/compare"
+	"github.com/lesim/lesim/scenarios/gate"
 )
-
-// Baseline is the gate's record of accepted metrics, with the tolerances a
-// change may use before it counts as a regression. It is YAML, written by
-// --update-baseline and meant to be reviewed and committed.
-type Baseline struct {
-	APIVersion string                   `json:"apiVersion"`
-	Kind       string                   `json:"kind"`
-	Tolerances Tolerances               `json:"tolerances"`
-	Scenarios  map[string]BaselineEntry `json:"scenarios"`
-}
-
-const baselineKind = "GateBaseline"
-
-// Tolerances say how much worse (higher) a metric may get: a current
-// value passes when it is at most baseline + max(absolute, relative ×
-// |baseline|). Metrics lists per-metric tolerances; the rest use Default.
-type Tolerances struct {
-	Default Tolerance            `json:"default"`
-	Metrics map[string]Tolerance `json:"metrics,omitempty"`
-}
-
-// Tolerance is an allowed increase.
-type Tolerance struct {
-	Absolute float64 `json:"absolute"`
-	Relative float64 `json:"relative"`
-}
-
-// BaselineEntry is a scenario's accepted run.
-type BaselineEntry struct {
-	Seed      uint64             `json:"seed"`
-	TraceHash string             `json:"traceHash"`
-	Metrics   map[string]float64 `json:"metrics"`
-}
-
-// defaultTolerances are those of a new baseline. Runs are deterministic,
-// so any difference is a real change of behaviour; the tolerances say
-// which changes are worth failing a build over: any new overlap, stale
-// leadership or unsafe write; failover and leaderless time 10% or 1 s
-// longer; 5% more API traffic.
-func defaultTolerances() Tolerances {
-	return Tolerances{
-		Default: Tolerance{},
-		Metrics: map[string]Tolerance{
-			"overlap.totalSeconds":    {Absolute: 0.001},
-			"overlap.maxSeconds":      {Absolute: 0.001},
-			"leaderless.totalSeconds": {Absolute: 1, Relative: 0.1},
-			"leaderless.maxSeconds":   {Absolute: 1, Relative: 0.1},
-			"failover.maxSeconds":     {Absolute: 1, Relative: 0.1},
-			"failover.meanSeconds":    {Absolute: 1, Relative: 0.1},
-			"staleLeaderSeconds":      {Absolute: 0.001},
-			"api.requestsPerSecond":   {Relative: 0.05},
-		},
-	}
-}
-
-func (t Tolerances) of(metric string) Tolerance {
-	if m, ok := t.Metrics[metric]; ok {
-		return m
-	}
-	return t.Default
-}
-
-// allowed is the largest passing value.
-func (t Tolerance) allowed(base float64) float64 {
-	return base + max(t.Absolute, t.Relative*math.Abs(base))
-}
 
 type gateOpts struct {
 	baseline string
 	junit    string
 	update   bool
 	library  bool
+	seeds    int
 	jobs     int
 }
 
 func newGateCmd(e env) *cobra.Command {
 	o := &gateOpts{}
 	cmd := &cobra.Command{
-		Use:   "gate --baseline FILE [--junit FILE] [--update-baseline] (DIR | --library)",
-		Short: "Run a suite and fail on regressions against a baseline",
-		Long: `Run every scenario of a suite (the *.yaml files of DIR, or the library)
-and compare each metric with the baseline file under the tolerances it
-declares. Every metric is "lower is better" (overlap, leaderless and
-failover time, spurious transitions, stale leadership, API requests per
-second, unsafe writes): a value above baseline + max(absolute, relative ×
-baseline) is a regression. A violated spec.expect fails too.
+		Use:   "gate --baseline FILE [--junit FILE] [--seeds N] [--update-baseline] (DIR | --library)",
+		Short: "Run a suite on N seeds and fail on significant regressions against a baseline",
+		Long: `Run every scenario of a suite (the *.yaml files of DIR, or the library) on
+the baseline's seeds and compare each metric with the baseline run of the
+same seed (common random numbers). A metric regresses when its paired
+increase is statistically significant (paired t test, McNemar's exact
+test for rates; p < 0.05) and larger than its tolerance, max(absolute,
+relative × baseline mean), declared in the baseline file. Every metric is
+"lower is better" (liveness failures, time to first leader, overlap,
+leaderless time, recovery, handover gap, spurious transitions, stale
+leadership, API requests per second, unsafe writes).
 
-Prints what regressed with a diff, writes JUnit XML with --junit, and on
-GitHub Actions (GITHUB_ACTIONS=true) emits ::error annotations and appends a
-Markdown table to $GITHUB_STEP_SUMMARY.
+The gate also fails on: a run that violates spec.expect (which includes
+liveness unless requireLeader is false: a run with no leader fails), a
+suite scenario without a baseline entry, and a baseline scenario missing
+from the suite.
 
---update-baseline records the current metrics (keeping the tolerances) and
-exits 0 unless an expectation failed.
+Prints what regressed, writes JUnit XML with --junit (also on bad input:
+one failing case naming the error), and on GitHub Actions
+(GITHUB_ACTIONS=true) emits ::error annotations and appends a Markdown
+table to $GITHUB_STEP_SUMMARY.
+
+--update-baseline records --seeds runs per scenario (keeping the
+tolerances) and exits 0 unless an expectation failed.
 
 Exit status: 0 no regression, 1 a regression or a failed expectation, 2 bad
 input.`,
-		Example: `  simulate gate --library --baseline testdata/gate-baseline.yaml --update-baseline
+		Example: `  simulate gate --library --baseline testdata/gate-baseline.yaml --update-baseline --seeds 30
   simulate gate --library --baseline testdata/gate-baseline.yaml --junit gate.xml
   simulate gate scenarios/ --baseline baseline.yaml`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runGate(e, o, args)
+			err := runGate(e, o, args)
+			if o.junit != "" && err != nil && !errors.Is(err, errFailed) {
+				writeJUnitError(e, o.junit, err)
+			}
+			return err
 		},
 	}
 	fs := cmd.Flags()
@@ -127,43 +74,39 @@ input.`,
 	fs.StringVar(&o.junit, "junit", "", "write JUnit XML to `FILE`")
 	fs.BoolVar(&o.update, "update-baseline", false, "write the current metrics to the baseline file instead of failing on differences")
 	fs.BoolVar(&o.library, "library", false, "run the embedded scenario library")
-	fs.IntVarP(&o.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "scenarios run in parallel")
+	fs.IntVar(&o.seeds, "seeds", 0, fmt.Sprintf("seeds per scenario, 2 to %d (default: the baseline's; %d for a new one)", batch.MaxSeeds, gate.DefaultSeeds))
+	fs.IntVarP(&o.jobs, "jobs", "j", runtime.GOMAXPROCS(0), fmt.Sprintf("runs in parallel, 1 to %d", batch.MaxJobs))
 	return cmd
 }
 
-func readBaseline(path string) (*Baseline, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+// writeJUnitError records an error that stopped the gate (bad input
+// included) as a failing case, so that CI shows a failure rather than "no
+// tests".
+func writeJUnitError(e env, path string, cause error) {
+	cases := []reports.TestCase{{Name: "gate", Failures: []string{oneLine(cause.Error())}}}
+	if err := reports.WriteFileFunc(path, func(w io.Writer) error { return reports.WriteJUnit(w, "lesim gate", cases) }); err != nil {
+		fmt.Fprintf(e.stderr, "gate: --junit %s: %v\n", path, err)
 	}
-	var b Baseline
-	if err := yaml.UnmarshalStrict(data, &b); err != nil {
-		return nil, badInput("%s: %s; expected a baseline written by simulate gate --update-baseline", path, oneLine(err.Error()))
-	}
-	if b.Kind != baselineKind {
-		return nil, badInput("%s: kind %q; expected kind: %s", path, b.Kind, baselineKind)
-	}
-	for name, t := range b.Tolerances.Metrics {
-		if !slices.Contains(reports.MetricNames, name) {
-			return nil, badInput("%s: tolerances.metrics.%s: unknown metric; expected one of: %s", path, name, strings.Join(reports.MetricNames, ", "))
-		}
-		if t.Absolute < 0 || t.Relative < 0 {
-			return nil, badInput("%s: tolerances.metrics.%s: negative tolerance; expected 0 or more", path, name)
-		}
-	}
-	if b.Tolerances.Default.Absolute < 0 || b.Tolerances.Default.Relative < 0 {
-		return nil, badInput("%s: tolerances.default: negative tolerance; expected 0 or more", path)
-	}
-	return &b, nil
 }
 
-// regression is one metric over its allowance.
-type regression struct {
-	metric             string
-	base, cur, allowed float64
+// readBaseline reads the baseline, or starts one when updating.
+func (o *gateOpts) readBaseline() (*gate.Baseline, error) {
+	base, err := gate.Read(o.baseline)
+	var ie *gate.InputError
+	switch {
+	case errors.Is(err, os.ErrNotExist) && o.update:
+		return gate.New(), nil
+	case errors.Is(err, os.ErrNotExist):
+		return nil, badInput("%s: no such baseline; expected a file written by simulate gate --update-baseline", o.baseline)
+	case errors.As(err, &ie):
+		return nil, badInput("%s", ie.Msg)
+	case err != nil:
+		return nil, badInput("%s: %v", o.baseline, err)
+	}
+	return base, nil
 }
 
-func runGate(e env, o *gateOpts, args []string) error {
+func (o *gateOpts) validate(args []string) error {
 	switch {
 	case o.baseline == "":
 		return badInput("gate: --baseline FILE is required")
@@ -171,19 +114,21 @@ func runGate(e env, o *gateOpts, args []string) error {
 		return badInput("gate: give a scenario directory or --library")
 	case len(args) > 0 && o.library:
 		return badInput("gate: give a scenario directory or --library, not both")
-	}
-	base, err := readBaseline(o.baseline)
-	if errors.Is(err, os.ErrNotExist) {
-		if !o.update {
-			return badInput("%s: no such baseline; expected a file written by simulate gate --update-baseline", o.baseline)
-		}
-		base = &Baseline{APIVersion: scenarios.APIVersion, Kind: baselineKind, Tolerances: defaultTolerances()}
-	} else if err != nil {
-		var xe *exitError
-		if errors.As(err, &xe) {
+	case o.seeds != 0:
+		if err := checkSeeds(o.seeds, 2); err != nil {
 			return err
 		}
-		return badInput("%s: %v", o.baseline, err)
+	}
+	return checkJobs(o.jobs)
+}
+
+func runGate(e env, o *gateOpts, args []string) error {
+	if err := o.validate(args); err != nil {
+		return err
+	}
+	base, err := o.readBaseline()
+	if err != nil {
+		return err
 	}
 	dir := ""
 	if len(args) > 0 {
@@ -193,103 +138,71 @@ func runGate(e env, o *gateOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	results, err := runSuite(suite, o.jobs)
-	if err != nil {
-		return badInput("gate: %v", err)
+	if !o.update && o.seeds != 0 {
+		for name, en := range base.Scenarios {
+			if len(en.Seeds) != o.seeds {
+				return badInput("--seeds %d: the baseline recorded %d seeds for %s; expected --seeds %d, or --update-baseline to record %d", o.seeds, len(en.Seeds), name, len(en.Seeds), o.seeds)
+			}
+		}
 	}
-
+	opts := gate.Options{Seeds: o.seeds, Jobs: o.jobs}
 	if o.update {
-		return updateBaseline(e, o, base, suite, results)
+		return updateBaseline(e, o, base, suite, opts)
 	}
+	cases, err := gate.Evaluate(context.Background(), suite, base, opts)
+	if err != nil {
+		return err
+	}
+	return reportGate(e, o, cases)
+}
 
-	var cases []reports.TestCase
+// reportGate prints the verdicts and writes JUnit and the step summary.
+func reportGate(e env, o *gateOpts, cases []gate.Case) error {
+	var out strings.Builder
+	var junit []reports.TestCase
 	var rows []summaryRow
 	failedN := 0
-	var out strings.Builder
-	fmt.Fprintf(&out, "gate: %d scenarios against %s\n", len(suite), o.baseline)
-	var diffs []string
-	for i, en := range suite {
-		s := &results[i].summary
-		cur := s.MetricMap()
-		entry, ok := base.Scenarios[en.name]
-		tc := reports.TestCase{Name: en.name, Elapsed: results[i].elapsed}
-		var regs []regression
-		if !ok {
-			tc.Failures = append(tc.Failures, "no baseline for this scenario; record one with --update-baseline")
-		} else {
-			for _, m := range reports.MetricNames {
-				b, had := entry.Metrics[m]
-				if !had {
-					continue // a metric newer than the baseline
-				}
-				allowed := base.Tolerances.of(m).allowed(b)
-				if cur[m] > allowed+1e-9 {
-					regs = append(regs, regression{m, b, cur[m], allowed})
-					tc.Failures = append(tc.Failures, fmt.Sprintf("%s regressed: %s -> %s (allowed up to %s)", m, num(b), num(cur[m]), num(allowed)))
-				}
-				rows = append(rows, summaryRow{en.name, m, b, cur[m], allowed, cur[m] > allowed+1e-9})
-			}
+	fmt.Fprintf(&out, "gate: %d scenarios against %s\n", len(cases), o.baseline)
+	for _, c := range cases {
+		seeds := 0
+		if c.Comparison != nil {
+			seeds = len(c.Comparison.Seeds)
+			rows = append(rows, diffRows(c)...)
 		}
-		if !s.Expect.Passed {
-			for _, v := range s.Expect.Violations {
-				tc.Failures = append(tc.Failures, "spec.expect: "+v)
-			}
-		}
-		if len(tc.Failures) == 0 {
+		if c.Passed() {
 			note := ""
-			if entry.TraceHash != "" && entry.TraceHash != s.TraceHash {
-				note = " (behaviour changed within tolerances: trace " + entry.TraceHash + " -> " + s.TraceHash + ")"
+			if c.TraceChanged > 0 {
+				note = fmt.Sprintf(" (behaviour changed within tolerances: %d of %d traces differ)", c.TraceChanged, seeds)
 			}
-			fmt.Fprintf(&out, "ok    %s%s\n", en.name, note)
+			fmt.Fprintf(&out, "ok    %s (%d seeds)%s\n", c.Name, seeds, note)
 		} else {
 			failedN++
-			fmt.Fprintf(&out, "FAIL  %s\n", en.name)
-			for _, f := range tc.Failures {
+			fmt.Fprintf(&out, "FAIL  %s\n", c.Name)
+			for _, f := range c.Failures {
 				fmt.Fprintf(&out, "        %s\n", f)
 			}
 		}
-		if len(regs) > 0 {
-			bm, cm := map[string]float64{}, map[string]float64{}
-			for _, r := range regs {
-				bm[r.metric], cm[r.metric] = r.base, r.cur
-			}
-			d := cmp.Diff(bm, cm)
-			tc.Detail = "-baseline +current\n" + d
-			diffs = append(diffs, fmt.Sprintf("%s (-baseline +current):\n%s", en.name, indent(d, "  ")))
-		}
 		if e.getenv("GITHUB_ACTIONS") == "true" {
-			for _, f := range tc.Failures {
-				fmt.Fprintf(&out, "::error title=lesim gate %s::%s\n", ghEscapeProp(en.name), ghEscapeData(f))
+			for _, f := range c.Failures {
+				fmt.Fprintf(&out, "::error title=lesim gate %s::%s\n", ghEscapeProp(c.Name), ghEscapeData(f))
 			}
 		}
-		cases = append(cases, tc)
-	}
-	for name := range base.Scenarios {
-		if !slices.ContainsFunc(suite, func(s suiteEntry) bool { return s.name == name }) {
-			fmt.Fprintf(e.stderr, "gate: baseline has %s, which the suite does not run\n", name)
-		}
-	}
-	if len(diffs) > 0 {
-		out.WriteString("\nregressed metrics:\n")
-		for _, d := range diffs {
-			out.WriteString(d)
-		}
+		junit = append(junit, reports.TestCase{Name: c.Name, Failures: c.Failures, Elapsed: c.Elapsed})
 	}
 	if failedN == 0 {
-		fmt.Fprintf(&out, "gate: passed (%d scenarios)\n", len(suite))
+		fmt.Fprintf(&out, "gate: passed (%d scenarios)\n", len(cases))
 	} else {
-		fmt.Fprintf(&out, "gate: FAILED: %d of %d scenarios\n", failedN, len(suite))
+		fmt.Fprintf(&out, "gate: FAILED: %d of %d scenarios\n", failedN, len(cases))
 	}
 	io.WriteString(e.stdout, out.String())
-
 	if o.junit != "" {
-		err := reports.WriteFileFunc(o.junit, func(w io.Writer) error { return reports.WriteJUnit(w, "lesim gate", cases) })
+		err := reports.WriteFileFunc(o.junit, func(w io.Writer) error { return reports.WriteJUnit(w, "lesim gate", junit) })
 		if err != nil {
-			return badInput("--junit %s: %v", o.junit, err)
+			return fmt.Errorf("--junit %s: %w", o.junit, err)
 		}
 	}
 	if p := e.getenv("GITHUB_STEP_SUMMARY"); p != "" {
-		if err := appendStepSummary(p, rows, failedN, len(suite)); err != nil {
+		if err := appendStepSummary(p, rows, failedN, len(cases)); err != nil {
 			fmt.Fprintf(e.stderr, "gate: GITHUB_STEP_SUMMARY: %v\n", err)
 		}
 	}
@@ -299,26 +212,32 @@ func runGate(e env, o *gateOpts, args []string) error {
 	return nil
 }
 
-func updateBaseline(e env, o *gateOpts, base *Baseline, suite []suiteEntry, results []suiteResult) error {
-	if base.Scenarios == nil {
-		base.Scenarios = map[string]BaselineEntry{}
+func diffRows(c gate.Case) []summaryRow {
+	var rows []summaryRow
+	for _, d := range c.Comparison.Diffs {
+		rows = append(rows, summaryRow{c.Name, d.Metric, d.MeanA, d.MeanB, d.Threshold, d.Judged && d.Verdict == compare.Worse})
 	}
-	expectFailed := 0
-	for i, en := range suite {
-		s := &results[i].summary
-		base.Scenarios[en.name] = BaselineEntry{Seed: s.Seed, TraceHash: s.TraceHash, Metrics: s.MetricMap()}
-		if !s.Expect.Passed {
-			expectFailed++
-			fmt.Fprintf(e.stdout, "FAIL  %s: spec.expect: %s\n", en.name, strings.Join(s.Expect.Violations, "; "))
-		}
-	}
-	data, err := yaml.Marshal(base)
+	return rows
+}
+
+func updateBaseline(e env, o *gateOpts, base *gate.Baseline, suite []gate.Scenario, opts gate.Options) error {
+	nb, cases, err := gate.Record(context.Background(), suite, base, opts)
 	if err != nil {
 		return err
 	}
-	header := "# lesim gate baseline: accepted metrics per scenario and the tolerances a\n# change may use. Written by simulate gate --update-baseline; review diffs.\n"
-	if err := reports.WriteFile(o.baseline, append([]byte(header), data...)); err != nil {
-		return badInput("--baseline %s: %v", o.baseline, err)
+	expectFailed := 0
+	for _, c := range cases {
+		if !c.Passed() {
+			expectFailed++
+			fmt.Fprintf(e.stdout, "FAIL  %s: %s\n", c.Name, strings.Join(c.Failures, "; "))
+		}
+	}
+	data, err := nb.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := reports.WriteFile(o.baseline, data); err != nil {
+		return fmt.Errorf("--baseline %s: %w", o.baseline, err)
 	}
 	fmt.Fprintf(e.stdout, "gate: baseline %s updated with %d scenarios\n", o.baseline, len(suite))
 	if expectFailed > 0 {
@@ -329,9 +248,9 @@ func updateBaseline(e env, o *gateOpts, base *Baseline, suite []suiteEntry, resu
 
 // summaryRow is a line of the GitHub step summary table.
 type summaryRow struct {
-	scenario, metric   string
-	base, cur, allowed float64
-	regressed          bool
+	scenario, metric     string
+	base, cur, practical float64
+	regressed            bool
 }
 
 func appendStepSummary(path string, rows []summaryRow, failedN, total int) error {
@@ -352,13 +271,13 @@ func appendStepSummary(path string, rows []summaryRow, failedN, total int) error
 	if len(shown) == 0 {
 		b.WriteString("No metric changed.\n")
 	} else {
-		b.WriteString("| scenario | metric | baseline | current | allowed | |\n| --- | --- | ---: | ---: | ---: | --- |\n")
+		b.WriteString("| scenario | metric | baseline mean | current mean | threshold | |\n| --- | --- | ---: | ---: | ---: | --- |\n")
 		for _, r := range shown {
 			status := "changed"
 			if r.regressed {
 				status = "**regressed**"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.scenario, r.metric, num(r.base), num(r.cur), num(r.allowed), status)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.scenario, r.metric, num(r.base), num(r.cur), num(r.practical), status)
 		}
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
@@ -374,14 +293,6 @@ func appendStepSummary(path string, rows []summaryRow, failedN, total int) error
 
 func num(v float64) string {
 	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", v), "0"), ".")
-}
-
-func indent(s, pre string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	for i := range lines {
-		lines[i] = pre + lines[i]
-	}
-	return strings.Join(lines, "\n") + "\n"
 }
 
 // GitHub workflow commands need %, CR, LF (and in properties : and ,)

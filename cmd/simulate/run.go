@@ -42,7 +42,11 @@ func newRunCmd(e env) *cobra.Command {
 		Short: "Run one scenario and print what it measured",
 		Long: `Run one scenario (a file, or a library scenario with --scenario; with
 neither, the default scenario) and print a summary: who led when, overlap,
-leaderless time, failovers, API load and whether spec.expect held.
+liveness (time to first leader, "never led"), leaderless time from the
+first node's start, every failover with its recovery (from the fault's
+onset to a node leading alone) and handover gap, API load and whether
+spec.expect held. A run in which nobody leads, or whose leadership is not
+restored after a fault, violates spec.expect unless requireLeader is false.
 
 The --leader-elect-* flags are kube-controller-manager's; those given
 override the scenario's spec.elector (node-level overrides still apply).

@@ -167,10 +167,15 @@ type intervalJSON struct {
 }
 
 type failoverJSON struct {
-	At       float64 `json:"atSeconds"`
-	Duration float64 `json:"durationSeconds"`
-	From     string  `json:"from"`
-	To       string  `json:"to"`
+	Cause              string  `json:"cause"`
+	OnsetSeconds       float64 `json:"onsetSeconds"`
+	LostSeconds        float64 `json:"lostSeconds"`
+	RecoverySeconds    float64 `json:"recoverySeconds"`
+	HandoverGapSeconds float64 `json:"handoverGapSeconds"`
+	OverlapSeconds     float64 `json:"overlapSeconds"`
+	Restored           bool    `json:"restored"`
+	From               string  `json:"from"`
+	To                 string  `json:"to"`
 }
 
 // summary measures the intervals reported so far with the checkers
@@ -194,12 +199,15 @@ func (o *observer) summary() serveSummary {
 	}
 	res := &scenarios.Result{Scenario: "serve", Duration: now, Leadership: ivs}
 	res.Overlap = scenarios.CheckOverlap(ivs)
-	res.Leaderless, res.Failovers = scenarios.CheckLeaderless(ivs, now)
+	res.Leaderless = scenarios.CheckLeaderless(ivs, 0, now)
+	res.Failovers = scenarios.CheckFailovers(ivs, nil, 0, now)
 	res.Transitions, _ = scenarios.CheckTransitions(ivs)
 	s.OverlapSeconds, s.OverlapMaxSeconds, s.OverlapEpisodes = res.Overlap.Total.Seconds(), res.Overlap.Max.Seconds(), len(res.Overlap.Episodes)
 	s.LeaderlessSeconds, s.LeaderlessMax = res.Leaderless.Total.Seconds(), res.Leaderless.Max.Seconds()
 	for _, f := range res.Failovers {
-		s.Failovers = append(s.Failovers, failoverJSON{At: f.At.Seconds(), Duration: f.Duration.Seconds(), From: f.From, To: f.To})
+		s.Failovers = append(s.Failovers, failoverJSON{Cause: f.Cause, OnsetSeconds: f.Onset.Seconds(), LostSeconds: f.Lost.Seconds(),
+			RecoverySeconds: f.Recovery.Seconds(), HandoverGapSeconds: f.HandoverGap.Seconds(), OverlapSeconds: f.Overlap.Seconds(),
+			Restored: f.Restored, From: f.From, To: f.To})
 	}
 	s.Transitions = res.Transitions
 	s.Findings = reports.Findings(res)
@@ -226,7 +234,7 @@ func (s serveSummary) text() string {
 		reports.FormatDuration(r.Duration), len(r.Leadership), reports.FormatDuration(r.Overlap.Total), len(r.Overlap.Episodes), reports.FormatDuration(r.Overlap.Max),
 		reports.FormatDuration(r.Leaderless.Total), reports.FormatDuration(r.Leaderless.Max), len(r.Failovers))
 	for _, f := range r.Failovers {
-		fmt.Fprintf(&b, "\nserve: failover %s -> %s at %s took %s", orDash(f.From), orDash(f.To), reports.FormatAt(f.At), reports.FormatDuration(f.Duration))
+		fmt.Fprintf(&b, "\nserve: failover %s -> %s: lost at %s, recovery %s, handover gap %s", orDash(f.From), orDash(f.To), reports.FormatAt(f.Lost), reports.FormatDuration(f.Recovery), reports.FormatDuration(f.HandoverGap))
 	}
 	for _, f := range s.Findings {
 		fmt.Fprintf(&b, "\nserve: FINDING: %s", f)

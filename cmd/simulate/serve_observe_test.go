@@ -88,7 +88,10 @@ func TestServeObservesCallbacks(t *testing.T) {
 	if !s.Reported || len(s.Leadership) != 2 || math.Abs(s.OverlapSeconds-0.3) > 1e-6 || s.OverlapEpisodes != 1 || s.Transitions != 1 {
 		t.Errorf("summary: %s", body)
 	}
-	if len(s.Failovers) != 1 || s.Failovers[0].From != "b" || s.Failovers[0].To != "" || len(s.Findings) != 2 {
+	// a -> b is an overlapping handover (a failover with its overlap and
+	// no gap); b's loss is never restored.
+	if len(s.Failovers) != 2 || s.Failovers[0].To != "b" || math.Abs(s.Failovers[0].OverlapSeconds-0.3) > 1e-6 || s.Failovers[0].HandoverGapSeconds != 0 ||
+		s.Failovers[1].From != "b" || s.Failovers[1].To != "" || s.Failovers[1].Restored || len(s.Findings) != 2 {
 		t.Errorf("failovers and findings: %s", body)
 	}
 	srv.stop(t)
@@ -97,7 +100,8 @@ func TestServeObservesCallbacks(t *testing.T) {
 		{"serve: lease kube-system/obs holder a_1 -> b_1 at "},
 		{"serve: a_1 (a) started-leading at "},
 		{"serve: observed ", "2 leading interval(s); overlap 300ms in 1 episode(s)"},
-		{"serve: failover b -> - at "},
+		{"serve: failover a -> b: lost at ", "handover gap 0s"},
+		{"serve: failover b -> -: lost at "},
 		{"serve: FINDING: overlap: two leaders at once for 300ms"},
 	} {
 		if !logHas(srv.log.lines(), want...) {

@@ -1,34 +1,25 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
-	"github.com/lesim/lesim/reports"
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/gate"
 )
 
-// suiteEntry is one scenario of a suite (gate).
-type suiteEntry struct {
-	name string
-	sc   *scenarios.Scenario
-}
-
 // loadSuite reads every *.yaml / *.yml file of dir, or the library.
-func loadSuite(dir string, library bool) ([]suiteEntry, error) {
-	var out []suiteEntry
+func loadSuite(dir string, library bool) ([]gate.Scenario, error) {
+	var out []gate.Scenario
 	if library {
 		for _, e := range scenarios.Library() {
 			sc, err := scenarios.Named(e.Name)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, suiteEntry{name: e.Name, sc: sc})
+			out = append(out, gate.Scenario{Name: e.Name, Sc: sc})
 		}
 		return out, nil
 	}
@@ -62,7 +53,7 @@ func loadSuite(dir string, library bool) ([]suiteEntry, error) {
 			return nil, badInput("%s: scenario name %q is also used by %s; expected unique metadata.name values in a suite", f, name, prev)
 		}
 		seen[name] = f
-		out = append(out, suiteEntry{name: name, sc: sc})
+		out = append(out, gate.Scenario{Name: name, Sc: sc})
 	}
 	return out, nil
 }
@@ -72,46 +63,4 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// suiteResult is one scenario's run.
-type suiteResult struct {
-	summary reports.Summary
-	elapsed time.Duration
-	err     error
-}
-
-// runSuite runs the entries on jobs workers; results are in entry order.
-func runSuite(entries []suiteEntry, jobs int) ([]suiteResult, error) {
-	results := make([]suiteResult, len(entries))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range max(jobs, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				start := time.Now()
-				res, err := scenarios.Run(entries[i].sc)
-				results[i].elapsed = time.Since(start)
-				if err != nil {
-					results[i].err = err
-					continue
-				}
-				results[i].summary = reports.NewSummary(res)
-				results[i].summary.Scenario = entries[i].name
-			}
-		}()
-	}
-	for i := range entries {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	for i, r := range results {
-		if r.err != nil {
-			return nil, fmt.Errorf("%s: %w", entries[i].name, r.err)
-		}
-	}
-	return results, nil
 }

@@ -443,7 +443,9 @@ func finishSweep(e env, o *sweepOpts, plan *sweepPlan, mine []plannedPoint, st *
 	if err := os.Remove(journalPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	printSweepSummary(e.stdout, file, ran, took, o.jobs, wrote)
+	if printSweepSummary(e.stdout, file, ran, took, o.jobs, wrote) > 0 {
+		return errFailed // a point where nobody led is a failure, never a result
+	}
 	return nil
 }
 
@@ -482,7 +484,9 @@ func writeSweepOutputs(dir string, f *reports.SweepFile) ([]string, error) {
 	return wrote, nil
 }
 
-func printSweepSummary(w io.Writer, f *reports.SweepFile, ran int, took time.Duration, jobs int, wrote []string) {
+// printSweepSummary prints the sweep's findings and returns the number of
+// points with runs that fail liveness.
+func printSweepSummary(w io.Writer, f *reports.SweepFile, ran int, took time.Duration, jobs int, wrote []string) int {
 	runs := 0
 	for _, p := range f.Points {
 		runs += len(p.Runs)
@@ -498,9 +502,14 @@ func printSweepSummary(w io.Writer, f *reports.SweepFile, ran int, took time.Dur
 	}
 	fmt.Fprintln(w)
 	var worst *reports.SweepPoint
-	overlapping := 0
+	overlapping, dead := 0, 0
 	for i := range f.Points {
 		p := &f.Points[i]
+		if p.Stats.LivenessFailures > 0 {
+			dead++
+			fmt.Fprintf(w, "FAILED liveness: %s: nobody led, or leadership was not restored, in %d of %d runs\n", p.Key, p.Stats.LivenessFailures, p.Stats.Runs)
+			continue
+		}
 		if p.Stats.RunsWithOverlap > 0 {
 			overlapping++
 			if worst == nil || p.Stats.OverlapMeanSeconds > worst.Stats.OverlapMeanSeconds {
@@ -508,16 +517,17 @@ func printSweepSummary(w io.Writer, f *reports.SweepFile, ran int, took time.Dur
 			}
 		}
 	}
-	fmt.Fprintf(w, "points with overlap: %d of %d\n", overlapping, len(f.Points))
+	fmt.Fprintf(w, "points with overlap: %d of %d; points failing liveness: %d\n", overlapping, len(f.Points), dead)
 	if worst != nil {
 		fmt.Fprintf(w, "  worst: %s: overlap in %d of %d runs, mean %.3fs per run\n", worst.Key, worst.Stats.RunsWithOverlap, worst.Stats.Runs, worst.Stats.OverlapMeanSeconds)
 	}
 	if fs, ok := fastestSetting(f.Points); ok {
-		fmt.Fprintf(w, "fastest failover without overlap in any environment: %s: worst failover %.3fs over %s\n", fs.key, fs.maxFailover, plural(fs.points, "point"))
+		fmt.Fprintf(w, "fastest recovery without overlap or liveness failure in any environment: %s: worst recovery %.3fs over %s\n", fs.key, fs.maxFailover, plural(fs.points, "point"))
 	}
 	for _, p := range wrote {
 		fmt.Fprintf(w, "wrote %s\n", p)
 	}
+	return dead
 }
 
 // electorSetting is one elector timing of a sweep judged over every
@@ -547,7 +557,9 @@ func fastestSetting(points []reports.SweepPoint) (electorSetting, bool) {
 			order = append(order, k)
 		}
 		s.points++
-		s.overlap = s.overlap || p.Stats.RunsWithOverlap > 0
+		// A point where nobody led, or leadership was not restored, rules
+		// the timing out as surely as an overlap does.
+		s.overlap = s.overlap || p.Stats.RunsWithOverlap > 0 || p.Stats.LivenessFailures > 0
 		s.failovers += p.Stats.Failovers
 		s.maxFailover = max(s.maxFailover, p.Stats.FailoverMaxSeconds)
 	}

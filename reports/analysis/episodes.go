@@ -45,8 +45,11 @@ func Episodes(res *scenarios.Result, a *Analysis) []Episode {
 		eps = append(eps, ep)
 	}
 	for _, f := range res.Failovers {
-		ep := Episode{Kind: KindFailover, Start: f.At, End: f.At + f.Duration}
-		ep.Old, _ = endingAt(res.Leadership, f.At)
+		if f.HandoverGap == 0 && f.Overlap > 0 {
+			continue // an overlapping handover is told as its overlap
+		}
+		ep := Episode{Kind: KindFailover, Start: f.Lost, End: f.Lost + f.HandoverGap}
+		ep.Old, _ = endingAt(res.Leadership, f.Lost)
 		if f.To != "" {
 			ep.New, ep.HasNew = startingAt(res.Leadership, ep.End)
 		}

@@ -80,7 +80,7 @@ func TestFailoverAfterReleaseSentence(t *testing.T) {
 			{Node: "a", Identity: "a1", Start: sec(1), Cancelled: sec(20), End: sec(20), EndReason: "stopped"},
 			{Node: "b", Identity: "b1", Start: sec(22.5), Cancelled: sec(60), End: sec(60), EndReason: "run-end"},
 		},
-		Failovers: []scenarios.Failover{{At: sec(20), Duration: sec(2.5), From: "a", To: "b"}},
+		Failovers: []scenarios.Failover{{Cause: "stopped", Onset: sec(20), Lost: sec(20), Recovery: sec(2.5), HandoverGap: sec(2.5), Restored: true, From: "a", To: "b"}},
 	}
 	res.Trace = []scenarios.TraceEvent{
 		{At: 0, Node: "a", Identity: "a1", Kind: "process-started"},
@@ -103,7 +103,7 @@ func TestFailoverWithoutSuccessorSentence(t *testing.T) {
 		Duration:   180 * time.Second,
 		Nodes:      []scenarios.NodeSummary{{Name: "a", Rate: 1}, {Name: "b", Rate: 1}},
 		Leadership: []scenarios.Interval{{Node: "a", Identity: "a", Start: sec(1), Cancelled: sec(60), End: sec(60), EndReason: "crashed"}},
-		Failovers:  []scenarios.Failover{{At: sec(60), Duration: sec(120), From: "a"}},
+		Failovers:  []scenarios.Failover{{Cause: "crashed", Onset: sec(60), Lost: sec(60), Recovery: sec(120), HandoverGap: sec(120), From: "a"}},
 		Faults: []scenarios.FaultWindow{
 			{Type: "crash", Nodes: []string{"a"}, Start: sec(60), End: sec(60)},
 			{Type: "partition", Nodes: []string{"b"}, Start: sec(55), End: sec(180), Note: "refuse"},

@@ -122,6 +122,11 @@ func (d *drawer) expect() {
 		return &n
 	}
 	e.MaxOverlap, e.MaxLeaderless, e.MaxFailover = bound("maxOverlap"), bound("maxLeaderless"), bound("maxFailover")
+	e.MaxTimeToFirstLeader, e.MaxRecovery = bound("maxTimeToFirstLeader"), bound("maxRecovery")
+	if d.bool("requireLeaderSet") {
+		req := d.bool("requireLeader")
+		e.RequireLeader = &req
+	}
 	e.MaxSpuriousTransitions = count("maxSpuriousTransitions")
 	if d.sc.Spec.Workload != nil {
 		e.MaxUnsafeWrites = count("maxUnsafeWrites")
