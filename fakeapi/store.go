@@ -111,8 +111,8 @@ type Store struct {
 }
 
 // NewStore returns an empty store whose creationTimestamps come from now
-// (true time, mapped onto sim.Epoch). A nil now stamps every object with
-// sim.Epoch.
+// (true time, mapped onto sim.Epoch()). A nil now stamps every object with
+// sim.Epoch().
 func NewStore(now func() time.Duration) *Store {
 	if now == nil {
 		now = func() time.Duration { return 0 }
@@ -363,7 +363,7 @@ func (st *Store) create(namespace, name string, l *coordinationv1.Lease, owned b
 	l.UID = uidOf(st.uids)
 	// creationTimestamp goes over the wire with whole seconds; store what a
 	// client would read back.
-	l.CreationTimestamp = metav1.Time{Time: sim.Epoch.Add(st.now()).Truncate(time.Second)}
+	l.CreationTimestamp = metav1.Time{Time: sim.Epoch().Add(st.now()).Truncate(time.Second)}
 	l.Generation = 0
 	l.DeletionTimestamp = nil
 	if e == nil {

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -26,6 +27,12 @@ type RunOptions struct {
 	KeepTrace bool
 	// Seed, when set, replaces spec.seed.
 	Seed *uint64
+	// MaxEvents is the run's event budget: a scenario estimated to need
+	// more is refused before it runs, and a run that reaches it stops
+	// with an error. Zero means DefaultMaxEvents.
+	MaxEvents uint64
+	// Context, when set, stops the run (with its error) once it is done.
+	Context context.Context
 }
 
 // Run runs the scenario with its own seed and returns what it measured.
@@ -43,9 +50,14 @@ func RunWith(s *Scenario, opts RunOptions) (*Result, error) {
 	if opts.Seed != nil {
 		seed = *opts.Seed
 	}
+	if err := preflight(sc, opts); err != nil {
+		return nil, err
+	}
 	r := newRunner(sc, seed, opts)
 	r.setup()
-	r.s.RunUntil(r.end)
+	if err := r.runBounded(); err != nil {
+		return nil, err
+	}
 	return r.finish(), nil
 }
 

@@ -14,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/lesim/lesim/sim"
 )
 
 // Validate checks the scenario and returns every problem found, each at the
@@ -98,6 +100,8 @@ func (v *validator) spec() {
 	p := field.NewPath("spec")
 	if d := sp.Duration; d != nil && d.Duration <= 0 {
 		v.add(notPositive(p.Child("duration"), d.Duration))
+	} else if d != nil && d.Duration > maxDuration {
+		v.add(field.Invalid(p.Child("duration"), fmtDur(d.Duration), fmt.Sprintf("%s is longer than any run can be; expected at most %s", fmtDur(d.Duration), fmtDur(maxDuration))))
 	}
 	v.elector(&sp.Elector, p.Child("elector"), v.s.SpecElector(), nil)
 	v.client(&sp.Client, p.Child("client"))
@@ -105,6 +109,7 @@ func (v *validator) spec() {
 	v.restart(&sp.Restart, p.Child("restart"))
 	v.nodes(p.Child("nodes"))
 	v.faults(p.Child("faults"))
+	v.readings(p)
 	v.workload(p.Child("workload"))
 	v.expect(p.Child("expect"))
 }
@@ -332,8 +337,8 @@ func (v *validator) clock(c *Clock, p *field.Path) {
 }
 
 func (v *validator) rate(p *field.Path, r float64) {
-	if !(r > 0) || math.IsInf(r, 0) {
-		v.add(field.Invalid(p, r, fmt.Sprintf("rate %v is not a positive finite number; expected local seconds per true second, such as 1 or 1.2", r)))
+	if sim.CheckRate(r) != nil {
+		v.add(field.Invalid(p, r, fmt.Sprintf("rate %v is out of range; expected local seconds per true second from %v to %v, such as 1 or 1.2", r, sim.MinRate, sim.MaxRate)))
 	}
 }
 

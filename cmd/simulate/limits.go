@@ -1,0 +1,50 @@
+package main
+
+import (
+	"github.com/spf13/pflag"
+
+	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/sim"
+)
+
+// Upper bounds of the count flags (docs/simulate.md lists them). Each is far
+// above any useful value and far below what would exhaust memory before
+// the first result: a count is checked before anything is allocated for it.
+const (
+	maxSeeds       = 100_000    // sweep --seeds: seeds per point
+	maxJobs        = 1024       // -j: runs in parallel
+	maxShards      = 100_000    // sweep --shard-count
+	maxSweepRuns   = 10_000_000 // points × seeds of one sweep
+	maxShownEvents = 1_000_000  // explain --max-events
+	maxEventBudget = uint64(1) << 40
+)
+
+// maxEventsFlag is --max-events, the event budget of each run.
+type maxEventsFlag struct{ n uint64 }
+
+func (m *maxEventsFlag) addFlags(fs *pflag.FlagSet) {
+	fs.Uint64Var(&m.n, "max-events", scenarios.DefaultMaxEvents, "event budget of each run: a scenario estimated to need more is refused, a run reaching it stops (at most 2^40)")
+}
+
+func (m *maxEventsFlag) validate() error {
+	if m.n < 1 || m.n > maxEventBudget {
+		return badInput("--max-events %d: expected 1 to %d", m.n, maxEventBudget)
+	}
+	return nil
+}
+
+// checkCount is the common check of a count flag.
+func checkCount(flag string, v, lo, hi int) error {
+	if v < lo || v > hi {
+		return badInput("%s %d: expected %d to %d", flag, v, lo, hi)
+	}
+	return nil
+}
+
+// checkRate checks a clock rate or rate ratio given on the command line.
+func checkRate(flag string, r float64) error {
+	if sim.CheckRate(r) != nil {
+		return badInput("%s %g: expected a clock-rate ratio from %g to %g", flag, r, sim.MinRate, sim.MaxRate)
+	}
+	return nil
+}
