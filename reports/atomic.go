@@ -87,7 +87,17 @@ func StageDir(target string) (*Staged, error) {
 // missing), each by a rename, and removes the staging directory.
 func (s *Staged) Commit() error {
 	defer s.Abort()
-	if err := os.Rename(s.Dir, s.target); err == nil {
+	if _, err := os.Lstat(s.target); errors.Is(err, fs.ErrNotExist) {
+		// MkdirTemp made it private; outputs are for others to read.
+		if err := os.Chmod(s.Dir, 0o755); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Clean(s.target)), 0o755); err != nil {
+			return err
+		}
+		if err := os.Rename(s.Dir, s.target); err != nil {
+			return err
+		}
 		return syncDir(filepath.Dir(filepath.Clean(s.target)))
 	}
 	if err := os.MkdirAll(s.target, 0o755); err != nil {

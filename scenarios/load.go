@@ -105,15 +105,49 @@ func oneLine(s string) string {
 
 // Load reads, decodes, defaults and validates the scenario file at path.
 func Load(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = fmt.Errorf("cannot read the file: %w; expected a readable scenario file", pe.Err)
-		}
-		return nil, &LoadError{File: path, Err: err}
+		return nil, err
 	}
 	return Parse(path, data)
+}
+
+// MaxFileSize bounds a scenario file: the largest library scenario is a
+// few kilobytes.
+const MaxFileSize = 1 << 20
+
+// ReadFile reads a scenario file (or a file a command takes in its place,
+// such as a summary.json): a regular file of at most MaxFileSize bytes.
+// Devices and FIFOs are refused before they are opened, so that /dev/zero
+// cannot exhaust memory and a FIFO cannot block. Errors are *LoadError.
+func ReadFile(path string) ([]byte, error) {
+	fail := func(err error) ([]byte, error) {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &LoadError{File: path, Err: fmt.Errorf("cannot read the file: %w; expected a readable scenario file", err)}
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return fail(err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &LoadError{File: path, Err: fmt.Errorf("not a regular file (%s); expected a scenario file", st.Mode().Type())}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fail(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return fail(err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, &LoadError{File: path, Err: fmt.Errorf("larger than %d bytes; expected a scenario file", MaxFileSize)}
+	}
+	return data, nil
 }
 
 // Parse decodes, defaults and validates a scenario. name is the file name

@@ -48,3 +48,16 @@ func checkRate(flag string, r float64) error {
 	}
 	return nil
 }
+
+// checkGridSize refuses a sweep of more than maxSweepRuns runs before any
+// point is planned (the grid is the product of the dimensions given).
+func checkGridSize(o *sweepOpts) error {
+	n := float64(o.seeds)
+	for _, dim := range []int{len(o.lease), len(o.renew), len(o.retry), len(o.skew), len(o.latency), len(o.pause), len(o.errorRate)} {
+		n *= float64(max(dim, 1))
+	}
+	if n > maxSweepRuns {
+		return badInput("sweep: %.3g runs (the product of the dimensions' lengths and --seeds); expected at most %d", n, maxSweepRuns)
+	}
+	return nil
+}

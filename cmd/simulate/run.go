@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -16,9 +18,14 @@ type runOpts struct {
 	scenarioSource
 	seedFlag
 	electorFlags
+	maxEventsFlag
 	json   bool
 	report string
 	trace  string
+	// autoReport: write the report to a new directory in the system's
+	// temporary directory (what simulate alone does), made only once the
+	// report is complete.
+	autoReport bool
 }
 
 func addRunFlags(cmd *cobra.Command, ro *runOpts) {
@@ -29,6 +36,7 @@ func addRunFlags(cmd *cobra.Command, ro *runOpts) {
 	fs.StringVar(&ro.report, "report", "", "write report.html, summary.json and the figures (PNG, SVG) to `DIR`")
 	fs.StringVar(&ro.trace, "trace", "", "write every event of the run to `FILE` as JSON lines")
 	ro.electorFlags.addFlags(fs)
+	ro.maxEventsFlag.addFlags(fs)
 }
 
 func newRunCmd(e env) *cobra.Command {
@@ -85,21 +93,16 @@ func runAndReport(cmd *cobra.Command, e env, ro *runOpts, sc *scenarios.Scenario
 			yamlData = b
 		}
 	}
-	keep := ro.trace != "" || ro.report != ""
-	res, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: keep, Seed: ro.seedFlag.get()})
+	if err := ro.maxEventsFlag.validate(); err != nil {
+		return nil, err
+	}
+	keep := ro.trace != "" || ro.report != "" || ro.autoReport
+	res, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: keep, Seed: ro.seedFlag.get(), MaxEvents: ro.maxEventsFlag.n, Context: cmd.Context()})
 	if err != nil {
 		return nil, err
 	}
-	if ro.trace != "" {
-		if err := writeTrace(ro.trace, res.Trace); err != nil {
-			return nil, badInput("--trace %s: %v", ro.trace, err)
-		}
-	}
-	if ro.report != "" {
-		err := reports.WriteReport(ro.report, res, reports.ReportOptions{ScenarioYAML: yamlData, Command: cmdLine(cmd, args)})
-		if err != nil {
-			return nil, badInput("--report %s: %v", ro.report, err)
-		}
+	if err := ro.writeOutputs(cmd, res, yamlData, args); err != nil {
+		return nil, err
 	}
 	if ro.json {
 		if err := reports.WriteJSON(e.stdout, res); err != nil {
@@ -131,15 +134,87 @@ func (ro *runOpts) notes(e env) io.Writer {
 
 func reportPath(dir string) string { return dir + "/report.html" }
 
-// writeTrace writes events as JSON lines, atomically.
-func writeTrace(path string, events []scenarios.TraceEvent) error {
-	return reports.WriteFileFunc(path, func(w io.Writer) error {
-		bw := bufio.NewWriter(w)
-		for i := range events {
-			if err := writeJSONLine(bw, &events[i]); err != nil {
-				return err
-			}
+// writeOutputs writes the trace and the report, or neither: the report is
+// staged beside its directory and the trace beside its file, and both are
+// moved into place only once both are complete.
+func (ro *runOpts) writeOutputs(cmd *cobra.Command, res *scenarios.Result, yamlData []byte, args []string) error {
+	var staged []*reports.Staged
+	defer func() {
+		for _, s := range staged {
+			s.Abort()
 		}
-		return bw.Flush()
-	})
+	}()
+	stage := func(target, flag string) (*reports.Staged, error) {
+		s, err := reports.StageDir(target)
+		if err != nil {
+			return nil, badInput("%s %s: %v", flag, target, err)
+		}
+		staged = append(staged, s)
+		return s, nil
+	}
+	var traceStage *reports.Staged
+	if ro.trace != "" {
+		s, err := stage(filepath.Dir(ro.trace), "--trace")
+		if err != nil {
+			return err
+		}
+		if err := writeTrace(filepath.Join(s.Dir, filepath.Base(ro.trace)), res.Trace); err != nil {
+			return badInput("--trace %s: %v", ro.trace, err)
+		}
+		traceStage = s
+	}
+	if ro.autoReport {
+		dir, err := os.MkdirTemp("", "lesim-report-")
+		if err != nil {
+			return err
+		}
+		os.Remove(dir) // the name is reserved; Commit creates it whole
+		ro.report = dir
+	}
+	var reportStage *reports.Staged
+	if ro.report != "" {
+		s, err := stage(ro.report, "--report")
+		if err != nil {
+			return err
+		}
+		if err := reports.WriteReport(s.Dir, res, reports.ReportOptions{ScenarioYAML: yamlData, Command: cmdLine(cmd, args)}); err != nil {
+			return badInput("--report %s: %v", ro.report, err)
+		}
+		reportStage = s
+	}
+	if reportStage != nil {
+		if err := reportStage.Commit(); err != nil {
+			return badInput("--report %s: %v", ro.report, err)
+		}
+	}
+	if traceStage != nil {
+		if err := traceStage.Commit(); err != nil {
+			return badInput("--trace %s: %v", ro.trace, err)
+		}
+	}
+	return nil
+}
+
+// writeTrace writes events as JSON lines.
+func writeTrace(path string, events []scenarios.TraceEvent) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	for i := range events {
+		if err := writeJSONLine(bw, &events[i]); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

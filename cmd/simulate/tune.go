@@ -154,8 +154,8 @@ func (o *tuneOpts) marginOf(ld, rd, rp time.Duration) float64 {
 
 func (o *tuneOpts) validate() error {
 	switch {
-	case !(o.maxRatio >= 1):
-		return badInput("--max-clock-ratio %g: expected 1 or more (the ratio of the faster clock to the slower)", o.maxRatio)
+	case !(o.maxRatio >= 1 && o.maxRatio <= sim.MaxRate):
+		return badInput("--max-clock-ratio %g: expected 1 to %g (the ratio of the faster clock to the slower)", o.maxRatio, sim.MaxRate)
 	case o.latency < 0 || o.latencyMax < o.latency:
 		return badInput("--latency %s --latency-max %s: expected 0s <= latency <= latency-max", o.latency, o.latencyMax)
 	case o.latency == 0:
