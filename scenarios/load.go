@@ -213,14 +213,43 @@ func decode(name string, data []byte) (*Scenario, error) {
 	if errs := checkTree(tree, reflect.TypeFor[Scenario](), nil); len(errs) > 0 {
 		return fail(errs, nil)
 	}
+	// The checked tree is what the file means, YAML merge keys resolved
+	// (an explicit key overrides a merged one, as YAML specifies): decode
+	// it rather than the text again.
+	j, err := json.Marshal(jsonTree(tree))
+	if err != nil {
+		return fail(nil, yamlError(err))
+	}
 	s := &Scenario{}
-	if err := yaml.UnmarshalStrict(data, s); err != nil {
+	jd := json.NewDecoder(bytes.NewReader(j))
+	jd.DisallowUnknownFields()
+	if err := jd.Decode(s); err != nil {
 		// The tree check accepts only what the decoder accepts; this is
-		// the backstop for what it does not foresee (a merge key that
-		// repeats a key, for one).
+		// the backstop for what it does not foresee.
 		return fail(nil, yamlError(err))
 	}
 	return s, nil
+}
+
+// jsonTree turns a YAML tree into one encoding/json can write: mappings
+// keyed by strings (the tree check has made sure keys are strings where
+// the types want them).
+func jsonTree(v any) any {
+	switch v := v.(type) {
+	case map[any]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[keyString(k)] = jsonTree(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(v))
+		for i, e := range v {
+			l[i] = jsonTree(e)
+		}
+		return l
+	}
+	return v
 }
 
 // yamlError strips the library prefixes from a YAML error and keeps it on
@@ -393,6 +422,17 @@ func checkTree(v any, t reflect.Type, p *field.Path) field.ErrorList {
 			errs = append(errs, checkTree(m[k], t.Elem(), kp)...)
 		}
 		return errs
+	default:
+		return checkScalar(v, t, p)
+	}
+}
+
+// checkScalar is checkTree for the scalar kinds.
+func checkScalar(v any, t reflect.Type, p *field.Path) field.ErrorList {
+	typeErr := func(detail string) field.ErrorList {
+		return field.ErrorList{field.TypeInvalid(p, v, detail)}
+	}
+	switch t.Kind() {
 	case reflect.String:
 		if _, ok := v.(string); !ok {
 			hint := ""
