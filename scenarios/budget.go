@@ -12,14 +12,14 @@ import (
 )
 
 // DefaultMaxEvents is the event budget of a run unless RunOptions says
-// otherwise: about ten minutes of work on one processor, and some hundred
-// times what a 24-hour run of the library's scenarios takes.
-const DefaultMaxEvents uint64 = 2_000_000_000
+// otherwise: four times what 10,000 simulated hours of the default
+// scenario take (about 12,000 events an hour), a few minutes of work.
+const DefaultMaxEvents uint64 = 500_000_000
 
-// eventsPerRequest is a lower bound of the kernel events one API request
-// costs (request delivery, service, response delivery, its timeout timer
-// armed and cancelled), so that the estimate below errs on the low side:
-// a run it rejects would exceed the budget for certain.
+// eventsPerRequest is a lower bound of the kernel events one try of an
+// elector or one workload write costs (the library's scenarios take 2.2 to
+// 2.5), so that the estimate errs on the low side: a run it rejects would
+// exceed the budget.
 const eventsPerRequest = 2
 
 // load is one setting's share of a run's API requests.
