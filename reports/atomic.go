@@ -70,9 +70,24 @@ type Staged struct {
 	Dir string
 }
 
-// StageDir starts writing the output directory target.
+// StageDir starts writing the output directory target, staged beside it.
 func StageDir(target string) (*Staged, error) {
-	stage, err := stageDir(filepath.Dir(filepath.Clean(target)))
+	return newStaged(target, filepath.Dir(filepath.Clean(target)))
+}
+
+// StageIn starts writing files into the existing directory dir, staged
+// inside it (so that each file's rename stays within one file system).
+func StageIn(dir string) (*Staged, error) {
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, err
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	return newStaged(dir, dir)
+}
+
+func newStaged(target, parent string) (*Staged, error) {
+	stage, err := stageDir(parent)
 	if err != nil {
 		return nil, err
 	}

@@ -118,3 +118,68 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// TestInterruptStopsRun: a cancelled context (what SIGINT and SIGTERM
+// cancel) stops a long run within a second, with status 130 and no report
+// or trace written.
+func TestInterruptStopsRun(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	sc := filepath.Join(tmp, "long.yaml")
+	if err := os.WriteFile(sc, []byte("apiVersion: lesim.dev/v1alpha1\nkind: Scenario\nspec:\n  duration: 20000h\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := listDir(t, tmp)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- execute(ctx, []string{"run", sc, "--report", filepath.Join(tmp, "r"), "--trace", filepath.Join(tmp, "t.jsonl")}, env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
+	}()
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	start := time.Now()
+	select {
+	case code := <-done:
+		if code != exitInterrupted || !strings.Contains(errb.String(), "interrupted") {
+			t.Errorf("exit %d, stderr %q; want %d and interrupted", code, errb.String(), exitInterrupted)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the run went on 5s after its context was cancelled")
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("stopped %v after the cancel; want within a second", el)
+	}
+	if after := listDir(t, tmp); after != before {
+		t.Errorf("output left behind: %s", after)
+	}
+}
+
+// TestStaleTemporariesRemoved: a staging directory left by a killed
+// process (an id no process has) is removed by the next write beside it;
+// one of a live process is kept.
+func TestStaleTemporariesRemoved(t *testing.T) {
+	dir := t.TempDir()
+	dead := filepath.Join(dir, ".lesim-tmp-2147483646")
+	live := filepath.Join(dir, ".lesim-tmp-1")
+	for _, d := range []string{dead, live} {
+		if err := os.MkdirAll(filepath.Join(d, "report-123"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr := filepath.Join(dir, "t.jsonl")
+	var out, errb bytes.Buffer
+	code := execute(context.Background(), []string{"run", "--scenario", "healthy", "--trace", tr}, env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("the dead process's staging directory is still there (%v)", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("the live process's staging directory was removed: %v", err)
+	}
+	if got := listDir(t, dir); got != "/.lesim-tmp-1,/.lesim-tmp-1/report-123,/t.jsonl" {
+		t.Errorf("directory holds %s", got)
+	}
+}

@@ -55,7 +55,9 @@ func FuzzCommandLine(f *testing.F) {
 		cancel()
 		var out, errb bytes.Buffer
 		done := make(chan int, 1)
-		go func() { done <- execute(ctx, args, env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}) }()
+		go func() {
+			done <- execute(ctx, args, env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
+		}()
 		select {
 		case code := <-done:
 			msg := strings.TrimRight(errb.String(), "\n")

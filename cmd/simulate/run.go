@@ -145,7 +145,11 @@ func (ro *runOpts) writeOutputs(cmd *cobra.Command, res *scenarios.Result, yamlD
 		}
 	}()
 	stage := func(target, flag string) (*reports.Staged, error) {
-		s, err := reports.StageDir(target)
+		newStage := reports.StageDir
+		if flag == "--trace" {
+			newStage = reports.StageIn
+		}
+		s, err := newStage(target)
 		if err != nil {
 			return nil, badInput("%s %s: %v", flag, target, err)
 		}
