@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -98,6 +99,10 @@ func runAndReport(cmd *cobra.Command, e env, ro *runOpts, sc *scenarios.Scenario
 	}
 	keep := ro.trace != "" || ro.report != "" || ro.autoReport
 	res, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: keep, Seed: ro.seedFlag.get(), MaxEvents: ro.maxEventsFlag.n, Context: cmd.Context()})
+	var le *scenarios.LoadError
+	if errors.As(err, &le) {
+		le.File = name // the pre-flight estimate names the field; this, the file
+	}
 	if err != nil {
 		return nil, err
 	}

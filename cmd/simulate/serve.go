@@ -197,15 +197,9 @@ func (so *serveOpts) plan(args []string) (*servePlan, error) {
 	if len(p.nodes) == 0 {
 		p.nodes = defaultServeNodes
 	}
-	seen := map[string]bool{}
-	for _, n := range p.nodes {
-		if errs := validation.IsDNS1123Label(n); len(errs) > 0 {
-			return nil, badInput("--nodes: invalid node name %q; expected DNS labels (lower-case letters, digits and '-') separated by commas, such as a,b,c", n)
-		}
-		if seen[n] {
-			return nil, badInput("--nodes: node %q given twice; expected each node once", n)
-		}
-		seen[n] = true
+	seen, err := checkNodes(p.nodes)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkKubeconfigPath(p.kubeconfig); err != nil {
 		return nil, err
@@ -218,6 +212,29 @@ func (so *serveOpts) plan(args []string) (*servePlan, error) {
 		p.unserved = unservedNodes(p, seen)
 	}
 	return p, nil
+}
+
+// checkNodes checks --nodes (or the scenario's) and returns them as a set.
+func checkNodes(nodes []string) (map[string]bool, error) {
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		if errs := validation.IsDNS1123Label(n); len(errs) > 0 {
+			return nil, badInput("--nodes: invalid node name %s; expected DNS labels (lower-case letters, digits and '-') separated by commas, such as a,b,c", clipQuote(n))
+		}
+		if seen[n] {
+			return nil, badInput("--nodes: node %q given twice; expected each node once", n)
+		}
+		seen[n] = true
+	}
+	return seen, nil
+}
+
+// clipQuote quotes s for a message, cut at 63 characters.
+func clipQuote(s string) string {
+	if r := []rune(s); len(r) > 63 {
+		return fmt.Sprintf("%q (%d characters)", string(r[:63])+"…", len(r))
+	}
+	return fmt.Sprintf("%q", s)
 }
 
 // unservedNodes lists the nodes that the scenario's latency and fault
@@ -465,19 +482,10 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 		return badInput("--addr %s: %v", so.addr, errors.Unwrap(err))
 	}
 	addr := ln.Addr().String()
-	tokens := mintTokens(p.nodes)
-	cert, caPEM, err := serveCert(addr)
+	tokens, cert, err := writeCredentials(addr, p)
 	if err != nil {
 		ln.Close()
-		return failed("serve: certificate: %v", err)
-	}
-	if err := writeKubeconfig(serveKubeconfig(addr, caPEM, p.nodes, tokens.node), p.kubeconfig); err != nil {
-		ln.Close()
-		return badInput("--kubeconfig %s: %v", p.kubeconfig, err)
-	}
-	if err := writeTokenFile(p.tokenFile, tokens.control); err != nil {
-		ln.Close()
-		return badInput("--control-token %s: %v", p.tokenFile, err)
+		return err
 	}
 
 	ctx, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -522,6 +530,23 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 	}
 	log.printf("serve: stopped")
 	return nil
+}
+
+// writeCredentials mints the tokens and the certificate of a server at
+// addr and writes the kubeconfig and the control token file.
+func writeCredentials(addr string, p *servePlan) (serveTokens, tls.Certificate, error) {
+	tokens := mintTokens(p.nodes)
+	cert, caPEM, err := serveCert(addr)
+	if err != nil {
+		return tokens, cert, failed("serve: certificate: %v", err)
+	}
+	if err := writeKubeconfig(serveKubeconfig(addr, caPEM, p.nodes, tokens.node), p.kubeconfig); err != nil {
+		return tokens, cert, badInput("--kubeconfig %s: %v", p.kubeconfig, err)
+	}
+	if err := writeTokenFile(p.tokenFile, tokens.control); err != nil {
+		return tokens, cert, badInput("--control-token %s: %v", p.tokenFile, err)
+	}
+	return tokens, cert, nil
 }
 
 // logWindows logs the scenario's fault windows as scheduled, relative to
