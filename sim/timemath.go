@@ -105,10 +105,10 @@ func (sg segment) trueAt(after, l time.Duration) time.Duration {
 			hi = est
 			// The answer is at most a little below: widen downwards.
 			for step := time.Duration(1); ; step *= 2 {
-				c := hi - step
-				if c <= lo || step > hi-lo {
+				if step > 1<<61 || uint64(step) >= span(lo, hi) {
 					break
 				}
+				c := hi - step
 				if !sg.reaches(c, l) {
 					lo = c
 					break
@@ -117,7 +117,7 @@ func (sg segment) trueAt(after, l time.Duration) time.Duration {
 			}
 		} else {
 			lo = est
-			for step := time.Duration(1); step <= hi-lo; step *= 2 {
+			for step := time.Duration(1); step <= 1<<61 && uint64(step) <= span(lo, hi); step *= 2 {
 				c := lo + step
 				if sg.reaches(c, l) {
 					hi = c
@@ -127,8 +127,8 @@ func (sg segment) trueAt(after, l time.Duration) time.Duration {
 			}
 		}
 	}
-	for hi-lo > 1 {
-		mid := lo + (hi-lo)/2
+	for span(lo, hi) > 1 {
+		mid := lo + time.Duration(span(lo, hi)/2)
 		if sg.reaches(mid, l) {
 			hi = mid
 		} else {
@@ -137,6 +137,9 @@ func (sg segment) trueAt(after, l time.Duration) time.Duration {
 	}
 	return hi
 }
+
+// span is hi - lo for lo <= hi, which may exceed math.MaxInt64.
+func span(lo, hi time.Duration) uint64 { return uint64(hi) - uint64(lo) }
 
 // estimate is trueStart + ceil((l - localStart) / rate), if it fits.
 func (sg segment) estimate(l time.Duration) (time.Duration, bool) {
