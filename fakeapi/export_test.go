@@ -1,8 +1,8 @@
 package fakeapi
 
-// SetPoisonRecycled turns poisoning of recycled leases on or off and
-// returns how many leases have been recycled so far.
-func SetPoisonRecycled(on bool) uint64 {
-	poisonRecycled.Store(on)
-	return recycled.Load()
-}
+// SetPoisonRecycled turns poisoning of the server's recycled leases on or
+// off.
+func SetPoisonRecycled(srv *Server, on bool) { srv.store.recycling.poison = on }
+
+// Recycled is how many leases the server's store has recycled so far.
+func Recycled(srv *Server) uint64 { return srv.store.recycling.recycled }

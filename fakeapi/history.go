@@ -130,6 +130,9 @@ type Record struct {
 	// (0: none). ReqHolder is the holderIdentity sent by create and update.
 	ReqRV     uint64
 	ReqHolder string
+	// BadReqRV is the resourceVersion sent when it is not a number (ReqRV
+	// is then 0): the store refuses it, and the history cannot be checked.
+	BadReqRV string
 	// RV and Holder are the store's result: the version written by create
 	// and update (an identical update keeps the old one), the version read
 	// by get (0: not found), the revision consumed by delete. 0 when the

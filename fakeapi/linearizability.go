@@ -161,8 +161,15 @@ func linStep(s uint64, in linInput, out linOutput) (bool, any) {
 }
 
 // PorcupineOperations converts a history into porcupine operations for
-// LinearizabilityModel (see there for what is kept and how).
-func PorcupineOperations(h []Record) []porcupine.Operation {
+// LinearizabilityModel (see there for what is kept and how). A write that
+// sent a resourceVersion that is not a number is an error: the model would
+// read it as no precondition at all.
+func PorcupineOperations(h []Record) ([]porcupine.Operation, error) {
+	for i := range h {
+		if r := &h[i]; r.BadReqRV != "" {
+			return nil, fmt.Errorf("history record %d (%s %s/%s): resourceVersion %q is not a number", r.Seq, r.Op, r.Namespace, r.Name, r.BadReqRV)
+		}
+	}
 	var end time.Duration
 	nsKeys := map[string][]string{} // namespace → keys written, first-seen order
 	seen := map[string]bool{}
@@ -231,12 +238,17 @@ func PorcupineOperations(h []Record) []porcupine.Operation {
 			}
 		}
 	}
-	return ops
+	return ops, nil
 }
 
 // CheckLinearizable checks a history (recorded with stale reads off: stale
 // reads are not linearizable by design) against LinearizabilityModel. A
-// timeout of 0 means none; on timeout the result is porcupine.Unknown.
-func CheckLinearizable(h []Record, timeout time.Duration) porcupine.CheckResult {
-	return porcupine.CheckOperationsTimeout(LinearizabilityModel(), PorcupineOperations(h), timeout)
+// timeout of 0 means none; on timeout the result is porcupine.Unknown. A
+// history it cannot convert (PorcupineOperations) is an error.
+func CheckLinearizable(h []Record, timeout time.Duration) (porcupine.CheckResult, error) {
+	ops, err := PorcupineOperations(h)
+	if err != nil {
+		return porcupine.Illegal, err
+	}
+	return porcupine.CheckOperationsTimeout(LinearizabilityModel(), ops, timeout), nil
 }

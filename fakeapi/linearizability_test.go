@@ -3,6 +3,7 @@ package fakeapi
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,7 +140,7 @@ func TestLinearizableWithoutStaleReads(t *testing.T) {
 		if late == 0 || unknown < 10 {
 			t.Fatalf("seed %d: %d writes applied after the client gave up, %d landed without the client knowing: %v", seed, late, unknown, m)
 		}
-		if res := CheckLinearizable(h, time.Minute); res != porcupine.Ok {
+		if res := checkLin(t, h); res != porcupine.Ok {
 			t.Fatalf("seed %d: %d operations, outcomes %v: check says %s", seed, len(h), m, res)
 		}
 		t.Logf("seed %d: %d calls, %d late writes, %d unknown landed writes, outcomes %v", seed, len(h), late, unknown, m)
@@ -149,7 +150,7 @@ func TestLinearizableWithoutStaleReads(t *testing.T) {
 func TestStaleReadsAreNotLinearizable(t *testing.T) {
 	srv := runWorkload(t, 1, 500*ms, 20*time.Second)
 	h := srv.History()
-	if res := CheckLinearizable(h, time.Minute); res != porcupine.Illegal {
+	if res := checkLin(t, h); res != porcupine.Illegal {
 		t.Fatalf("a history with stale reads passed the check: %s", res)
 	}
 }
@@ -159,7 +160,7 @@ func TestStaleReadsAreNotLinearizable(t *testing.T) {
 func TestCheckerCatchesTampering(t *testing.T) {
 	srv := runWorkload(t, 7, 0, 5*time.Second)
 	h := append([]Record(nil), srv.History()...)
-	if CheckLinearizable(h, time.Minute) != porcupine.Ok {
+	if checkLin(t, h) != porcupine.Ok {
 		t.Fatal("baseline not linearizable")
 	}
 	// Find a successful get that observed a version which a completed write
@@ -175,7 +176,7 @@ func TestCheckerCatchesTampering(t *testing.T) {
 			if g.Op == OpGet && g.Name == w.Name && g.Client == ClientReturned && g.Server == ServerApplied &&
 				g.StoreErr == nil && g.Invoke > w.Return && g.RV != w.ReqRV && w.ReqRV != 0 {
 				g.RV = w.ReqRV // the version the update had replaced
-				if res := CheckLinearizable(h, time.Minute); res != porcupine.Illegal {
+				if res := checkLin(t, h); res != porcupine.Illegal {
 					t.Fatalf("a read of a replaced version passed: %s", res)
 				}
 				return
@@ -203,7 +204,11 @@ func TestUnknownOutcomes(t *testing.T) {
 	}
 	h := g.srv.History()
 	unknown := 0
-	for _, op := range PorcupineOperations(h) {
+	ops, err := PorcupineOperations(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range ops {
 		if op.Input.(linInput).unknown {
 			unknown++
 		}
@@ -211,7 +216,7 @@ func TestUnknownOutcomes(t *testing.T) {
 	if unknown != 1 {
 		t.Fatalf("%d unknown operations, want 1 (the lost acknowledgement; the lost request has no effect)", unknown)
 	}
-	if res := CheckLinearizable(h, time.Minute); res != porcupine.Ok {
+	if res := checkLin(t, h); res != porcupine.Ok {
 		for _, r := range h {
 			t.Log(r.String())
 		}
@@ -220,7 +225,7 @@ func TestUnknownOutcomes(t *testing.T) {
 	// Had the timed-out update been taken as failed, the read could not be
 	// explained: the check must see the difference.
 	h[1].Client, h[1].Err, h[1].StoreErr, h[1].RV = ClientReturned, errConflict("x"), errConflict("x"), 0
-	if res := CheckLinearizable(h, time.Minute); res != porcupine.Illegal {
+	if res := checkLin(t, h); res != porcupine.Illegal {
 		t.Fatalf("a read of a write reported as failed passed: %s", res)
 	}
 }
@@ -234,5 +239,33 @@ func TestDeterminism(t *testing.T) {
 	}
 	if a == c {
 		t.Fatal("different seeds, same history")
+	}
+}
+
+func checkLin(t *testing.T, h []Record) porcupine.CheckResult {
+	t.Helper()
+	res, err := CheckLinearizable(h, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// A write that sent a resourceVersion that is not a number cannot be
+// checked: the model would take it for a write without a precondition.
+func TestUnparsableResourceVersionIsAnError(t *testing.T) {
+	g := newFixture(t, Config{}, "a")
+	g.do(0, "a", create(newLease("ns", "x", "a")), 0)
+	g.do(10*ms, "a", update(withRV(newLease("ns", "x", "a2"), "not-a-number")), 0)
+	g.s.Run()
+	h := g.srv.History()
+	if h[1].BadReqRV != "not-a-number" || h[1].ReqRV != 0 {
+		t.Fatalf("record %+v: want the text kept as BadReqRV", h[1])
+	}
+	if _, err := CheckLinearizable(h, time.Minute); err == nil || !strings.Contains(err.Error(), `"not-a-number"`) {
+		t.Fatalf("check of a history with an unparsable resourceVersion: err = %v", err)
+	}
+	if _, err := CheckLinearizable(h[:1], time.Minute); err != nil {
+		t.Fatalf("the history without it: %v", err)
 	}
 }

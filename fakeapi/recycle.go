@@ -1,7 +1,6 @@
 package fakeapi
 
 import (
-	"sync/atomic"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -30,13 +29,16 @@ import (
 // request is done with it. Every other lease — Do's copies, the store's own
 // copies, anything from Store's synchronous methods — is never recycled.
 
-// poisonRecycled, set by tests, fills recycled blocks with values no run
-// produces and keeps them out of the pool, so that any use after recycling
-// changes a run's outcome instead of going unnoticed.
-var poisonRecycled atomic.Bool
-
-// recycled counts the blocks recycled (or poisoned), for tests.
-var recycled atomic.Uint64
+// recycling is a store's pool bookkeeping beyond the free list. It is the
+// store's own, like the rest of its state: runs in parallel share nothing.
+type recycling struct {
+	// poison, set by tests, fills recycled blocks with values no run
+	// produces and keeps them out of the pool, so that any use after
+	// recycling changes a run's outcome instead of going unnoticed.
+	poison bool
+	// recycled counts the blocks recycled (or poisoned), for tests.
+	recycled uint64
+}
 
 // pin keeps b out of the pool for good: it has been handed out to code that
 // may keep it.
@@ -109,8 +111,8 @@ func (st *Store) recycle(b *leaseBlock) {
 		panic("fakeapi: lease block recycled twice")
 	}
 	b.inPool = true
-	recycled.Add(1)
-	if poisonRecycled.Load() {
+	st.recycling.recycled++
+	if st.recycling.poison {
 		b.poison()
 		return
 	}

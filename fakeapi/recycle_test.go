@@ -32,22 +32,23 @@ func TestRecycledLeasesAreNeverSeen(t *testing.T) {
 		}
 		cases = append(cases, sc)
 	}
-	defer fakeapi.SetPoisonRecycled(false)
 	for i, sc := range cases {
 		name := fmt.Sprintf("%d/%s", i, sc.Metadata.Name)
-		before := fakeapi.SetPoisonRecycled(false)
-		plain, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: true})
+		var plainSrv, poisonedSrv *fakeapi.Server
+		plain, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: true,
+			Server: func(srv *fakeapi.Server) { plainSrv = srv }})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		mid := fakeapi.SetPoisonRecycled(true)
-		poisoned, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: true})
+		poisoned, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: true, Server: func(srv *fakeapi.Server) {
+			poisonedSrv = srv
+			fakeapi.SetPoisonRecycled(srv, true)
+		}})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		after := fakeapi.SetPoisonRecycled(false)
-		if mid == before || after-mid != mid-before {
-			t.Fatalf("%s: recycled %d leases plainly, %d poisoned: the runs should recycle, and the same leases", name, mid-before, after-mid)
+		if n, m := fakeapi.Recycled(plainSrv), fakeapi.Recycled(poisonedSrv); n == 0 || n != m {
+			t.Fatalf("%s: recycled %d leases plainly, %d poisoned: the runs should recycle, and the same leases", name, n, m)
 		}
 		if plain.TraceHash != poisoned.TraceHash {
 			i := scenarios.FirstDivergence(plain.Trace, poisoned.Trace)

@@ -141,7 +141,8 @@ func (cfg *Config) Validate() error {
 	if err := cfg.ResponseLatency.Validate(); err != nil {
 		return fmt.Errorf("responseLatency: %w", err)
 	}
-	for name, nl := range cfg.NodeLatency {
+	for _, name := range slices.Sorted(maps.Keys(cfg.NodeLatency)) {
+		nl := cfg.NodeLatency[name]
 		if nl.Request != nil {
 			if err := nl.Request.Validate(); err != nil {
 				return fmt.Errorf("nodeLatency[%s].request: %w", name, err)
@@ -191,14 +192,9 @@ func (c *Counts) add(op Op) {
 // and its counters. It exists from the first mention of the node (a Client,
 // a fault) so that faults can be set before the node's first request.
 type nodeState struct {
-	name              string
-	link              Link
-	latOwner          uint64
-	partition         PartitionMode
-	partOwner         uint64
-	dropReq, dropResp bool
-	refuse            bool
-	counts            Counts
+	NodeFaults
+	name   string
+	counts Counts
 }
 
 // Server is the simulated API server: a Store, the network between it and
@@ -212,16 +208,7 @@ type Server struct {
 	nodes   map[string]*nodeState
 	clients []*Client
 
-	outage      OutageMode
-	outageOwner uint64
-	staleLag    time.Duration
-	staleOwner  uint64
-	overReq     *Distribution // a latency fault on every node
-	overResp    *Distribution
-	latOwner    uint64
-	errRules    []ErrorRule
-	errOwner    uint64
-	windows     uint64
+	faults FaultState
 
 	errRand   *rand.Rand
 	staleRand *rand.Rand
@@ -254,12 +241,13 @@ func NewServer(s *sim.Sim, cfg Config) *Server {
 		sim:       s,
 		cfg:       cfg,
 		nodes:     make(map[string]*nodeState),
-		errRules:  cfg.Errors,
 		errRand:   s.Stream("api/errors"),
 		staleRand: s.Stream("api/stale"),
 		svcRand:   s.Stream("api/service"),
 	}
 	srv.store = NewStore(s.Now)
+	srv.faults = *NewFaultState(func(name string) *NodeFaults { return &srv.node(name).NodeFaults },
+		srv.cfg.Errors, srv.store.SetRetention)
 	if cfg.StaleReadMaxLag > 0 {
 		srv.SetStaleReads(cfg.StaleReadMaxLag)
 	}
@@ -299,16 +287,18 @@ func (srv *Server) node(name string) *nodeState {
 	if ns := srv.nodes[name]; ns != nil {
 		return ns
 	}
-	ns := &nodeState{name: name, link: NewLink(&srv.cfg.RequestLatency, &srv.cfg.ResponseLatency,
-		srv.cfg.NodeLatency[name], name, srv.sim.Stream)}
+	ns := &nodeState{name: name, NodeFaults: NodeFaults{link: NewLink(&srv.cfg.RequestLatency, &srv.cfg.ResponseLatency,
+		srv.cfg.NodeLatency[name], name, srv.sim.Stream)}}
 	srv.nodes[name] = ns
 	return ns
 }
 
-func (srv *Server) requestLatency(ns *nodeState) time.Duration { return ns.link.Request(srv.overReq) }
+func (srv *Server) requestLatency(ns *nodeState) time.Duration {
+	return srv.faults.RequestLatency(&ns.NodeFaults)
+}
 
 func (srv *Server) responseLatency(ns *nodeState) time.Duration {
-	return ns.link.Response(srv.overResp)
+	return srv.faults.ResponseLatency(&ns.NodeFaults)
 }
 
 // Client is a node's connection to the server. Every process the node runs
@@ -698,7 +688,7 @@ func (call *Call) finish(resp Response, outcome ClientOutcome) {
 }
 
 func (srv *Server) arrive(call *Call) {
-	if srv.outage != OutageNone {
+	if srv.faults.outage != OutageNone {
 		srv.outageHit(call)
 		return
 	}
@@ -722,7 +712,7 @@ func (srv *Server) serve(call *Call) {
 }
 
 func (srv *Server) endService(call *Call) {
-	if srv.outage != OutageNone {
+	if srv.faults.outage != OutageNone {
 		srv.outageHit(call)
 	} else {
 		srv.apply(call)
@@ -751,7 +741,7 @@ func (srv *Server) endService(call *Call) {
 func (srv *Server) outageHit(call *Call) {
 	now := srv.sim.Now()
 	srv.dropBody(call)
-	if srv.outage == OutageHang {
+	if srv.faults.outage == OutageHang {
 		srv.serverOutcome(call, ServerDropped, now)
 		return
 	}
@@ -768,7 +758,7 @@ func (srv *Server) serverOutcome(call *Call, o ServerOutcome, at time.Duration) 
 }
 
 // pickError draws whether an injected error replaces the request.
-func (srv *Server) pickError(op Op) *ErrorRule { return PickError(srv.errRules, op, srv.errRand) }
+func (srv *Server) pickError(op Op) *ErrorRule { return PickError(srv.faults.rules, op, srv.errRand) }
 
 // PickError draws whether one of rules injects an error into a request of
 // op: one draw from r when some rule matches op, the matching rules
@@ -800,7 +790,7 @@ func (srv *Server) apply(call *Call) {
 	// Copies for the client are only worth making if someone will read them.
 	wanted := !call.finished && c.node.Incarnation() == call.inc && !c.ns.dropResp
 	var rule *ErrorRule
-	if len(srv.errRules) > 0 {
+	if len(srv.faults.rules) > 0 {
 		rule = srv.pickError(call.req.Op)
 	}
 	var resp Response
@@ -853,9 +843,9 @@ func (srv *Server) execute(call *Call, now time.Duration, out bool) Response {
 	readAt := now
 	switch req.Op {
 	case OpGet, OpList:
-		if srv.staleLag > 0 {
+		if srv.faults.staleLag > 0 {
 			stale = true
-			readAt = now - time.Duration(srv.staleRand.Int64N(int64(srv.staleLag)+1))
+			readAt = now - time.Duration(srv.staleRand.Int64N(int64(srv.faults.staleLag)+1))
 		}
 		if req.Op == OpGet {
 			v, resp.Err = st.getAt(req.Namespace, req.Name, readAt)
@@ -976,10 +966,24 @@ func (srv *Server) record(call *Call, now time.Duration) int {
 			r.Name = l.Name
 		}
 		r.ReqHolder = holderOf(l)
-		r.ReqRV, _ = strconv.ParseUint(l.ResourceVersion, 10, 64)
+		r.setReqRV(l.ResourceVersion)
 	}
 	if call.precond != "" {
-		r.ReqRV, _ = strconv.ParseUint(call.precond, 10, 64)
+		r.setReqRV(call.precond)
 	}
 	return srv.history.add(r)
+}
+
+// setReqRV records the resourceVersion a request sent ("" for none).
+func (r *Record) setReqRV(rv string) {
+	r.ReqRV, r.BadReqRV = 0, ""
+	if rv == "" {
+		return
+	}
+	n, err := strconv.ParseUint(rv, 10, 64)
+	if err != nil {
+		r.BadReqRV = rv
+		return
+	}
+	r.ReqRV = n
 }

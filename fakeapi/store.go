@@ -107,7 +107,8 @@ type Store struct {
 	// nothing, so the versions it sees can still be recycled.
 	watch func(namespace, name string, l *coordinationv1.Lease)
 	// free holds recycled blocks for Client.NewBody.
-	free []*leaseBlock
+	free      []*leaseBlock
+	recycling recycling
 }
 
 // NewStore returns an empty store whose creationTimestamps come from now
@@ -150,7 +151,7 @@ func (st *Store) ResourceVersion() uint64 { return st.rev }
 // Len counts the existing objects.
 func (st *Store) Len() int {
 	n := 0
-	for _, e := range st.objs {
+	for _, e := range st.objs { //lesim:allow maprange: a count does not depend on the order
 		if e.cur.lease != nil {
 			n++
 		}
@@ -259,7 +260,7 @@ func (st *Store) SetRetention(d time.Duration) {
 	if d > 0 {
 		return
 	}
-	// Map order does not matter here: every entry gets the same treatment.
+	//lesim:allow maprange: every entry gets the same treatment, in any order
 	for k, e := range st.objs {
 		st.leaveAll(e.hist)
 		e.hist = nil
@@ -290,7 +291,7 @@ func (st *Store) getAt(namespace, name string, t time.Duration) (version, error)
 // unless stale), sorted by name so that map order never shows.
 func (st *Store) listAt(namespace string, t time.Duration, stale bool) []version {
 	var out []version
-	for k, e := range st.objs {
+	for k, e := range st.objs { //lesim:allow maprange: the result is sorted by name below
 		if k.ns != namespace {
 			continue
 		}

@@ -208,7 +208,9 @@ func TestStoreStaleVersions(t *testing.T) {
 	now = 1 * time.Second
 	l, _ := st.Create(newLease("ns", "a", "v1")) // rv 1 at 1s
 	now = 5 * time.Second
-	l, _ = st.Update(withRV(withHolder(l, "v2"), l.ResourceVersion)) // rv 2 at 5s
+	if _, err := st.Update(withRV(withHolder(l, "v2"), l.ResourceVersion)); err != nil { // rv 2 at 5s
+		t.Fatal(err)
+	}
 	now = 8 * time.Second
 	if err := st.Delete("ns", "a", ""); err != nil { // rv 3 at 8s
 		t.Fatal(err)

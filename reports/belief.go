@@ -152,10 +152,9 @@ func (b rateBook) trueAfter(node string, from, local time.Duration) time.Duratio
 // beliefSpan is a run of consecutive observations of one holder by one
 // node: from the first observation to the last believed expiry.
 type beliefSpan struct {
-	node, holder   string
-	from, expires  time.Duration
-	holderStops    time.Duration // when the holder actually stopped leading, -1 if it never led
-	holderIdentity string
+	node, holder  string
+	from, expires time.Duration
+	holderStops   time.Duration // when the holder actually stopped leading, -1 if it never led
 }
 
 func beliefSpans(r *scenarios.Result, beliefs []Belief) []beliefSpan {

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -170,61 +170,53 @@ func Threshold(ts ThresholdSpec) (*ThresholdResult, error) {
 	return res, nil
 }
 
-// firstOverlap runs sc under every seed (in parallel) and returns the run
-// of the first seed, in list order, that overlaps, or nil.
+// firstOverlap runs sc under every seed (in parallel, workers at a time)
+// and returns the run of the first seed, in list order, that overlaps, or
+// nil. Seeds after the first overlapping one found so far are skipped.
 func firstOverlap(sc *Scenario, seeds []uint64, workers int, runs *int) (*Result, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	var (
-		next    atomic.Int64
 		best    atomic.Int64 // index of the first overlapping seed so far
 		count   atomic.Int64
-		mu      sync.Mutex
-		results = map[int]*Result{}
-		firstEr error
-		wg      sync.WaitGroup
+		results = make([]*Result, len(seeds)) // each run writes its own slot
+		g       errgroup.Group
 	)
 	best.Store(int64(len(seeds)))
-	for range workers {
-		wg.Add(1)
-		go func() { // lesim:allow parallelism across whole runs; each run is single-threaded and seeded
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(len(seeds)) || i > best.Load() {
-					return
-				}
-				seed := seeds[i]
-				r, err := RunWith(sc, RunOptions{Seed: &seed})
-				count.Add(1)
-				mu.Lock()
-				if err != nil && firstEr == nil {
-					firstEr = err
-				}
-				if err == nil && r.Overlap.Total > 0 {
-					results[int(i)] = r
-					for {
-						b := best.Load()
-						if i >= b || best.CompareAndSwap(b, i) {
-							break
-						}
+	g.SetLimit(workers)
+	for i, seed := range seeds {
+		if int64(i) > best.Load() {
+			break
+		}
+		g.Go(func() error {
+			if int64(i) > best.Load() {
+				return nil
+			}
+			r, err := RunWith(sc, RunOptions{Seed: &seed})
+			count.Add(1)
+			if err != nil {
+				return err
+			}
+			if r.Overlap.Total > 0 {
+				results[i] = r
+				for {
+					b := best.Load()
+					if int64(i) >= b || best.CompareAndSwap(b, int64(i)) {
+						break
 					}
 				}
-				mu.Unlock()
-				if err != nil {
-					return
-				}
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	err := g.Wait()
 	*runs += int(count.Load())
-	if firstEr != nil {
-		return nil, firstEr
+	if err != nil {
+		return nil, err
 	}
 	if b := best.Load(); b < int64(len(seeds)) {
-		return results[int(b)], nil
+		return results[b], nil
 	}
 	return nil, nil
 }

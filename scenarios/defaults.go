@@ -25,7 +25,7 @@ const (
 )
 
 // DefaultNodeNames are the nodes of a scenario that lists none.
-var DefaultNodeNames = []string{"a", "b", "c"}
+func DefaultNodeNames() []string { return []string{"a", "b", "c"} }
 
 // JitterFactor is client-go's leaderelection.JitterFactor, which its
 // validation (and so ours) applies to retryPeriod.
@@ -125,8 +125,8 @@ func Default(s *Scenario) {
 }
 
 func defaultNodes() []Node {
-	nodes := make([]Node, len(DefaultNodeNames))
-	for i, name := range DefaultNodeNames {
+	nodes := make([]Node, len(DefaultNodeNames()))
+	for i, name := range DefaultNodeNames() {
 		nodes[i].Name = name
 	}
 	return nodes

@@ -1,7 +1,9 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -97,7 +99,7 @@ func FixedLatencyGen(hi time.Duration) *rapid.Generator[*Distribution] {
 // exceed hi (every family gets max: hi, so hi is the worst case δ).
 func LatencyGen(hi time.Duration) *rapid.Generator[*Distribution] {
 	return rapid.Custom(func(t *rapid.T) *Distribution {
-		typ := rapid.SampledFrom(DistributionTypes).Draw(t, "family")
+		typ := rapid.SampledFrom(DistributionTypes()).Draw(t, "family")
 		if hi < time.Millisecond {
 			return &Distribution{Type: DistFixed, Value: dur(0)}
 		}
@@ -185,7 +187,7 @@ func FaultGen(typ FaultType, o FaultOptions) *rapid.Generator[Fault] {
 		case FaultPartition:
 			window()
 			oneNode()
-			f.Mode = rapid.SampledFrom(PartitionModes).Draw(t, "mode")
+			f.Mode = rapid.SampledFrom(PartitionModes()).Draw(t, "mode")
 		case FaultCrash:
 			oneNode()
 			if rapid.Bool().Draw(t, "restartAfterSet") {
@@ -206,7 +208,7 @@ func FaultGen(typ FaultType, o FaultOptions) *rapid.Generator[Fault] {
 			f.Jump = dur(j)
 		case FaultAPIOutage:
 			window()
-			f.Mode = rapid.SampledFrom(OutageModes).Draw(t, "mode")
+			f.Mode = rapid.SampledFrom(OutageModes()).Draw(t, "mode")
 		case FaultLatency:
 			window()
 			oneNode()
@@ -260,12 +262,10 @@ func FaultScheduleGen(kinds []FaultType, maxFaults int, o FaultOptions) *rapid.G
 	})
 }
 
+// sortFaults orders faults by start, stably: faults drawn for one instant
+// keep their drawn order.
 func sortFaults(fs []Fault) {
-	for i := 1; i < len(fs); i++ {
-		for j := i; j > 0 && fs[j].At.Duration < fs[j-1].At.Duration; j-- {
-			fs[j], fs[j-1] = fs[j-1], fs[j]
-		}
-	}
+	slices.SortStableFunc(fs, func(a, b Fault) int { return cmp.Compare(a.At.Duration, b.At.Duration) })
 }
 
 // GenOptions bounds what ScenarioGen draws. The zero value draws 2–3 nodes,
@@ -313,7 +313,7 @@ func (o GenOptions) withDefaults() GenOptions {
 		o.MaxLatency = 200 * time.Millisecond
 	}
 	if o.FaultKinds == nil {
-		o.FaultKinds = FaultTypes
+		o.FaultKinds = FaultTypes()
 	}
 	if o.MaxFaults == 0 {
 		o.MaxFaults = 3

@@ -513,7 +513,7 @@ func fieldNames(t reflect.Type) string {
 // iteration order.
 func sortedKeys(m map[any]any) []any {
 	keys := make([]any, 0, len(m))
-	for k := range m {
+	for k := range m { //lesim:allow maprange: the keys are sorted below
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keyString(keys[i]) < keyString(keys[j]) })

@@ -48,7 +48,7 @@ func wildEnum[T ~string](valid []T) *rapid.Generator[T] {
 
 var wildDistribution = rapid.Custom(func(t *rapid.T) Distribution {
 	return Distribution{
-		Type:   wildEnum(DistributionTypes).Draw(t, "type"),
+		Type:   wildEnum(DistributionTypes()).Draw(t, "type"),
 		Value:  wildOptDur.Draw(t, "value"),
 		Min:    wildOptDur.Draw(t, "min"),
 		Max:    wildOptDur.Draw(t, "max"),
@@ -65,7 +65,7 @@ var wildOptDistribution = wildOpt(wildDistribution)
 
 var wildElector = rapid.Custom(func(t *rapid.T) Elector {
 	return Elector{
-		Variant:         wildEnum(Variants).Draw(t, "variant"),
+		Variant:         wildEnum(Variants()).Draw(t, "variant"),
 		LeaseDuration:   wildOptDur.Draw(t, "ld"),
 		RenewDeadline:   wildOptDur.Draw(t, "rd"),
 		RetryPeriod:     wildOptDur.Draw(t, "rp"),
@@ -76,7 +76,7 @@ var wildElector = rapid.Custom(func(t *rapid.T) Elector {
 })
 
 var wildRestart = rapid.Custom(func(t *rapid.T) Restart {
-	return Restart{Policy: wildEnum(RestartPolicies).Draw(t, "policy"), Delay: wildOptDur.Draw(t, "delay")}
+	return Restart{Policy: wildEnum(RestartPolicies()).Draw(t, "policy"), Delay: wildOptDur.Draw(t, "delay")}
 })
 
 var wildLatency = rapid.Custom(func(t *rapid.T) Latency {
@@ -87,7 +87,7 @@ var wildNode = rapid.Custom(func(t *rapid.T) Node {
 	n := Node{
 		Name:     wildName.Draw(t, "name"),
 		Start:    wildDur.Draw(t, "start"),
-		Identity: wildEnum(Identities).Draw(t, "identity"),
+		Identity: wildEnum(Identities()).Draw(t, "identity"),
 		Latency:  wildOpt(wildLatency).Draw(t, "latency"),
 		Elector:  wildOpt(wildElector).Draw(t, "elector"),
 		Client:   wildOpt(rapid.Custom(func(t *rapid.T) Client { return Client{RequestTimeout: wildOptDur.Draw(t, "rt")} })).Draw(t, "client"),
@@ -107,11 +107,11 @@ var wildNode = rapid.Custom(func(t *rapid.T) Node {
 
 var wildFault = rapid.Custom(func(t *rapid.T) Fault {
 	return Fault{
-		Type:         wildEnum(FaultTypes).Draw(t, "type"),
+		Type:         wildEnum(FaultTypes()).Draw(t, "type"),
 		At:           wildDur.Draw(t, "at"),
 		Duration:     wildOptDur.Draw(t, "duration"),
 		Nodes:        rapid.SliceOfN(wildName, 0, 3).Draw(t, "nodes"),
-		Mode:         wildEnum(append(PartitionModes, ModeHang)).Draw(t, "mode"),
+		Mode:         wildEnum(append(PartitionModes(), ModeHang)).Draw(t, "mode"),
 		RestartAfter: wildOptDur.Draw(t, "restartAfter"),
 		Rate:         wildOptFloat.Draw(t, "rate"),
 		Jump:         wildOptDur.Draw(t, "jump"),
@@ -139,8 +139,8 @@ var wildScenario = rapid.Custom(func(t *rapid.T) *Scenario {
 				Latency: wildLatency.Draw(t, "latency"),
 				Errors: rapid.SliceOfN(rapid.Custom(func(t *rapid.T) ErrorRule {
 					return ErrorRule{
-						Op:          wildEnum(Ops).Draw(t, "op"),
-						Kind:        wildEnum(ErrorKinds).Draw(t, "kind"),
+						Op:          wildEnum(Ops()).Draw(t, "op"),
+						Kind:        wildEnum(ErrorKinds()).Draw(t, "kind"),
 						Probability: wildOpt(rapid.Float64Range(-0.5, 1.5)).Draw(t, "p"),
 						RetryAfter:  wildOptDur.Draw(t, "retryAfter"),
 					}
@@ -227,7 +227,7 @@ func TestRoundTripValid(t *testing.T) {
 		}
 		for range rapid.IntRange(0, 3).Draw(t, "faults") {
 			at := time.Duration(rapid.Int64Range(0, int64(5*time.Minute)).Draw(t, "at"))
-			node := rapid.SampledFrom(DefaultNodeNames).Draw(t, "node")
+			node := rapid.SampledFrom(DefaultNodeNames()).Draw(t, "node")
 			s.Spec.Faults = append(s.Spec.Faults, rapid.SampledFrom([]Fault{
 				{Type: FaultCrash, At: metav1.Duration{Duration: at}, Nodes: []string{node}},
 				{Type: FaultPartition, At: metav1.Duration{Duration: at}, Duration: dur(time.Minute), Nodes: []string{node}, Mode: ModeDropResponses},

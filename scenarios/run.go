@@ -33,6 +33,10 @@ type RunOptions struct {
 	MaxEvents uint64
 	// Context, when set, stops the run (with its error) once it is done.
 	Context context.Context
+	// Server, when set, sees the run's API server before the run starts,
+	// to observe or instrument it (tests count and poison its recycled
+	// leases this way).
+	Server func(*fakeapi.Server)
 }
 
 // Run runs the scenario with its own seed and returns what it measured.
@@ -54,6 +58,9 @@ func RunWith(s *Scenario, opts RunOptions) (*Result, error) {
 		return nil, err
 	}
 	r := newRunner(sc, seed, opts)
+	if opts.Server != nil {
+		opts.Server(r.srv)
+	}
 	r.setup()
 	if err := r.runBounded(); err != nil {
 		return nil, err
@@ -71,9 +78,6 @@ type runner struct {
 	nodes []*nodeRun
 	rec   *recorder
 	work  *workload
-	// outageOwner and staleOwner are the fault (index+1) whose window
-	// holds the API outage and the stale reads; 0 for none.
-	outageOwner, staleOwner int
 }
 
 // nodeRun is one node and its succession of processes.
@@ -87,9 +91,6 @@ type nodeRun struct {
 	proc     *process
 	procs    int
 	stopping bool // a stop fault is winding the current process down
-	// partOwner and latOwner are the fault (index+1) whose window holds
-	// the node's partition and latency override; 0 for none.
-	partOwner, latOwner int
 }
 
 // process is one run of the elector (one "pod").
@@ -214,7 +215,7 @@ func (r *runner) setup() {
 		r.work = newWorkload(r, sc.Spec.Workload)
 	}
 	for i := range sc.Spec.Faults {
-		r.scheduleFault(i+1, &sc.Spec.Faults[i])
+		r.scheduleFault(&sc.Spec.Faults[i])
 	}
 }
 
@@ -359,122 +360,91 @@ func (n *nodeRun) crash(restartAfter *time.Duration) {
 	}
 }
 
-// scheduleFault schedules fault number id (its index + 1) of the scenario.
-// API faults of one kind on one target do not stack, as in
-// fakeapi.Server.ScheduleWindow: the window that began last holds the
-// setting, and only its own end clears it, so a short window inside a
-// longer one does not cut the longer one short.
-func (r *runner) scheduleFault(id int, f *Fault) {
-	at, end := f.At.Duration, f.End()
-	window := func(begin, finish func()) {
-		r.s.Schedule(at, begin)
-		r.s.Schedule(end, finish)
-	}
+// scheduleFault schedules one fault of the scenario. API faults go to the
+// server's fault model (fakeapi.FaultState, through ScheduleFaults): the
+// window that began last holds a setting and only its own end clears it,
+// so a short window inside a longer one does not cut the longer one short.
+// The REST layer realises the same faults (APIWindows) through the same
+// model.
+func (r *runner) scheduleFault(f *Fault) {
 	targets := make([]*nodeRun, 0, len(f.Nodes))
 	for _, name := range f.Nodes {
 		targets = append(targets, r.nodes[r.sc.NodeIndex(name)])
 	}
 	r.rec.fault(f, targets)
+	if faults := apiFaults(f); faults != nil {
+		if err := r.srv.ScheduleFaults(f.At.Duration, f.End()-f.At.Duration, faults...); err != nil {
+			// Validation ran on the scenario already; reaching here is a bug.
+			panic(fmt.Sprintf("scenarios: fault at %v: %v", f.At.Duration, err))
+		}
+		return
+	}
+	each := func(do func(n *nodeRun)) func() {
+		return func() {
+			for _, n := range targets {
+				do(n)
+			}
+		}
+	}
+	at := f.At.Duration
 	switch f.Type {
-	case FaultPartition:
-		mode := fakeapi.PartitionMode(f.Mode)
-		window(func() {
-			for _, n := range targets {
-				n.partOwner = id
-				r.srv.SetPartition(n.node.Name(), mode)
-			}
-		}, func() {
-			for _, n := range targets {
-				if n.partOwner == id {
-					n.partOwner = 0
-					r.srv.ClearPartition(n.node.Name())
-				}
-			}
-		})
 	case FaultCrash:
 		var after *time.Duration
 		if f.RestartAfter != nil {
 			d := f.RestartAfter.Duration
 			after = &d
 		}
-		r.s.Schedule(at, func() {
-			for _, n := range targets {
-				n.crash(after)
-			}
-		})
+		r.s.Schedule(at, each(func(n *nodeRun) { n.crash(after) }))
 	case FaultPause:
-		window(func() {
-			for _, n := range targets {
-				n.node.Pause()
-				r.rec.pause(n, true)
-			}
-		}, func() {
-			for _, n := range targets {
-				r.rec.pause(n, false)
-				n.node.Resume()
-			}
-		})
+		r.s.Schedule(at, each(func(n *nodeRun) {
+			n.node.Pause()
+			r.rec.pause(n, true)
+		}))
+		r.s.Schedule(f.End(), each(func(n *nodeRun) {
+			r.rec.pause(n, false)
+			n.node.Resume()
+		}))
 	case FaultStop:
-		r.s.Schedule(at, func() {
-			for _, n := range targets {
-				if n.proc != nil && !n.proc.ended {
-					n.stopping = true
-					n.proc.e.Stop()
-				}
+		r.s.Schedule(at, each(func(n *nodeRun) {
+			if n.proc != nil && !n.proc.ended {
+				n.stopping = true
+				n.proc.e.Stop()
 			}
-		})
+		}))
 	case FaultClockRate:
 		rate := *f.Rate
-		r.s.Schedule(at, func() {
-			for _, n := range targets {
-				n.node.Clock().SetRate(rate)
-			}
-		})
+		r.s.Schedule(at, each(func(n *nodeRun) { n.node.Clock().SetRate(rate) }))
 	case FaultClockJump:
 		jump := f.Jump.Duration
-		r.s.Schedule(at, func() {
-			for _, n := range targets {
-				n.node.Clock().Jump(jump)
-			}
-		})
-	case FaultAPIOutage:
-		mode := fakeapi.OutageMode(f.Mode)
-		window(func() {
-			r.outageOwner = id
-			r.srv.SetOutage(mode)
-		}, func() {
-			if r.outageOwner == id {
-				r.outageOwner = 0
-				r.srv.ClearOutage()
-			}
-		})
-	case FaultLatency:
-		req, resp := toDistPtr(f.Request), toDistPtr(f.Response)
-		window(func() {
-			for _, n := range targets {
-				n.latOwner = id
-				r.srv.SetLatencyOverride(n.node.Name(), req, resp)
-			}
-		}, func() {
-			for _, n := range targets {
-				if n.latOwner == id {
-					n.latOwner = 0
-					r.srv.ClearLatencyOverride(n.node.Name())
-				}
-			}
-		})
-	case FaultStaleReads:
-		lag := f.MaxLag.Duration
-		window(func() {
-			r.staleOwner = id
-			r.srv.SetStaleReads(lag)
-		}, func() {
-			if r.staleOwner == id {
-				r.staleOwner = 0
-				r.srv.SetStaleReads(0)
-			}
-		})
+		r.s.Schedule(at, each(func(n *nodeRun) { n.node.Clock().Jump(jump) }))
 	}
+}
+
+// apiFaults are the fakeapi faults of one scenario fault (one per target
+// node where the fault is a node's; a latency fault without nodes is on
+// every node), or nil for a fault of the nodes themselves (crash, pause,
+// stop, clocks).
+func apiFaults(f *Fault) []fakeapi.Fault {
+	var out []fakeapi.Fault
+	switch f.Type {
+	case FaultPartition:
+		for _, n := range f.Nodes {
+			out = append(out, fakeapi.PartitionFault{Node: n, Mode: fakeapi.PartitionMode(f.Mode)})
+		}
+	case FaultAPIOutage:
+		out = append(out, fakeapi.OutageFault{Mode: fakeapi.OutageMode(f.Mode)})
+	case FaultLatency:
+		nodes := f.Nodes
+		if len(nodes) == 0 {
+			nodes = []string{""} // every node
+		}
+		for _, n := range nodes {
+			out = append(out, fakeapi.LatencyFault{Node: n, Request: toDistPtr(f.Request), Response: toDistPtr(f.Response)})
+		}
+	case FaultStaleReads:
+		out = append(out, fakeapi.StaleReadsFault{MaxLag: f.MaxLag.Duration})
+	}
+	return out
 }
 
 // randSource keeps one named stream per consumer.
@@ -534,8 +504,9 @@ func (t *traceHasher) Sum64() uint64 { return t.sum }
 
 // APIWindows are the scenario's faults that live in the API server
 // (partitions, outages, latency and stale reads) as fakeapi windows on true
-// time, for servers that realise them outside the simulation. Node faults
-// (crash, pause, stop, clocks) are not among them.
+// time, one per fault and target node, for servers that realise them
+// outside the simulation. Node faults (crash, pause, stop, clocks) are not
+// among them.
 func APIWindows(sc *Scenario) []fakeapi.Window {
 	var ws []fakeapi.Window
 	for i := range sc.Spec.Faults {
@@ -544,22 +515,8 @@ func APIWindows(sc *Scenario) []fakeapi.Window {
 		if f.Duration != nil {
 			w.Duration = f.Duration.Duration
 		}
-		switch f.Type {
-		case FaultPartition:
-			for _, n := range f.Nodes {
-				w.Fault = fakeapi.PartitionFault{Node: n, Mode: fakeapi.PartitionMode(f.Mode)}
-				ws = append(ws, w)
-			}
-		case FaultAPIOutage:
-			w.Fault = fakeapi.OutageFault{Mode: fakeapi.OutageMode(f.Mode)}
-			ws = append(ws, w)
-		case FaultLatency:
-			for _, n := range f.Nodes {
-				w.Fault = fakeapi.LatencyFault{Node: n, Request: toDistPtr(f.Request), Response: toDistPtr(f.Response)}
-				ws = append(ws, w)
-			}
-		case FaultStaleReads:
-			w.Fault = fakeapi.StaleReadsFault{MaxLag: f.MaxLag.Duration}
+		for _, af := range apiFaults(f) {
+			w.Fault = af
 			ws = append(ws, w)
 		}
 	}

@@ -110,24 +110,24 @@ func TestSchemaDocValues(t *testing.T) {
 		doc  string
 		want []string
 	}{
-		{docs[reflect.TypeFor[Elector]()]["variant"].Values, toStrings(Variants)},
-		{docs[reflect.TypeFor[Distribution]()]["distribution"].Values, toStrings(DistributionTypes)},
-		{docs[reflect.TypeFor[ErrorRule]()]["op"].Values, toStrings(Ops)},
-		{docs[reflect.TypeFor[ErrorRule]()]["kind"].Values, toStrings(ErrorKinds)},
-		{docs[reflect.TypeFor[Restart]()]["policy"].Values, toStrings(RestartPolicies)},
-		{docs[reflect.TypeFor[Fault]()]["type"].Values, toStrings(FaultTypes)},
+		{docs[reflect.TypeFor[Elector]()]["variant"].Values, toStrings(Variants())},
+		{docs[reflect.TypeFor[Distribution]()]["distribution"].Values, toStrings(DistributionTypes())},
+		{docs[reflect.TypeFor[ErrorRule]()]["op"].Values, toStrings(Ops())},
+		{docs[reflect.TypeFor[ErrorRule]()]["kind"].Values, toStrings(ErrorKinds())},
+		{docs[reflect.TypeFor[Restart]()]["policy"].Values, toStrings(RestartPolicies())},
+		{docs[reflect.TypeFor[Fault]()]["type"].Values, toStrings(FaultTypes())},
 	} {
 		if got := strings.Split(tc.doc, ", "); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("docs list %v, validation accepts %v", got, tc.want)
 		}
 	}
 	doc := SchemaDoc()
-	for _, ft := range FaultTypes {
+	for _, ft := range FaultTypes() {
 		if !strings.Contains(doc, "| "+string(ft)+" | ") {
 			t.Errorf("the Faults table has no row for %s", ft)
 		}
 	}
-	for _, dt := range DistributionTypes {
+	for _, dt := range DistributionTypes() {
 		if !strings.Contains(doc, "| "+string(dt)+" | ") {
 			t.Errorf("the Distributions table has no row for %s", dt)
 		}

@@ -65,7 +65,7 @@ const (
 )
 
 // Variants lists the supported variants.
-var Variants = []Variant{VariantSeed, VariantV037}
+func Variants() []Variant { return []Variant{VariantSeed, VariantV037} }
 
 // Elector is the elector configuration as written: at spec level (where
 // Default fills every field) and as a per-node override (where an absent
@@ -126,7 +126,9 @@ const (
 )
 
 // DistributionTypes lists the supported distribution families.
-var DistributionTypes = []DistributionType{DistFixed, DistUniform, DistExponential, DistNormal, DistLogNormal, DistPareto}
+func DistributionTypes() []DistributionType {
+	return []DistributionType{DistFixed, DistUniform, DistExponential, DistNormal, DistLogNormal, DistPareto}
+}
 
 // Distribution is a random duration. Which parameters apply depends on
 // Type; Max additionally caps every family (for uniform it is the upper
@@ -155,7 +157,7 @@ const (
 )
 
 // Ops lists the supported operations.
-var Ops = []Op{OpGet, OpCreate, OpUpdate, OpAny}
+func Ops() []Op { return []Op{OpGet, OpCreate, OpUpdate, OpAny} }
 
 // ErrorKind is the error an injected failure returns.
 type ErrorKind string
@@ -169,7 +171,9 @@ const (
 )
 
 // ErrorKinds lists the supported error kinds.
-var ErrorKinds = []ErrorKind{ErrorConflict, ErrorInternal, ErrorUnavailable, ErrorTooManyRequests, ErrorTimeout}
+func ErrorKinds() []ErrorKind {
+	return []ErrorKind{ErrorConflict, ErrorInternal, ErrorUnavailable, ErrorTooManyRequests, ErrorTimeout}
+}
 
 // ErrorRule injects an API error into a fraction of requests.
 type ErrorRule struct {
@@ -188,7 +192,7 @@ const (
 )
 
 // RestartPolicies lists the supported policies.
-var RestartPolicies = []RestartPolicy{RestartAlways, RestartNever}
+func RestartPolicies() []RestartPolicy { return []RestartPolicy{RestartAlways, RestartNever} }
 
 // Restart is the restart configuration as written (spec level or a node
 // override); NodeRestart resolves it.
@@ -216,7 +220,7 @@ const (
 )
 
 // Identities lists the supported identity modes.
-var Identities = []Identity{IdentityStable, IdentityPerProcess}
+func Identities() []Identity { return []Identity{IdentityStable, IdentityPerProcess} }
 
 // Node is one machine running one elector process at a time.
 type Node struct {
@@ -274,7 +278,9 @@ const (
 )
 
 // FaultTypes lists the supported fault types.
-var FaultTypes = []FaultType{FaultPartition, FaultCrash, FaultPause, FaultStop, FaultClockRate, FaultClockJump, FaultAPIOutage, FaultLatency, FaultStaleReads}
+func FaultTypes() []FaultType {
+	return []FaultType{FaultPartition, FaultCrash, FaultPause, FaultStop, FaultClockRate, FaultClockJump, FaultAPIOutage, FaultLatency, FaultStaleReads}
+}
 
 // FaultMode refines partition and apiOutage faults.
 type FaultMode string
@@ -291,11 +297,13 @@ const (
 	ModeHang FaultMode = "hang"
 )
 
-// PartitionModes and OutageModes list the modes each fault type accepts.
-var (
-	PartitionModes = []FaultMode{ModeDropRequests, ModeDropResponses, ModeRefuse}
-	OutageModes    = []FaultMode{ModeRefuse, ModeHang}
-)
+// PartitionModes lists the modes a partition accepts.
+func PartitionModes() []FaultMode {
+	return []FaultMode{ModeDropRequests, ModeDropResponses, ModeRefuse}
+}
+
+// OutageModes lists the modes an API outage accepts.
+func OutageModes() []FaultMode { return []FaultMode{ModeRefuse, ModeHang} }
 
 // Fault is one scheduled fault. Which fields apply depends on Type (see
 // SchemaDoc); the others must be absent.

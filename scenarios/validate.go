@@ -66,7 +66,7 @@ func (v *validator) metadata() {
 		v.add(field.Invalid(p.Child("name"), n, fmt.Sprintf("invalid name %s; expected lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (a Kubernetes object name)", clip(n))))
 	}
 	keys := make([]string, 0, len(v.s.Metadata.Annotations))
-	for k := range v.s.Metadata.Annotations {
+	for k := range v.s.Metadata.Annotations { //lesim:allow maprange: the keys are sorted below
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
@@ -165,8 +165,8 @@ func (v *validator) elector(e *Elector, p *field.Path, merged ElectorConfig, spe
 			return fmtDur(d) + ", the default"
 		}
 	}
-	if written["variant"] && !contains(Variants, e.Variant) {
-		v.add(field.NotSupported(p.Child("variant"), string(e.Variant), Variants))
+	if written["variant"] && !contains(Variants(), e.Variant) {
+		v.add(field.NotSupported(p.Child("variant"), string(e.Variant), Variants()))
 	}
 	ld, rd, rp := merged.LeaseDuration, merged.RenewDeadline, merged.RetryPeriod
 	// client-go's NewLeaderElector checks, in its order, with its messages;
@@ -256,15 +256,15 @@ func (v *validator) latency(l *Latency, p *field.Path) {
 func (v *validator) errorRule(r *ErrorRule, p *field.Path) {
 	switch {
 	case r.Op == "":
-		v.add(field.Required(p.Child("op"), "one of: "+quoteAll(Ops)))
-	case !contains(Ops, r.Op):
-		v.add(field.NotSupported(p.Child("op"), string(r.Op), Ops))
+		v.add(field.Required(p.Child("op"), "one of: "+quoteAll(Ops())))
+	case !contains(Ops(), r.Op):
+		v.add(field.NotSupported(p.Child("op"), string(r.Op), Ops()))
 	}
 	switch {
 	case r.Kind == "":
-		v.add(field.Required(p.Child("kind"), "one of: "+quoteAll(ErrorKinds)))
-	case !contains(ErrorKinds, r.Kind):
-		v.add(field.NotSupported(p.Child("kind"), string(r.Kind), ErrorKinds))
+		v.add(field.Required(p.Child("kind"), "one of: "+quoteAll(ErrorKinds())))
+	case !contains(ErrorKinds(), r.Kind):
+		v.add(field.NotSupported(p.Child("kind"), string(r.Kind), ErrorKinds()))
 	}
 	switch {
 	case r.Probability == nil:
@@ -289,8 +289,8 @@ func (v *validator) restart(r *Restart, p *field.Path) {
 	if r == nil {
 		return
 	}
-	if r.Policy != "" && !contains(RestartPolicies, r.Policy) {
-		v.add(field.NotSupported(p.Child("policy"), string(r.Policy), RestartPolicies))
+	if r.Policy != "" && !contains(RestartPolicies(), r.Policy) {
+		v.add(field.NotSupported(p.Child("policy"), string(r.Policy), RestartPolicies()))
 	}
 	if r.Delay != nil && r.Delay.Duration < 0 {
 		v.add(negative(p.Child("delay"), r.Delay.Duration, "0s or more"))
@@ -314,8 +314,8 @@ func (v *validator) nodes(p *field.Path) {
 		}
 		seen[n.Name] = true
 		v.within(np.Child("start"), n.Start.Duration, "start")
-		if n.Identity != "" && !contains(Identities, n.Identity) {
-			v.add(field.NotSupported(np.Child("identity"), string(n.Identity), Identities))
+		if n.Identity != "" && !contains(Identities(), n.Identity) {
+			v.add(field.NotSupported(np.Child("identity"), string(n.Identity), Identities()))
 		}
 		v.clock(n.Clock, np.Child("clock"))
 		v.latency(n.Latency, np.Child("latency"))
@@ -389,10 +389,10 @@ func (v *validator) faults(p *field.Path) {
 func (v *validator) fault(f *Fault, p *field.Path) {
 	switch {
 	case f.Type == "":
-		v.add(field.Required(p.Child("type"), "one of: "+quoteAll(FaultTypes)))
+		v.add(field.Required(p.Child("type"), "one of: "+quoteAll(FaultTypes())))
 		return
-	case !contains(FaultTypes, f.Type):
-		v.add(field.NotSupported(p.Child("type"), string(f.Type), FaultTypes))
+	case !contains(FaultTypes(), f.Type):
+		v.add(field.NotSupported(p.Child("type"), string(f.Type), FaultTypes()))
 		return
 	}
 	uses := faultFields[f.Type]
@@ -441,9 +441,9 @@ func (v *validator) fault(f *Fault, p *field.Path) {
 	}
 	switch f.Type {
 	case FaultPartition:
-		v.mode(f.Mode, p.Child("mode"), PartitionModes)
+		v.mode(f.Mode, p.Child("mode"), PartitionModes())
 	case FaultAPIOutage:
-		v.mode(f.Mode, p.Child("mode"), OutageModes)
+		v.mode(f.Mode, p.Child("mode"), OutageModes())
 	case FaultCrash:
 		if f.RestartAfter != nil && f.RestartAfter.Duration < 0 {
 			v.add(negative(p.Child("restartAfter"), f.RestartAfter.Duration, "0s or more"))
@@ -556,10 +556,10 @@ func (v *validator) distribution(d *Distribution, p *field.Path) {
 	}
 	switch {
 	case d.Type == "":
-		v.add(field.Required(p.Child("distribution"), "one of: "+quoteAll(DistributionTypes)))
+		v.add(field.Required(p.Child("distribution"), "one of: "+quoteAll(DistributionTypes())))
 		return
-	case !contains(DistributionTypes, d.Type):
-		v.add(field.NotSupported(p.Child("distribution"), string(d.Type), DistributionTypes))
+	case !contains(DistributionTypes(), d.Type):
+		v.add(field.NotSupported(p.Child("distribution"), string(d.Type), DistributionTypes()))
 		return
 	}
 	durs := map[string]*metav1.Duration{"value": d.Value, "min": d.Min, "max": d.Max, "mean": d.Mean, "stddev": d.Stddev, "median": d.Median, "scale": d.Scale}

@@ -13,8 +13,9 @@ import (
 // inside and outside their callbacks, across pauses, rate changes and
 // crashes — next to plain events, and returns a digest of every event the
 // kernel ran (time, sequence, owner) plus every timer firing.
-func lazyWorkload(seed uint64, horizon time.Duration) (string, uint64) {
+func lazyWorkload(seed uint64, maxLazy int, horizon time.Duration) (string, uint64) {
 	s := New(seed)
+	s.maxLazy = maxLazy
 	h := fnv.New64a()
 	s.Observer = func(at time.Duration, seq uint64, owner string) {
 		fmt.Fprintf(h, "%d %d %s\n", at, seq, owner)
@@ -88,12 +89,10 @@ func lazyWorkload(seed uint64, horizon time.Duration) (string, uint64) {
 // in: the same workload gives the same digest with it off, tiny, or at its
 // usual size.
 func TestLazyTimersKeepOrder(t *testing.T) {
-	defer func(n int) { maxLazy = n }(maxLazy)
 	for seed := uint64(1); seed <= 5; seed++ {
 		var want string
 		for _, n := range []int{0, 1, 3, 16, 1 << 20} {
-			maxLazy = n
-			got, fired := lazyWorkload(seed, 10*time.Minute)
+			got, fired := lazyWorkload(seed, n, 10*time.Minute)
 			if fired < 1000 {
 				t.Fatalf("seed %d: only %d events", seed, fired)
 			}

@@ -91,6 +91,7 @@ type Sim struct {
 	// It holds at most maxLazy timers; the rest go to the heap.
 	lazy    []entry
 	lazyMin int
+	maxLazy int
 
 	nodes  []*Node
 	limits Limits
@@ -102,12 +103,13 @@ type Sim struct {
 
 // New returns an empty simulation at true time zero with the given run seed.
 func New(seed uint64) *Sim {
-	return &Sim{seed: seed, lazyMin: -1}
+	return &Sim{seed: seed, lazyMin: -1, maxLazy: defaultMaxLazy}
 }
 
-// maxLazy bounds Sim.lazy, whose least entry is found by a scan. A
-// variable so that tests can run the same workload with and without it.
-var maxLazy = 16
+// defaultMaxLazy bounds Sim.lazy, whose least entry is found by a scan.
+// Each Sim keeps its own bound, so that tests can run the same workload
+// with and without the lazy set.
+const defaultMaxLazy = 16
 
 // Seed is the run seed every stream is derived from.
 func (s *Sim) Seed() uint64 { return s.seed }
@@ -146,7 +148,7 @@ func (s *Sim) schedule(at time.Duration, fn func(), tm *simTimer, owner *Node, i
 // has room.
 func (s *Sim) scheduleTimer(at time.Duration, tm *simTimer, owner *Node, inc uint32) EventID {
 	slot, e := s.alloc(nil, tm, owner, inc)
-	if len(s.lazy) < maxLazy {
+	if len(s.lazy) < s.maxLazy {
 		s.pushLazy(e, slot, at)
 	} else {
 		s.push(e, slot, at, seqNormal)

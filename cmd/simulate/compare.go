@@ -56,7 +56,7 @@ Either two scenarios (files, or library names), or one scenario and two
 
 func variantNames() []string {
 	var out []string
-	for _, v := range scenarios.Variants {
+	for _, v := range scenarios.Variants() {
 		out = append(out, string(v))
 	}
 	return out

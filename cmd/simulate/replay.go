@@ -70,10 +70,14 @@ func runReplay(cmd *cobra.Command, e env, o *replayOpts, args []string) error {
 			if sc, err = scenarios.Named(s.Scenario); err != nil {
 				return err
 			}
-			data, _ = scenarios.NamedYAML(s.Scenario)
+			if data, err = scenarios.NamedYAML(s.Scenario); err != nil {
+				return err
+			}
 			if o.seedFlag.get() == nil {
 				o.seedFlag.seed = s.Seed
-				o.seedFlag.fs.Set("seed", fmt.Sprint(s.Seed))
+				if err := o.seedFlag.fs.Set("seed", fmt.Sprint(s.Seed)); err != nil {
+					return fmt.Errorf("replay: --seed %d from %s: %w", s.Seed, args[0], err)
+				}
 			}
 			if want == "" {
 				want = s.TraceHash

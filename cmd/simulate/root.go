@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -18,7 +19,7 @@ import (
 // what shells report for a SIGINT.
 const (
 	exitOK          = 0
-	exitFailed      = 1 // a property, expectation or gate failed
+	exitFailed      = 1 // a property, expectation or gate failed, or the command could not finish
 	exitBadInput    = 2 // bad input or usage
 	exitInterrupted = 130
 )
@@ -30,6 +31,9 @@ type env struct {
 	getenv         func(string) string
 	// stderrTTY says whether stderr is a terminal (progress bars).
 	stderrTTY bool
+	// sweepPointDone, when set (tests), is called after each sweep point
+	// is journaled.
+	sweepPointDone func()
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
@@ -83,11 +87,16 @@ func execute(ctx context.Context, args []string, e env) int {
 		// and what is expected.
 		fmt.Fprintln(e.stderr, oneLine(le.Error()))
 		return exitBadInput
-	default:
-		// Cobra's own errors (unknown command or flag, wrong argument
-		// count) and I/O errors on paths the user gave.
+	case errors.Is(err, fs.ErrNotExist):
+		// A path the user gave that is not there.
 		fmt.Fprintf(e.stderr, "simulate: %s (see 'simulate --help')\n", oneLine(err.Error()))
 		return exitBadInput
+	default:
+		// Usage errors arrive typed (badInput: cobra's argument and flag
+		// errors are wrapped so); anything else went wrong while the
+		// command ran: a runtime failure, with its cause.
+		fmt.Fprintf(e.stderr, "simulate: %s\n", oneLine(err.Error()))
+		return exitFailed
 	}
 }
 
@@ -129,6 +138,7 @@ choose the directory).`,
 	})
 	root.AddCommand(newRunCmd(e), newListCmd(e), newSchemaCmd(e), newSweepCmd(e), newMergeCmd(e),
 		newGateCmd(e), newCompareCmd(e), newReplayCmd(e), newExplainCmd(e), newTuneCmd(e), newServeCmd(e))
+	wrapArgs(root)
 	for _, c := range root.Commands() {
 		c.SilenceUsage, c.SilenceErrors = true, true
 		wrapArgs(c)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,11 +14,11 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/lesim/lesim/reports"
@@ -384,10 +383,6 @@ type journalHeader struct {
 
 const journalKind = "lesim.dev/sweep-journal"
 
-// sweepPointDone, when set (tests), is called after each point is
-// journaled.
-var sweepPointDone func()
-
 func runSweep(cmd *cobra.Command, e env, o *sweepOpts, args []string) error {
 	if err := o.validate(cmd, e); err != nil {
 		return err
@@ -401,7 +396,7 @@ func runSweep(cmd *cobra.Command, e env, o *sweepOpts, args []string) error {
 		return err
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return badInput("--out %s: %v", o.out, err)
+		return fmt.Errorf("--out %s: %w", o.out, err)
 	}
 	name := outputBase(plan.shard)
 	journalPath := filepath.Join(o.out, name+".journal.jsonl")
@@ -425,7 +420,7 @@ func runSweep(cmd *cobra.Command, e env, o *sweepOpts, args []string) error {
 
 	jf, err := openJournal(journalPath, plan, mine, done)
 	if err != nil {
-		return badInput("--out %s: %v", o.out, err)
+		return fmt.Errorf("--out %s: %w", o.out, err)
 	}
 	start := time.Now()
 	prog := newProgress(o.progress, e.stderrTTY, e.stderr, "sweep", len(mine), len(mine)-len(todo))
@@ -439,39 +434,32 @@ func runSweep(cmd *cobra.Command, e env, o *sweepOpts, args []string) error {
 		<-parent.Done()
 		stopSignals()
 	}()
-	// A failing point stops the others.
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
+	// -j points run at once; a failing point stops the others, and no
+	// point starts once the context ends.
+	g, ctx := errgroup.WithContext(parent)
+	g.SetLimit(o.jobs)
 	results := make(chan reports.SweepPoint)
-	errc := make(chan error, o.jobs)
-	work := make(chan plannedPoint)
-	var wg sync.WaitGroup
-	for range o.jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for pp := range work {
+	pointErr := make(chan error, 1)
+	go func() {
+		for _, pp := range todo {
+			if ctx.Err() != nil {
+				break
+			}
+			g.Go(func() error {
+				if ctx.Err() != nil {
+					return nil
+				}
 				pt, err := runPoint(plan.base, &plan.spec, pp)
 				if err != nil {
-					errc <- fmt.Errorf("point %s: %w", pp.key, err)
-					cancel()
-					return
+					return fmt.Errorf("point %s: %w", pp.key, err)
 				}
 				results <- pt
-			}
-		}()
-	}
-	go func() {
-		defer close(work)
-		for _, pp := range todo {
-			select {
-			case work <- pp:
-			case <-ctx.Done():
-				return
-			}
+				return nil
+			})
 		}
+		pointErr <- g.Wait()
+		close(results)
 	}()
-	go func() { wg.Wait(); close(results) }()
 	var runErr error
 	for pt := range results {
 		done[pt.Index] = pt
@@ -481,22 +469,20 @@ func runSweep(cmd *cobra.Command, e env, o *sweepOpts, args []string) error {
 			}
 		}
 		prog.inc()
-		if sweepPointDone != nil {
-			sweepPointDone()
+		if e.sweepPointDone != nil {
+			e.sweepPointDone()
 		}
 	}
 	if err := jf.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
-	select {
-	case err := <-errc:
+	if err := <-pointErr; err != nil {
 		runErr = err
-	default:
 	}
 	interrupted := parent.Err() != nil && countMine(done, mine) < len(mine)
 	prog.finish(interrupted || runErr != nil)
 	if runErr != nil {
-		return badInput("sweep: %v", runErr)
+		return fmt.Errorf("sweep: %w", runErr)
 	}
 	if interrupted {
 		fmt.Fprintf(e.stderr, "sweep interrupted: %d of %d points done and kept in %s; continue with the same command and --resume\n", countMine(done, mine), len(mine), journalPath)

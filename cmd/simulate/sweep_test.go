@@ -124,15 +124,14 @@ func TestSweepResumesAfterInterrupt(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
-	sweepPointDone = func() {
+	pointDone := func() {
 		if n++; n == 3 {
 			cancel()
 		}
 	}
-	defer func() { sweepPointDone = nil }()
 	var out, errb bytes.Buffer
-	code := execute(ctx, append(append([]string(nil), sweepArgs...), "--out", dir, "-j", "2"), env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
-	sweepPointDone = nil
+	code := execute(ctx, append(append([]string(nil), sweepArgs...), "--out", dir, "-j", "2"),
+		env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }, sweepPointDone: pointDone})
 	if code != exitInterrupted || !strings.Contains(errb.String(), "--resume") {
 		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
 	}

@@ -260,7 +260,7 @@ func runTune(e env, o *tuneOpts) error {
 	wg.Wait()
 	prog.finish(false)
 	if firstErr != nil {
-		return badInput("tune: %v", firstErr)
+		return fmt.Errorf("tune: %w", firstErr)
 	}
 
 	best := -1
@@ -276,11 +276,11 @@ func runTune(e env, o *tuneOpts) error {
 		results[best].Chosen = true
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return badInput("--out %s: %v", o.out, err)
+		return fmt.Errorf("--out %s: %w", o.out, err)
 	}
 	fig := reports.Frontier(fmt.Sprintf("Tuning frontier: clock ratio %g, latency ≤ %s, pauses ≤ %s", o.maxRatio, o.latencyMax, o.pauseBound), results)
 	if err := fig.Save(o.out); err != nil {
-		return badInput("--out %s: %v", o.out, err)
+		return fmt.Errorf("--out %s: %w", o.out, err)
 	}
 	if err := reports.WriteFileFunc(filepath.Join(o.out, "tune.json"), func(w io.Writer) error {
 		return writeJSONIndent(w, struct {

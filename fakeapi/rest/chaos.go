@@ -61,30 +61,20 @@ type Chaos struct {
 
 	// mu guards everything below. It is never held while sleeping or
 	// waiting, nor while calling next or Log.
-	mu          sync.Mutex
-	nodes       map[string]*chaosNode
-	outage      fakeapi.OutageMode
-	outageOwner uint64
-	overReq     *fakeapi.Distribution // a latency fault on every node
-	overResp    *fakeapi.Distribution
-	latOwner    uint64
-	rules       []fakeapi.ErrorRule
-	rulesOwner  uint64
-	windows     uint64
-	errRand     *rand.Rand
-	svcRand     *rand.Rand
-	total       fakeapi.Counts
-	inFlight    int
-	idle        chan struct{} // closed while inFlight is 0
+	mu       sync.Mutex
+	nodes    map[string]*chaosNode
+	faults   *fakeapi.FaultState // the fault model, as fakeapi.Server's
+	errRand  *rand.Rand
+	svcRand  *rand.Rand
+	total    fakeapi.Counts
+	inFlight int
+	idle     chan struct{} // closed while inFlight is 0
 }
 
 // chaosNode is the network between one node and the server.
 type chaosNode struct {
-	link      fakeapi.Link
-	latOwner  uint64
-	partition fakeapi.PartitionMode
-	partOwner uint64
-	counts    fakeapi.Counts
+	*fakeapi.NodeFaults
+	counts fakeapi.Counts
 }
 
 // NewChaos returns next behind the faults of cfg. It validates the
@@ -115,10 +105,11 @@ func NewChaos(next http.Handler, cfg ChaosConfig) (*Chaos, error) {
 		next:    next,
 		cfg:     cfg,
 		nodes:   make(map[string]*chaosNode),
-		rules:   cfg.Errors,
 		errRand: sim.NewStream(cfg.Seed, "api/errors"),
 		svcRand: sim.NewStream(cfg.Seed, "api/service"),
 	}
+	c.faults = fakeapi.NewFaultState(func(name string) *fakeapi.NodeFaults { return c.node(name).NodeFaults },
+		cfg.Errors, nil)
 	if cfg.ServiceTime != nil {
 		c.sem = make(chan struct{}, 1)
 	}
@@ -132,16 +123,20 @@ func (c *Chaos) node(name string) *chaosNode {
 		return n
 	}
 	stream := func(s string) *rand.Rand { return sim.NewStream(c.cfg.Seed, s) }
-	n := &chaosNode{link: fakeapi.NewLink(&c.cfg.RequestLatency, &c.cfg.ResponseLatency, c.cfg.NodeLatency[name], name, stream)}
+	n := &chaosNode{NodeFaults: fakeapi.NewNodeFaults(fakeapi.NewLink(&c.cfg.RequestLatency, &c.cfg.ResponseLatency, c.cfg.NodeLatency[name], name, stream))}
 	c.nodes[name] = n
 	return n
 }
 
 // requestLatency and responseLatency draw one delay; c.mu must be held. A
 // per-node override beats an every-node one, which beats the configuration.
-func (c *Chaos) requestLatency(n *chaosNode) time.Duration { return n.link.Request(c.overReq) }
+func (c *Chaos) requestLatency(n *chaosNode) time.Duration {
+	return c.faults.RequestLatency(n.NodeFaults)
+}
 
-func (c *Chaos) responseLatency(n *chaosNode) time.Duration { return n.link.Response(c.overResp) }
+func (c *Chaos) responseLatency(n *chaosNode) time.Duration {
+	return c.faults.ResponseLatency(n.NodeFaults)
+}
 
 // ServeHTTP runs one request through the faults, mirroring
 // fakeapi.Server's Do/arrive/apply/respond:
@@ -162,7 +157,7 @@ func (c *Chaos) responseLatency(n *chaosNode) time.Duration { return n.link.Resp
 //     the response latency is drawn and slept — returning early if the
 //     client gives up — and the response is written.
 func (c *Chaos) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now() // lesim:allow real-time path: the REST layer runs on the time package (fake in synctest, the wall clock in serve)
+	start := time.Now()
 	c.enter()
 	defer c.leave()
 	r, node := stripNode(r)
@@ -172,7 +167,7 @@ func (c *Chaos) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ev.Path = ri.path
 	}
 	defer func() {
-		ev.Time = time.Now() // lesim:allow real-time path: event times
+		ev.Time = time.Now()
 		c.log(ev)
 	}()
 	ctx := r.Context()
@@ -203,13 +198,13 @@ func (c *Chaos) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		addCount(&c.total, ri.op)
 	}
 	lat := c.requestLatency(n)
-	mode := n.partition
+	mode := n.Partition()
 	c.mu.Unlock()
 
 	switch mode {
 	case fakeapi.PartitionRefuse:
 		ev.Fault, ev.Latency = "partition refuse", lat
-		time.Sleep(lat) // lesim:allow real-time path: request latency
+		time.Sleep(lat)
 		c.refuse(w, r)
 		return
 	case fakeapi.PartitionDropRequests, fakeapi.PartitionDropAll:
@@ -219,7 +214,7 @@ func (c *Chaos) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev.Latency = lat
-	time.Sleep(lat) // lesim:allow real-time path: request latency
+	time.Sleep(lat)
 
 	if c.outageHit(w, r, n, &ev, c.outageNow()) {
 		return
@@ -236,10 +231,18 @@ func (c *Chaos) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	// The response leaves the server: judged now, as fakeapi judges it.
+	c.respond(w, r, n, &ev, rec)
+}
+
+// respond sends the response rec back to node n: judged as it leaves the
+// server, as fakeapi judges it. A partition dropping responses loses it
+// (the handler waits for the client to give up); otherwise it takes a
+// drawn response latency, unless the client gives up first.
+func (c *Chaos) respond(w http.ResponseWriter, r *http.Request, n *chaosNode, ev *Event, rec *recorder) {
+	ctx := r.Context()
 	c.mu.Lock()
-	mode = n.partition
-	dropped := mode == fakeapi.PartitionDropResponses || mode == fakeapi.PartitionDropAll
+	mode := n.Partition()
+	dropped := n.DropsResponses()
 	var respLat time.Duration
 	if !dropped && ctx.Err() == nil {
 		respLat = c.responseLatency(n)
@@ -270,7 +273,7 @@ func (c *Chaos) serveSerially(r *http.Request, body []byte, ri reqInfo, ev *Even
 	svc := c.cfg.ServiceTime.Sample(c.svcRand)
 	c.mu.Unlock()
 	ev.Service = svc
-	time.Sleep(svc) // lesim:allow real-time path: service time
+	time.Sleep(svc)
 	if o := c.outageNow(); o != fakeapi.OutageNone {
 		return nil, o
 	}
@@ -280,7 +283,7 @@ func (c *Chaos) serveSerially(r *http.Request, body []byte, ri reqInfo, ev *Even
 func (c *Chaos) outageNow() fakeapi.OutageMode {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.outage
+	return c.faults.Outage()
 }
 
 // outageHit handles a request that reaches the server during outage o and
@@ -323,7 +326,7 @@ func (c *Chaos) apply(r *http.Request, body []byte, ri reqInfo, ev *Event) *reco
 	injected := false
 	if ri.op != "" {
 		c.mu.Lock()
-		if r := fakeapi.PickError(c.rules, ri.op, c.errRand); r != nil {
+		if r := fakeapi.PickError(c.faults.Rules(), ri.op, c.errRand); r != nil {
 			rule, injected = *r, true
 		}
 		c.mu.Unlock()
@@ -384,7 +387,7 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return true
 	}
-	t := time.NewTimer(d) // lesim:allow real-time path: response latency, cut short by the client
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:

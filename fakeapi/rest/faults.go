@@ -14,27 +14,19 @@ import (
 // requests sent, and responses sent back, from now on. It panics on an
 // unknown mode, as fakeapi.Server.SetPartition does.
 func (c *Chaos) SetPartition(node string, mode fakeapi.PartitionMode) {
-	c.setPartition(node, mode, 0, "")
+	c.setFault(func() { c.faults.SetPartition(node, mode) })
+	c.logPartition(node, mode, "")
 }
 
 // ClearPartition heals node's link.
-func (c *Chaos) ClearPartition(node string) {
-	c.setPartition(node, fakeapi.PartitionNone, 0, "")
-}
+func (c *Chaos) ClearPartition(node string) { c.SetPartition(node, fakeapi.PartitionNone) }
 
-func (c *Chaos) setPartition(node string, mode fakeapi.PartitionMode, owner uint64, why string) {
-	if !mode.Valid() {
-		panic(fmt.Sprintf("fakeapi/rest: unknown partition mode %q", mode))
-	}
+// setFault changes the fault state under the lock; the change may panic
+// on a bad setting, which leaves the lock free.
+func (c *Chaos) setFault(change func()) {
 	c.mu.Lock()
-	c.setPartitionLocked(node, mode, owner)
-	c.mu.Unlock()
-	c.logPartition(node, mode, why)
-}
-
-func (c *Chaos) setPartitionLocked(node string, mode fakeapi.PartitionMode, owner uint64) {
-	n := c.node(node)
-	n.partition, n.partOwner = mode, owner
+	defer c.mu.Unlock()
+	change()
 }
 
 func (c *Chaos) logPartition(node string, mode fakeapi.PartitionMode, why string) {
@@ -50,34 +42,23 @@ func (c *Chaos) Partition(node string) fakeapi.PartitionMode {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if n := c.nodes[node]; n != nil {
-		return n.partition
+		return n.Partition()
 	}
 	return fakeapi.PartitionNone
 }
 
 // Outage is the current outage mode.
-func (c *Chaos) Outage() fakeapi.OutageMode {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.outage
-}
+func (c *Chaos) Outage() fakeapi.OutageMode { return c.outageNow() }
 
 // SetOutage takes the whole server down in mode (OutageNone brings it
 // back). It panics on an unknown mode.
-func (c *Chaos) SetOutage(mode fakeapi.OutageMode) { c.setOutage(mode, 0, "") }
+func (c *Chaos) SetOutage(mode fakeapi.OutageMode) {
+	c.setFault(func() { c.faults.SetOutage(mode) })
+	c.logOutage(mode, "")
+}
 
 // ClearOutage ends an outage.
-func (c *Chaos) ClearOutage() { c.setOutage(fakeapi.OutageNone, 0, "") }
-
-func (c *Chaos) setOutage(mode fakeapi.OutageMode, owner uint64, why string) {
-	if !mode.Valid() {
-		panic(fmt.Sprintf("fakeapi/rest: unknown outage mode %q", mode))
-	}
-	c.mu.Lock()
-	c.outage, c.outageOwner = mode, owner
-	c.mu.Unlock()
-	c.logOutage(mode, why)
-}
+func (c *Chaos) ClearOutage() { c.SetOutage(fakeapi.OutageNone) }
 
 func (c *Chaos) logOutage(mode fakeapi.OutageMode, why string) {
 	if mode == fakeapi.OutageNone {
@@ -92,29 +73,12 @@ func (c *Chaos) logOutage(mode fakeapi.OutageMode, why string) {
 // distribution. A per-node override beats an every-node one, which beats
 // the configuration.
 func (c *Chaos) SetLatencyOverride(node string, req, resp *fakeapi.Distribution) {
-	c.setLatency(node, req, resp, 0, "")
+	c.setFault(func() { c.faults.SetLatencyOverride(node, req, resp) })
+	c.logLatency(node, req, resp, "")
 }
 
 // ClearLatencyOverride drops the override set for node ("" for every node).
-func (c *Chaos) ClearLatencyOverride(node string) { c.setLatency(node, nil, nil, 0, "") }
-
-func (c *Chaos) setLatency(node string, req, resp *fakeapi.Distribution, owner uint64, why string) {
-	req, resp = fakeapi.CopyOverride(req, resp)
-	c.mu.Lock()
-	c.setLatencyLocked(node, req, resp, owner)
-	c.mu.Unlock()
-	c.logLatency(node, req, resp, why)
-}
-
-func (c *Chaos) setLatencyLocked(node string, req, resp *fakeapi.Distribution, owner uint64) {
-	if node == "" {
-		c.overReq, c.overResp, c.latOwner = req, resp, owner
-		return
-	}
-	n := c.node(node)
-	n.link.SetOverride(req, resp)
-	n.latOwner = owner
-}
+func (c *Chaos) ClearLatencyOverride(node string) { c.SetLatencyOverride(node, nil, nil) }
 
 func (c *Chaos) logLatency(node string, req, resp *fakeapi.Distribution, why string) {
 	if req == nil && resp == nil {
@@ -134,19 +98,15 @@ func (c *Chaos) logLatency(node string, req, resp *fakeapi.Distribution, why str
 // SetErrorRules replaces the injected-error rules from now on. It panics on
 // invalid rules, as fakeapi.Server.SetErrorRules does
 // (fakeapi.ErrorsFault{Rules: rules}.Validate says why first).
-func (c *Chaos) SetErrorRules(rules []fakeapi.ErrorRule) { c.setErrorRules(rules, 0, "") }
+func (c *Chaos) SetErrorRules(rules []fakeapi.ErrorRule) {
+	c.setFault(func() { c.faults.SetErrorRules(rules) })
+	c.logRules(rules, "")
+}
 
 // ResetErrorRules restores the configured rules.
-func (c *Chaos) ResetErrorRules() { c.setErrorRules(c.cfg.Errors, 0, "") }
-
-func (c *Chaos) setErrorRules(rules []fakeapi.ErrorRule, owner uint64, why string) {
-	if err := (fakeapi.ErrorsFault{Rules: rules}).Validate(); err != nil {
-		panic("fakeapi/rest: " + err.Error())
-	}
-	c.mu.Lock()
-	c.rules, c.rulesOwner = slices.Clone(rules), owner
-	c.mu.Unlock()
-	c.logRules(rules, why)
+func (c *Chaos) ResetErrorRules() {
+	c.setFault(func() { c.faults.ResetErrorRules() })
+	c.logRules(c.cfg.Errors, "")
 }
 
 func (c *Chaos) logRules(rules []fakeapi.ErrorRule, why string) {
@@ -154,7 +114,7 @@ func (c *Chaos) logRules(rules []fakeapi.ErrorRule, why string) {
 }
 
 func (c *Chaos) logFault(node, fault, msg string) {
-	c.log(Event{Time: time.Now(), Node: node, Fault: fault, Msg: msg}) // lesim:allow real-time path: fault log time
+	c.log(Event{Time: time.Now(), Node: node, Fault: fault, Msg: msg})
 }
 
 // Schedule realises fakeapi windows (PartitionFault, OutageFault,
@@ -192,8 +152,7 @@ func (c *Chaos) Schedule(start time.Time, windows []fakeapi.Window) (stop func()
 	var steps []step
 	for i, w := range windows {
 		c.mu.Lock()
-		c.windows++
-		id := c.windows
+		id := c.faults.NewWindow()
 		c.mu.Unlock()
 		f := faults[i]
 		steps = append(steps, step{start.Add(w.At), func() { c.begin(f, id) }})
@@ -239,86 +198,66 @@ func normalizeFault(f fakeapi.Fault) (fakeapi.Fault, error) {
 	case fakeapi.PartitionFault, fakeapi.OutageFault, fakeapi.LatencyFault, fakeapi.ErrorsFault:
 		return f, nil
 	case *fakeapi.PartitionFault:
-		if f != nil {
-			return *f, nil
-		}
+		return deref(f)
 	case *fakeapi.OutageFault:
-		if f != nil {
-			return *f, nil
-		}
+		return deref(f)
 	case *fakeapi.LatencyFault:
-		if f != nil {
-			return *f, nil
-		}
+		return deref(f)
 	case *fakeapi.ErrorsFault:
-		if f != nil {
-			return *f, nil
-		}
+		return deref(f)
 	case fakeapi.StaleReadsFault, *fakeapi.StaleReadsFault:
 		return nil, errors.New("staleReads: not supported over REST")
 	default:
 		return nil, fmt.Errorf("fault %T: not supported over REST", f)
 	}
-	return nil, errors.New("no fault")
+}
+
+// deref is the fault p points to; a nil p is no fault.
+func deref[F fakeapi.Fault](p *F) (fakeapi.Fault, error) {
+	if p == nil {
+		return nil, errors.New("no fault")
+	}
+	return *p, nil
 }
 
 func (c *Chaos) begin(f fakeapi.Fault, id uint64) {
-	why := fmt.Sprintf(" (window %d)", id)
-	switch f := f.(type) {
-	case fakeapi.PartitionFault:
-		c.setPartition(f.Node, f.Mode, id, why)
-	case fakeapi.OutageFault:
-		c.setOutage(f.Mode, id, why)
-	case fakeapi.LatencyFault:
-		c.setLatency(f.Node, f.Request, f.Response, id, why)
-	case fakeapi.ErrorsFault:
-		c.setErrorRules(f.Rules, id, why)
-	}
+	c.setFault(func() { c.faults.Begin(id, f) })
+	c.logWindow(f, id, true)
 }
 
 // end clears the fault if window id still owns it, checking and clearing
 // in one critical section so that a setting made meanwhile is never undone.
 func (c *Chaos) end(f fakeapi.Fault, id uint64) {
-	why := fmt.Sprintf(" (window %d)", id)
-	owned := false
-	c.mu.Lock()
-	switch f := f.(type) {
-	case fakeapi.PartitionFault:
-		if owned = c.node(f.Node).partOwner == id; owned {
-			c.setPartitionLocked(f.Node, fakeapi.PartitionNone, 0)
-		}
-	case fakeapi.OutageFault:
-		if owned = c.outageOwner == id; owned {
-			c.outage, c.outageOwner = fakeapi.OutageNone, 0
-		}
-	case fakeapi.LatencyFault:
-		owner := c.latOwner
-		if f.Node != "" {
-			owner = c.node(f.Node).latOwner
-		}
-		if owned = owner == id; owned {
-			c.setLatencyLocked(f.Node, nil, nil, 0)
-		}
-	case fakeapi.ErrorsFault:
-		if owned = c.rulesOwner == id; owned {
-			c.rules, c.rulesOwner = slices.Clone(c.cfg.Errors), 0
-		}
-	}
-	c.mu.Unlock()
+	var owned bool
+	c.setFault(func() { owned = c.faults.End(id, f) })
 	if !owned {
-		c.logFault(faultNode(f), faultName(f), fmt.Sprintf("%s ends, superseded by a later setting%s", faultName(f), why))
+		c.logFault(faultNode(f), faultName(f), fmt.Sprintf("%s ends, superseded by a later setting (window %d)", faultName(f), id))
 		return
 	}
+	c.logWindow(f, id, false)
+}
+
+// logWindow logs the setting window id's fault made: its own (on) or, at
+// its end, none.
+func (c *Chaos) logWindow(f fakeapi.Fault, id uint64, on bool) {
+	why := fmt.Sprintf(" (window %d)", id)
 	switch f := f.(type) {
 	case fakeapi.PartitionFault:
-		c.logPartition(f.Node, fakeapi.PartitionNone, why)
+		c.logPartition(f.Node, pick(on, f.Mode, fakeapi.PartitionNone), why)
 	case fakeapi.OutageFault:
-		c.logOutage(fakeapi.OutageNone, why)
+		c.logOutage(pick(on, f.Mode, fakeapi.OutageNone), why)
 	case fakeapi.LatencyFault:
-		c.logLatency(f.Node, nil, nil, why)
+		c.logLatency(f.Node, pick(on, f.Request, nil), pick(on, f.Response, nil), why)
 	case fakeapi.ErrorsFault:
-		c.logRules(c.cfg.Errors, why)
+		c.logRules(pick(on, f.Rules, c.cfg.Errors), why)
 	}
+}
+
+func pick[T any](on bool, a, b T) T {
+	if on {
+		return a
+	}
+	return b
 }
 
 func faultNode(f fakeapi.Fault) string {

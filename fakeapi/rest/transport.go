@@ -108,7 +108,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	rec := newRecorder()
 	done := make(chan struct{})
 	var handlerErr error
-	go func() { // lesim:allow the handler runs beside the client, as a server would; outside the simulation
+	go func() {
 		defer close(done)
 		defer cancel()
 		defer func() {
@@ -129,7 +129,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case <-clientCtx.Done():
 		// The handler's context is done too (it derives from clientCtx).
 		return nil, clientCtx.Err()
-	case <-req.Cancel: // deprecated, but http.Client still closes it on a Timeout
+	//lint:ignore SA1019 deprecated, but http.Client still closes it on a Timeout
+	case <-req.Cancel:
 		cancel()
 		if err := clientCtx.Err(); err != nil {
 			// Both ended at one instant (a Timeout equal to the context's
