@@ -238,7 +238,7 @@ func jsonTree(v any) any {
 	switch v := v.(type) {
 	case map[any]any:
 		m := make(map[string]any, len(v))
-		for k, e := range v {
+		for k, e := range v { //lesim:allow maprange: copies one map into another; the order cannot show
 			m[keyString(k)] = jsonTree(e)
 		}
 		return m
