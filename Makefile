@@ -81,8 +81,14 @@ test-long: fmt vet
 bench:
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem -benchtime 1s $(PKGS)
 
+# Each fuzz target runs for FUZZTIME; their seed corpora also run in
+# `make test` as ordinary tests.
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 30s ./scenarios
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./scenarios
+	$(GO) test -run '^$$' -fuzz '^FuzzClockConversions$$' -fuzztime $(FUZZTIME) ./sim
+	$(GO) test -run '^$$' -fuzz '^FuzzAuthenticatedHandler$$' -fuzztime $(FUZZTIME) ./fakeapi/rest
+	$(GO) test -run '^$$' -fuzz '^FuzzCommandLine$$' -fuzztime $(FUZZTIME) ./cmd/simulate
 
 tidy:
 	$(GO) mod tidy

@@ -116,8 +116,8 @@ type Store struct {
 }
 
 // NewStore returns an empty store whose creationTimestamps come from now
-// (true time, mapped onto sim.Epoch). A nil now stamps every object with
-// sim.Epoch.
+// (true time, mapped onto sim.Epoch()). A nil now stamps every object with
+// sim.Epoch().
 func NewStore(now func() time.Duration) *Store {
 	if now == nil {
 		now = func() time.Duration { return 0 }
@@ -370,7 +370,7 @@ func (st *Store) create(namespace, name string, l *coordinationv1.Lease, owned b
 	// client would read back.
 	epoch := st.Epoch
 	if epoch.IsZero() {
-		epoch = sim.Epoch
+		epoch = sim.Epoch()
 	}
 	l.CreationTimestamp = metav1.Time{Time: epoch.Add(st.now()).Truncate(time.Second)}
 	l.Generation = 0

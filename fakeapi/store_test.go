@@ -14,7 +14,7 @@ import (
 
 func newLease(ns, name, holder string) *coordinationv1.Lease {
 	d := int32(15)
-	now := metav1.NewMicroTime(sim.Epoch)
+	now := metav1.NewMicroTime(sim.Epoch())
 	return &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: coordinationv1.LeaseSpec{
@@ -117,7 +117,7 @@ func TestStoreMetadataAndCopies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if created.UID == "" || created.CreationTimestamp.Time != sim.Epoch.Add(90*time.Second) {
+	if created.UID == "" || created.CreationTimestamp.Time != sim.Epoch().Add(90*time.Second) {
 		t.Fatalf("metadata: uid=%q created=%v", created.UID, created.CreationTimestamp)
 	}
 	if in.ResourceVersion != "" || in.UID != "" {
@@ -251,7 +251,7 @@ func TestCopyLease(t *testing.T) {
 	h, p := "holder", "pref"
 	d, n := int32(15), int32(3)
 	s := coordinationv1.OldestEmulationVersion
-	at, rt := metav1.NewMicroTime(sim.Epoch.Add(time.Second)), metav1.NewMicroTime(sim.Epoch.Add(2*time.Second))
+	at, rt := metav1.NewMicroTime(sim.Epoch().Add(time.Second)), metav1.NewMicroTime(sim.Epoch().Add(2*time.Second))
 	in := &coordinationv1.Lease{
 		TypeMeta: metav1.TypeMeta{Kind: "Lease", APIVersion: "coordination.k8s.io/v1"},
 		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "a", ResourceVersion: "7", UID: "u",
@@ -267,10 +267,10 @@ func TestCopyLease(t *testing.T) {
 	}
 	out := copyLease(in)
 	*out.Spec.HolderIdentity, *out.Spec.LeaseDurationSeconds, *out.Spec.LeaseTransitions = "x", 1, 1
-	out.Spec.AcquireTime.Time, out.Spec.RenewTime.Time = sim.Epoch, sim.Epoch
+	out.Spec.AcquireTime.Time, out.Spec.RenewTime.Time = sim.Epoch(), sim.Epoch()
 	*out.Spec.Strategy, *out.Spec.PreferredHolder = "y", "z"
 	out.Labels["a"], out.Annotations["c"], out.Finalizers[0] = "x", "x", "x"
-	if h != "holder" || d != 15 || n != 3 || !at.Time.Equal(sim.Epoch.Add(time.Second)) || !rt.Time.Equal(sim.Epoch.Add(2*time.Second)) ||
+	if h != "holder" || d != 15 || n != 3 || !at.Time.Equal(sim.Epoch().Add(time.Second)) || !rt.Time.Equal(sim.Epoch().Add(2*time.Second)) ||
 		s != coordinationv1.OldestEmulationVersion || p != "pref" || in.Labels["a"] != "b" || in.Annotations["c"] != "d" || in.Finalizers[0] != "f" {
 		t.Fatal("the copy shares memory with the original")
 	}

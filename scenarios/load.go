@@ -105,15 +105,49 @@ func oneLine(s string) string {
 
 // Load reads, decodes, defaults and validates the scenario file at path.
 func Load(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = fmt.Errorf("cannot read the file: %w; expected a readable scenario file", pe.Err)
-		}
-		return nil, &LoadError{File: path, Err: err}
+		return nil, err
 	}
 	return Parse(path, data)
+}
+
+// MaxFileSize bounds a scenario file: the largest library scenario is a
+// few kilobytes.
+const MaxFileSize = 1 << 20
+
+// ReadFile reads a scenario file (or a file a command takes in its place,
+// such as a summary.json): a regular file of at most MaxFileSize bytes.
+// Devices and FIFOs are refused before they are opened, so that /dev/zero
+// cannot exhaust memory and a FIFO cannot block. Errors are *LoadError.
+func ReadFile(path string) ([]byte, error) {
+	fail := func(err error) ([]byte, error) {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &LoadError{File: path, Err: fmt.Errorf("cannot read the file: %w; expected a readable scenario file", err)}
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return fail(err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &LoadError{File: path, Err: fmt.Errorf("not a regular file (%s); expected a scenario file", st.Mode().Type())}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fail(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return fail(err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, &LoadError{File: path, Err: fmt.Errorf("larger than %d bytes; expected a scenario file", MaxFileSize)}
+	}
+	return data, nil
 }
 
 // Parse decodes, defaults and validates a scenario. name is the file name
@@ -179,14 +213,43 @@ func decode(name string, data []byte) (*Scenario, error) {
 	if errs := checkTree(tree, reflect.TypeFor[Scenario](), nil); len(errs) > 0 {
 		return fail(errs, nil)
 	}
+	// The checked tree is what the file means, YAML merge keys resolved
+	// (an explicit key overrides a merged one, as YAML specifies): decode
+	// it rather than the text again.
+	j, err := json.Marshal(jsonTree(tree))
+	if err != nil {
+		return fail(nil, yamlError(err))
+	}
 	s := &Scenario{}
-	if err := yaml.UnmarshalStrict(data, s); err != nil {
+	jd := json.NewDecoder(bytes.NewReader(j))
+	jd.DisallowUnknownFields()
+	if err := jd.Decode(s); err != nil {
 		// The tree check accepts only what the decoder accepts; this is
-		// the backstop for what it does not foresee (a merge key that
-		// repeats a key, for one).
+		// the backstop for what it does not foresee.
 		return fail(nil, yamlError(err))
 	}
 	return s, nil
+}
+
+// jsonTree turns a YAML tree into one encoding/json can write: mappings
+// keyed by strings (the tree check has made sure keys are strings where
+// the types want them).
+func jsonTree(v any) any {
+	switch v := v.(type) {
+	case map[any]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v { //lesim:allow maprange: copies one map into another; the order cannot show
+			m[keyString(k)] = jsonTree(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(v))
+		for i, e := range v {
+			l[i] = jsonTree(e)
+		}
+		return l
+	}
+	return v
 }
 
 // yamlError strips the library prefixes from a YAML error and keeps it on
@@ -359,6 +422,17 @@ func checkTree(v any, t reflect.Type, p *field.Path) field.ErrorList {
 			errs = append(errs, checkTree(m[k], t.Elem(), kp)...)
 		}
 		return errs
+	default:
+		return checkScalar(v, t, p)
+	}
+}
+
+// checkScalar is checkTree for the scalar kinds.
+func checkScalar(v any, t reflect.Type, p *field.Path) field.ErrorList {
+	typeErr := func(detail string) field.ErrorList {
+		return field.ErrorList{field.TypeInvalid(p, v, detail)}
+	}
+	switch t.Kind() {
 	case reflect.String:
 		if _, ok := v.(string); !ok {
 			hint := ""

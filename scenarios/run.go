@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -30,6 +31,12 @@ type RunOptions struct {
 	OnEvent func(TraceEvent)
 	// Seed, when set, replaces spec.seed.
 	Seed *uint64
+	// MaxEvents is the run's event budget: a scenario estimated to need
+	// more is refused before it runs, and a run that reaches it stops
+	// with an error. Zero means DefaultMaxEvents.
+	MaxEvents uint64
+	// Context, when set, stops the run (with its error) once it is done.
+	Context context.Context
 	// Server, when set, sees the run's API server before the run starts,
 	// to observe or instrument it (tests count and poison its recycled
 	// leases this way).
@@ -51,12 +58,17 @@ func RunWith(s *Scenario, opts RunOptions) (*Result, error) {
 	if opts.Seed != nil {
 		seed = *opts.Seed
 	}
+	if err := preflight(sc, opts); err != nil {
+		return nil, err
+	}
 	r := newRunner(sc, seed, opts)
 	if opts.Server != nil {
 		opts.Server(r.srv)
 	}
 	r.setup()
-	r.s.RunUntil(r.end)
+	if err := r.runBounded(); err != nil {
+		return nil, err
+	}
 	return r.finish(), nil
 }
 

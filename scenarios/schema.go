@@ -96,13 +96,13 @@ var docs = map[reflect.Type]map[string]fieldDoc{
 		"restart":  {Default: "spec.restart", Text: "Overrides of spec.restart for this node, field by field."},
 	},
 	reflect.TypeFor[Clock](): {
-		"rate":     {Default: "1", Text: "Local seconds per true second from true time 0: 1.2 runs 20% fast. A positive finite number."},
+		"rate":     {Default: "1", Text: "Local seconds per true second from true time 0: 1.2 runs 20% fast. From 0.001 to 1000; with the offset, the jumps and spec.duration, readings must stay within ±2^62 ns."},
 		"offset":   {Default: "0s", Text: "Added to every reading of the clock; may be negative."},
 		"schedule": {Default: "none", Text: "Rate changes at given true times, in increasing time order: drift that sets in or changes during the run."},
 	},
 	reflect.TypeFor[RateChange](): {
 		"at":   {Default: "0s", Text: "The true time the rate changes, from 0s to spec.duration."},
-		"rate": {Default: "required", Text: "The rate from then on, a positive finite number."},
+		"rate": {Default: "required", Text: "The rate from then on, from 0.001 to 1000."},
 	},
 	reflect.TypeFor[Fault](): {
 		"type":         {Default: "required", Values: "partition, crash, pause, stop, clockRate, clockJump, apiOutage, latency, staleReads", Text: "What happens; see Faults above for the fields each type takes. Fields a type does not take are errors."},
@@ -111,7 +111,7 @@ var docs = map[reflect.Type]map[string]fieldDoc{
 		"nodes":        {Text: "The names of the nodes hit. Required for partition, crash, pause, stop, clockRate and clockJump; for latency and staleReads absent means all nodes; not taken by apiOutage."},
 		"mode":         {Values: "partition: drop-requests, drop-responses, refuse; apiOutage: refuse, hang", Text: "partition: drop-requests loses the nodes' requests before the server sees them; drop-responses lets the server apply them and loses the answers (the write lands, the acknowledgement does not); refuse fails them at once with a connection error. apiOutage: refuse fails every request at once; hang accepts requests and never answers them. Unanswered requests end at the client's request timeout or context deadline."},
 		"restartAfter": {Text: "crash: the time from the crash to the node's next process, 0s or more, whatever its restart policy. Absent: the node's restart policy decides (Always: after restart.delay; Never: it stays down)."},
-		"rate":         {Text: "clockRate: the nodes' clock rate from at on, a positive finite number."},
+		"rate":         {Text: "clockRate: the nodes' clock rate from at on, from 0.001 to 1000."},
 		"jump":         {Text: "clockJump: a step of the nodes' wall clock, such as -10m or 30s. It changes the times written into the lease, not the monotonic intervals the elector decides on."},
 		"request":      {Text: "latency: the request delay of the nodes during the window (a Distribution), replacing their usual one."},
 		"response":     {Text: "latency: the response delay of the nodes during the window (a Distribution), replacing their usual one. A latency fault needs request, response or both."},

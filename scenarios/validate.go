@@ -14,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/lesim/lesim/sim"
 )
 
 // Validate checks the scenario and returns every problem found, each at the
@@ -61,7 +63,7 @@ func (v *validator) metadata() {
 	// Names end up in report file names and CLI arguments: the rules of
 	// Kubernetes object names keep them safe there.
 	if n := v.s.Metadata.Name; n != "" && len(validation.IsDNS1123Subdomain(n)) > 0 {
-		v.add(field.Invalid(p.Child("name"), n, fmt.Sprintf("invalid name %q; expected lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (a Kubernetes object name)", n)))
+		v.add(field.Invalid(p.Child("name"), n, fmt.Sprintf("invalid name %s; expected lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (a Kubernetes object name)", clip(n))))
 	}
 	keys := make([]string, 0, len(v.s.Metadata.Annotations))
 	for k := range v.s.Metadata.Annotations { //lesim:allow maprange: the keys are sorted below
@@ -76,6 +78,17 @@ func (v *validator) metadata() {
 			v.add(field.Invalid(kp, v.s.Metadata.Annotations[k], fmt.Sprintf("the value holds %U; expected text without control characters other than newline and tab", r)))
 		}
 	}
+}
+
+// clip quotes a value for a message, cut to its first 63 characters when
+// longer (a 100,000-character name is not echoed whole).
+func clip(s string) string {
+	const keep = 63
+	if utf8.RuneCountInString(s) <= keep {
+		return strconv.Quote(s)
+	}
+	r := []rune(s)
+	return fmt.Sprintf("%q (%d characters)", string(r[:keep])+"…", len(r))
 }
 
 // badText finds a character that would not survive a YAML round trip:
@@ -98,6 +111,8 @@ func (v *validator) spec() {
 	p := field.NewPath("spec")
 	if d := sp.Duration; d != nil && d.Duration <= 0 {
 		v.add(notPositive(p.Child("duration"), d.Duration))
+	} else if d != nil && d.Duration > maxDuration {
+		v.add(field.Invalid(p.Child("duration"), fmtDur(d.Duration), fmt.Sprintf("%s is longer than any run can be; expected at most %s", fmtDur(d.Duration), fmtDur(maxDuration))))
 	}
 	v.elector(&sp.Elector, p.Child("elector"), v.s.SpecElector(), nil)
 	v.client(&sp.Client, p.Child("client"))
@@ -105,6 +120,7 @@ func (v *validator) spec() {
 	v.restart(&sp.Restart, p.Child("restart"))
 	v.nodes(p.Child("nodes"))
 	v.faults(p.Child("faults"))
+	v.readings(p)
 	v.workload(p.Child("workload"))
 	v.expect(p.Child("expect"))
 }
@@ -292,7 +308,7 @@ func (v *validator) nodes(p *field.Path) {
 		case len(validation.IsDNS1123Label(n.Name)) > 0:
 			// Names become lease holder identities and stream names:
 			// a DNS label keeps them readable and free of separators.
-			v.add(field.Invalid(np.Child("name"), n.Name, fmt.Sprintf("invalid node name %q; expected a DNS label: at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit", n.Name)))
+			v.add(field.Invalid(np.Child("name"), n.Name, fmt.Sprintf("invalid node name %s; expected a DNS label: at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit", clip(n.Name))))
 		case seen[n.Name]:
 			v.add(withDetail(field.Duplicate(np.Child("name"), n.Name), "each node name once"))
 		}
@@ -332,8 +348,8 @@ func (v *validator) clock(c *Clock, p *field.Path) {
 }
 
 func (v *validator) rate(p *field.Path, r float64) {
-	if !(r > 0) || math.IsInf(r, 0) {
-		v.add(field.Invalid(p, r, fmt.Sprintf("rate %v is not a positive finite number; expected local seconds per true second, such as 1 or 1.2", r)))
+	if sim.CheckRate(r) != nil {
+		v.add(field.Invalid(p, r, fmt.Sprintf("rate %v is out of range; expected local seconds per true second from %v to %v, such as 1 or 1.2", r, sim.MinRate, sim.MaxRate)))
 	}
 }
 

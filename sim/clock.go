@@ -1,17 +1,22 @@
 package sim
 
 import (
-	"fmt"
-	"math"
 	"slices"
 	"time"
 
 	"k8s.io/utils/clock"
 )
 
+// epoch is the wall-clock instant that true time zero corresponds to on a
+// node with no offset. It is fixed, and not a variable anyone can set, so
+// that traces are byte-identical.
+const epochUnix = 1767225600 // 2026-01-01T00:00:00Z
+
 // Epoch is the wall-clock instant that true time zero corresponds to on a
-// node with no offset. It is fixed so that traces are byte-identical.
-var Epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+// node with no offset: 2026-01-01T00:00:00Z. Every trace depends on it.
+func Epoch() time.Time { return time.Unix(epochUnix, 0).UTC() }
+
+var epoch = Epoch()
 
 // ClockConfig describes a node clock at the start of a run.
 type ClockConfig struct {
@@ -42,7 +47,7 @@ type Clock struct {
 	jumps  time.Duration
 	timers []*simTimer
 	moved  []*simTimer // scratch for SetRate
-	// lastT is Epoch.Add(lastL), when lastOK (see at).
+	// lastT is epoch.Add(lastL), when lastOK (see at).
 	lastT  time.Time
 	lastL  time.Duration
 	lastOK bool
@@ -69,8 +74,8 @@ func newClock(s *Sim, n *Node, cfg ClockConfig) *Clock {
 }
 
 func checkRate(rate float64) {
-	if !(rate > 0) || math.IsInf(rate, 0) {
-		panic(fmt.Sprintf("sim: clock rate must be a positive finite number, got %v", rate))
+	if err := CheckRate(rate); err != nil {
+		panic("sim: " + err.Error())
 	}
 }
 
@@ -87,35 +92,16 @@ func (c *Clock) Local(t time.Duration) time.Duration {
 	return c.segs[i].local(t)
 }
 
-// local truncates rather than rounds: the reading reaches l only once the
-// ideal clock has, so a timer never fires before the exact instant and fires
-// less than 1 ns after it, whatever the rate.
-func (sg segment) local(t time.Duration) time.Duration {
-	if sg.rate == 1 {
-		return sg.localStart + (t - sg.trueStart)
-	}
-	return sg.localStart + time.Duration(math.Floor(float64(t-sg.trueStart)*sg.rate))
-}
-
 // TrueAt is the earliest true time at which the local clock reads at least l,
-// under the rate in force now (a later rate change moves pending timers).
+// under the rate in force now (a later rate change moves pending timers), or
+// Never if that is beyond what a time.Duration holds.
 func (c *Clock) TrueAt(l time.Duration) time.Duration {
 	now := c.sim.now
 	sg := c.segs[len(c.segs)-1]
 	if l <= sg.local(now) {
 		return now
 	}
-	if sg.rate == 1 {
-		return sg.trueStart + (l - sg.localStart)
-	}
-	t := sg.trueStart + time.Duration(math.Ceil(float64(l-sg.localStart)/sg.rate))
-	for sg.local(t) < l {
-		t++
-	}
-	for t-1 > now && sg.local(t-1) >= l {
-		t--
-	}
-	return t
+	return sg.trueAt(now, l)
 }
 
 // LocalNow is the monotonic local reading now.
@@ -153,23 +139,23 @@ func (c *Clock) SetRate(rate float64) {
 
 // Jump steps the wall reading by d (NTP step, manual change). Monotonic
 // readings, and so every timer and interval, are unaffected.
-func (c *Clock) Jump(d time.Duration) { c.jumps += d }
+func (c *Clock) Jump(d time.Duration) { c.jumps = addSat(c.jumps, d) }
 
 // Jumps is the sum of all wall-clock steps so far.
 func (c *Clock) Jumps() time.Duration { return c.jumps }
 
-// Now returns the monotonic local reading as a time (Epoch + local time).
+// Now returns the monotonic local reading as a time (Epoch() + local time).
 func (c *Clock) Now() time.Time { return c.at(c.LocalNow()) }
 
 // WallNow returns what a real clock's wall reading would be on this node: the
 // monotonic reading plus every wall-clock step.
-func (c *Clock) WallNow() time.Time { return c.at(c.LocalNow() + c.jumps) }
+func (c *Clock) WallNow() time.Time { return c.at(addSat(c.LocalNow(), c.jumps)) }
 
-// at is Epoch.Add(l). Code on a node reads its clock several times within
+// at is epoch.Add(l). Code on a node reads its clock several times within
 // one event, always at the same instant, so the last conversion is kept.
 func (c *Clock) at(l time.Duration) time.Time {
 	if !c.lastOK || l != c.lastL {
-		c.lastT, c.lastL, c.lastOK = Epoch.Add(l), l, true
+		c.lastT, c.lastL, c.lastOK = epoch.Add(l), l, true
 	}
 	return c.lastT
 }
@@ -263,7 +249,7 @@ type simTimer struct {
 
 func (t *simTimer) start(d time.Duration) {
 	c := t.c
-	t.deadline = c.LocalNow() + d
+	t.deadline = addSat(c.LocalNow(), d)
 	t.idx = len(c.timers)
 	c.timers = append(c.timers, t)
 	t.schedule()
@@ -293,9 +279,10 @@ func (t *simTimer) fire() {
 	}
 	if t.period > 0 {
 		now := c.LocalNow()
-		next := t.deadline + t.period
+		next := addSat(t.deadline, t.period)
 		if next <= now {
-			next += ((now-next)/t.period + 1) * t.period
+			// now-next cannot overflow: both lie in [deadline, now].
+			next = addSat(next, ((now-next)/t.period+1)*t.period)
 		}
 		t.deadline = next
 		t.schedule()
@@ -329,7 +316,7 @@ func (t *simTimer) Stop() bool {
 func (t *simTimer) Reset(d time.Duration) bool {
 	if t.idx >= 0 {
 		// Re-arming in place is Stop plus start without the slot churn.
-		t.deadline = t.c.LocalNow() + d
+		t.deadline = addSat(t.c.LocalNow(), d)
 		if t.c.sim.reschedule(t.ev, t.c.TrueAt(t.deadline)) {
 			return true
 		}

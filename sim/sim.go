@@ -93,7 +93,9 @@ type Sim struct {
 	lazyMin int
 	maxLazy int
 
-	nodes []*Node
+	nodes  []*Node
+	limits Limits
+	err    error
 	// Observer, when set, sees every event just before it runs; the
 	// determinism tests hash the sequence it produces.
 	Observer func(at time.Duration, seq uint64, owner string)
@@ -133,7 +135,7 @@ func (s *Sim) Schedule(at time.Duration, fn func()) EventID {
 
 // After runs fn d after the current true time.
 func (s *Sim) After(d time.Duration, fn func()) EventID {
-	return s.Schedule(s.now+d, fn)
+	return s.Schedule(addSat(s.now, d), fn)
 }
 
 func (s *Sim) schedule(at time.Duration, fn func(), tm *simTimer, owner *Node, inc uint32) EventID {
@@ -418,10 +420,24 @@ func (s *Sim) Step() bool {
 const yieldEvery = 4096
 
 // RunUntil runs every event due at or before t, then sets the time to t.
+// It stops early, with Err set, when a limit is reached (see SetLimits).
 func (s *Sim) RunUntil(t time.Duration) {
+	if s.err != nil {
+		return
+	}
 	for n := 1; ; n++ {
 		if n%yieldEvery == 0 {
 			runtime.Gosched()
+			if s.limits.Stop != nil {
+				if err := s.limits.Stop(); err != nil {
+					s.err = err
+					return
+				}
+			}
+		}
+		if s.limits.MaxEvents > 0 && s.fired >= s.limits.MaxEvents {
+			s.err = &BudgetError{Events: s.fired, At: s.now}
+			return
 		}
 		if at, ok := s.NextAt(); !ok || at > t {
 			break
@@ -433,8 +449,36 @@ func (s *Sim) RunUntil(t time.Duration) {
 	}
 }
 
+// Limits bound a run from outside the simulation: neither changes what a
+// run that stays within them computes.
+type Limits struct {
+	// MaxEvents stops the run once this many events have run (0: no
+	// limit).
+	MaxEvents uint64
+	// Stop, polled every few thousand events, stops the run when it
+	// returns an error (a cancelled context's Err, for one).
+	Stop func() error
+}
+
+// SetLimits sets the limits RunUntil observes.
+func (s *Sim) SetLimits(l Limits) { s.limits = l }
+
+// Err is why RunUntil stopped before its time: a *BudgetError, or what
+// Limits.Stop returned. Nil when every run so far reached its time.
+func (s *Sim) Err() error { return s.err }
+
+// BudgetError is a run stopped by Limits.MaxEvents.
+type BudgetError struct {
+	Events uint64        // events run
+	At     time.Duration // true time reached
+}
+
+func (e *BudgetError) Error() string {
+	return fmt.Sprintf("event budget of %d events exhausted at simulated time %v", e.Events, e.At)
+}
+
 // RunFor runs the simulation for d of true time from now.
-func (s *Sim) RunFor(d time.Duration) { s.RunUntil(s.now + d) }
+func (s *Sim) RunFor(d time.Duration) { s.RunUntil(addSat(s.now, d)) }
 
 // Run runs until no event is pending. A simulation with a periodic timer
 // never becomes idle; use RunUntil there.

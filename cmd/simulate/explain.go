@@ -38,6 +38,12 @@ Exit status: 1 when the run violates spec.expect, as for run.`,
   simulate explain counterexample.yaml --window 2s`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.window < 0 {
+				return badInput("--window %s: expected a duration of 0s or more", o.window)
+			}
+			if err := checkCount("--max-events", o.maxEvents, 1, maxShownEvents); err != nil {
+				return err
+			}
 			sc, _, err := o.load(args)
 			if err != nil {
 				return err
@@ -45,7 +51,7 @@ Exit status: 1 when the run violates spec.expect, as for run.`,
 			if err := o.electorFlags.apply(sc, scenarioName(args, &o.scenarioSource)); err != nil {
 				return err
 			}
-			res, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: true, Seed: o.seedFlag.get()})
+			res, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: true, Seed: o.seedFlag.get(), Context: cmd.Context()})
 			if err != nil {
 				return err
 			}

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lesim/lesim/reports"
+	"github.com/lesim/lesim/sim"
 )
 
 func newMergeCmd(e env) *cobra.Command {
@@ -73,9 +76,9 @@ func mergeShards(files []string) (*reports.SweepFile, error) {
 	seen := map[int]string{}
 	var points []reports.SweepPoint
 	for _, path := range files {
-		data, err := os.ReadFile(path)
+		data, err := readShard(path)
 		if err != nil {
-			return nil, badInput("%s: %v", path, err)
+			return nil, err
 		}
 		var f reports.SweepFile
 		if err := json.Unmarshal(data, &f); err != nil || f.Kind != reports.SweepKind {
@@ -83,6 +86,9 @@ func mergeShards(files []string) (*reports.SweepFile, error) {
 		}
 		if f.Shard == nil {
 			return nil, badInput("%s: an unsharded sweep; expected shard files (simulate sweep --shard-count N)", path)
+		}
+		if err := checkShardSpec(path, &f); err != nil {
+			return nil, err
 		}
 		spec, _ := json.Marshal(f.Sweep)
 		if first == nil {
@@ -122,4 +128,67 @@ func mergeShards(files []string) (*reports.SweepFile, error) {
 		return nil, badInput("%d points in the shards, the sweep has %d; expected every point once", len(points), first.Sweep.Points)
 	}
 	return &reports.SweepFile{Kind: reports.SweepKind, Sweep: first.Sweep, Points: points}, nil
+}
+
+// maxShardFile bounds a shard file: a point takes a few hundred bytes.
+const maxShardFile = 1 << 30
+
+func readShard(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return nil, badInput("%s: %v", path, err)
+	case !st.Mode().IsRegular():
+		return nil, badInput("%s: not a regular file; expected a shard-I-of-N.json", path)
+	case st.Size() > maxShardFile:
+		return nil, badInput("%s: %d bytes; expected a shard file of at most %d", path, st.Size(), maxShardFile)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, badInput("%s: %v", path, err)
+	}
+	return data, nil
+}
+
+// checkShardSpec checks what a shard says of its sweep as sweep checks its
+// flags: a file edited by hand, or written by another version, must not
+// make merge write outputs no sweep could have.
+func checkShardSpec(path string, f *reports.SweepFile) error {
+	sp := &f.Sweep
+	bad := func(format string, args ...any) error {
+		return badInput("%s: %s; expected a shard written by simulate sweep", path, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case f.Shard.Count < 1 || f.Shard.Count > maxShards:
+		return bad("shard count %d outside 1 to %d", f.Shard.Count, maxShards)
+	case sp.Seeds < 1 || sp.Seeds > maxSeeds:
+		return bad("seeds %d outside 1 to %d", sp.Seeds, maxSeeds)
+	case sp.Points < 0 || sp.Skipped < 0 || float64(sp.Points)*float64(sp.Seeds) > maxSweepRuns:
+		return bad("%d points of %d seeds, more than %d runs", sp.Points, sp.Seeds, maxSweepRuns)
+	case len(f.Points) > sp.Points:
+		return bad("%d points in a sweep of %d", len(f.Points), sp.Points)
+	case specID(*sp) != sp.ID:
+		return bad("sweep id %s does not match its parameters", sp.ID)
+	}
+	for _, d := range slices.Concat(sp.Lease, sp.Renew, sp.Retry) {
+		if d <= 0 {
+			return bad("timing %s is not positive", time.Duration(d))
+		}
+	}
+	for _, d := range slices.Concat(sp.Latency, sp.Pause) {
+		if d < 0 {
+			return bad("latency or pause %s is negative", time.Duration(d))
+		}
+	}
+	for _, r := range sp.Skew {
+		if sim.CheckRate(r) != nil {
+			return bad("clock ratio %g outside %g to %g", r, sim.MinRate, sim.MaxRate)
+		}
+	}
+	for _, p := range sp.ErrorRate {
+		if !(p >= 0 && p <= 1) {
+			return bad("error rate %g outside 0 to 1", p)
+		}
+	}
+	return nil
 }

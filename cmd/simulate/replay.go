@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -56,7 +55,7 @@ func runReplay(cmd *cobra.Command, e env, o *replayOpts, args []string) error {
 	name := scenarioName(args, &o.scenarioSource)
 	want := o.expectHash
 	if len(args) == 1 {
-		raw, rerr := os.ReadFile(args[0])
+		raw, rerr := scenarios.ReadFile(args[0])
 		if rerr == nil && looksLikeSummary(raw) {
 			if o.scenario != "" {
 				return badInput("replay: %s names its scenario; expected no --scenario", args[0])

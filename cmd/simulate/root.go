@@ -74,6 +74,9 @@ func execute(ctx context.Context, args []string, e env) int {
 	var xe *exitError
 	var le *scenarios.LoadError
 	switch {
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		fmt.Fprintln(e.stderr, "simulate: interrupted; no output written")
+		return exitInterrupted
 	case errors.As(err, &xe):
 		if xe.msg != "" {
 			fmt.Fprintln(e.stderr, oneLine(xe.msg))
@@ -119,13 +122,9 @@ choose the directory).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if ro.report == "" && !ro.json {
-				dir, err := os.MkdirTemp("", "lesim-report-")
-				if err != nil {
-					return err
-				}
-				ro.report = dir
-			}
+			// The report's directory is made once the report is
+			// complete: bad input leaves nothing behind.
+			ro.autoReport = ro.report == "" && !ro.json
 			if ro.scenario == "" {
 				ro.scenario = scenarios.DefaultName
 			}

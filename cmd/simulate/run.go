@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,9 +21,14 @@ type runOpts struct {
 	scenarioSource
 	seedFlag
 	electorFlags
+	maxEventsFlag
 	json   bool
 	report string
 	trace  string
+	// autoReport: write the report to a new directory in the system's
+	// temporary directory (what simulate alone does), made only once the
+	// report is complete.
+	autoReport bool
 }
 
 func addRunFlags(cmd *cobra.Command, ro *runOpts) {
@@ -33,6 +39,7 @@ func addRunFlags(cmd *cobra.Command, ro *runOpts) {
 	fs.StringVar(&ro.report, "report", "", "write report.html, summary.json and the figures (PNG, SVG) to `DIR`")
 	fs.StringVar(&ro.trace, "trace", "", "write every event of the run to `FILE` as JSON lines")
 	ro.electorFlags.addFlags(fs)
+	ro.maxEventsFlag.addFlags(fs)
 }
 
 func newRunCmd(e env) *cobra.Command {
@@ -93,24 +100,12 @@ func runAndReport(cmd *cobra.Command, e env, ro *runOpts, sc *scenarios.Scenario
 			yamlData = b
 		}
 	}
-	// The trace streams to its file and the report folds what it needs
-	// as the run goes: neither keeps the whole trace in memory.
-	var col *analysis.Collector
-	opts := scenarios.RunOptions{Seed: ro.seedFlag.get()}
-	if ro.report != "" {
-		col = analysis.NewCollector(sc)
-		opts.OnEvent = col.Add
-	}
-	res, events, err := runStreaming(sc, opts, ro.trace)
-	if err != nil {
+	if err := ro.maxEventsFlag.validate(); err != nil {
 		return nil, err
 	}
-	if ro.report != "" {
-		err := reports.WriteReport(ro.report, res, reports.ReportOptions{ScenarioYAML: yamlData, Command: cmdLine(cmd, args),
-			ExpectationsSet: expectationsSet(sc), Analysis: col.Analysis()})
-		if err != nil {
-			return nil, badInput("--report %s: %v", ro.report, err)
-		}
+	res, events, err := ro.runWithOutputs(cmd, sc, name, yamlData, args)
+	if err != nil {
+		return nil, err
 	}
 	if ro.json {
 		if err := reports.WriteJSON(e.stdout, res); err != nil {
@@ -147,47 +142,132 @@ func expectationsSet(sc *scenarios.Scenario) bool {
 	return !reflect.ValueOf(sc.Spec.Expect).IsZero()
 }
 
-// runStreaming runs sc and, with a trace path, streams every event to it
-// as JSON lines while the run goes (the file appears, atomically, only if
-// the run and every write succeeded; its directory is created). It
-// returns the number of events written.
-func runStreaming(sc *scenarios.Scenario, opts scenarios.RunOptions, path string) (*scenarios.Result, int, error) {
-	if path == "" {
-		res, err := scenarios.RunWith(sc, opts)
-		return res, 0, err
+// runWithOutputs runs sc and writes the trace and the report, or neither.
+// The trace streams to its file and the report folds what it needs as the
+// run goes, so neither keeps the whole trace in memory; both are staged
+// (the trace inside its directory, created if missing; the report beside
+// its directory) and moved into place only once the run and both outputs
+// are complete. It returns the number of trace events written.
+func (ro *runOpts) runWithOutputs(cmd *cobra.Command, sc *scenarios.Scenario, name string, yamlData []byte, args []string) (*scenarios.Result, int, error) {
+	var staged []*reports.Staged
+	defer func() {
+		for _, s := range staged {
+			s.Abort()
+		}
+	}()
+	opts := scenarios.RunOptions{Seed: ro.seedFlag.get(), MaxEvents: ro.maxEventsFlag.n, Context: cmd.Context()}
+	var col *analysis.Collector
+	if ro.report != "" || ro.autoReport {
+		col = analysis.NewCollector(sc)
+		opts.OnEvent = col.Add
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, 0, badInput("--trace %s: %v", path, err)
+	trace, err := ro.openTrace(&opts, &staged)
+	if err != nil {
+		return nil, 0, err
 	}
-	var res *scenarios.Result
-	var runErr error
-	n := 0
-	err := reports.WriteFileFunc(path, func(w io.Writer) error {
-		bw := bufio.NewWriter(w)
-		var werr error
-		also := opts.OnEvent
-		opts.OnEvent = func(ev scenarios.TraceEvent) {
-			if also != nil {
-				also(ev)
-			}
-			if werr == nil {
-				werr = writeJSONLine(bw, &ev)
-				n++
-			}
-		}
-		if res, runErr = scenarios.RunWith(sc, opts); runErr != nil {
-			return runErr
-		}
-		if werr != nil {
-			return werr
-		}
-		return bw.Flush()
-	})
-	if runErr != nil {
-		return nil, 0, runErr
+	res, err := scenarios.RunWith(sc, opts)
+	var le *scenarios.LoadError
+	if errors.As(err, &le) {
+		le.File = name // the pre-flight estimate names the field; this, the file
 	}
 	if err != nil {
-		return nil, 0, badInput("--trace %s: %v", path, err)
+		return nil, 0, err
 	}
-	return res, n, nil
+	if err := trace.close(); err != nil {
+		return nil, 0, badInput("--trace %s: %v", ro.trace, err)
+	}
+	if err := ro.writeReport(cmd, sc, res, col, yamlData, args, &staged); err != nil {
+		return nil, 0, err
+	}
+	// The report first: a trace inside the report's directory joins it.
+	for i := len(staged) - 1; i >= 0; i-- {
+		if err := staged[i].Commit(); err != nil {
+			return nil, 0, err
+		}
+	}
+	return res, trace.n, nil
+}
+
+// streamedTrace is a trace being streamed into its staging directory.
+type streamedTrace struct {
+	f   *os.File
+	bw  *bufio.Writer
+	err error
+	n   int
+}
+
+// openTrace stages the --trace file, if any, and chains a writer of its
+// JSON lines onto opts.OnEvent.
+func (ro *runOpts) openTrace(opts *scenarios.RunOptions, staged *[]*reports.Staged) (*streamedTrace, error) {
+	t := &streamedTrace{}
+	if ro.trace == "" {
+		return t, nil
+	}
+	dir := filepath.Dir(ro.trace)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, badInput("--trace %s: %v", ro.trace, err)
+	}
+	s, err := reports.StageIn(dir)
+	if err != nil {
+		return nil, badInput("--trace %s: %v", ro.trace, err)
+	}
+	*staged = append(*staged, s)
+	if t.f, err = os.Create(filepath.Join(s.Dir, filepath.Base(ro.trace))); err != nil {
+		return nil, badInput("--trace %s: %v", ro.trace, err)
+	}
+	t.bw = bufio.NewWriter(t.f)
+	also := opts.OnEvent
+	opts.OnEvent = func(ev scenarios.TraceEvent) {
+		if also != nil {
+			also(ev)
+		}
+		if t.err == nil {
+			t.err = writeJSONLine(t.bw, &ev)
+			t.n++
+		}
+	}
+	return t, nil
+}
+
+// close flushes and syncs the trace; a write error during the run is
+// reported here.
+func (t *streamedTrace) close() error {
+	if t.f == nil {
+		return nil
+	}
+	defer t.f.Close()
+	if t.err != nil {
+		return t.err
+	}
+	if err := t.bw.Flush(); err != nil {
+		return err
+	}
+	return t.f.Sync()
+}
+
+// writeReport stages the report (--report, or a new directory in the
+// system's temporary directory for simulate alone).
+func (ro *runOpts) writeReport(cmd *cobra.Command, sc *scenarios.Scenario, res *scenarios.Result, col *analysis.Collector, yamlData []byte, args []string, staged *[]*reports.Staged) error {
+	if ro.autoReport {
+		dir, err := os.MkdirTemp("", "lesim-report-")
+		if err != nil {
+			return err
+		}
+		os.Remove(dir) // the name is reserved; Commit creates it whole
+		ro.report = dir
+	}
+	if ro.report == "" {
+		return nil
+	}
+	s, err := reports.StageDir(ro.report)
+	if err != nil {
+		return badInput("--report %s: %v", ro.report, err)
+	}
+	*staged = append(*staged, s)
+	err = reports.WriteReport(s.Dir, res, reports.ReportOptions{ScenarioYAML: yamlData, Command: cmdLine(cmd, args),
+		ExpectationsSet: expectationsSet(sc), Analysis: col.Analysis()})
+	if err != nil {
+		return badInput("--report %s: %v", ro.report, err)
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -32,11 +31,11 @@ func (src *scenarioSource) load(args []string) (*scenarios.Scenario, []byte, err
 	case len(args) > 0 && src.scenario != "":
 		return nil, nil, badInput("give a scenario file or --scenario NAME, not both")
 	case len(args) > 0:
-		sc, err := scenarios.Load(args[0])
+		data, err := scenarios.ReadFile(args[0])
 		if err != nil {
 			return nil, nil, err
 		}
-		data, err := os.ReadFile(args[0])
+		sc, err := scenarios.Parse(args[0], data)
 		if err != nil {
 			return nil, nil, err
 		}

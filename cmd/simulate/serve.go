@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/tools/clientcmd"
@@ -37,6 +40,7 @@ type serveOpts struct {
 	addr             string
 	allowNonLoopback bool
 	kubeconfig       string
+	tokenFile        string
 	nodes            []string
 	logFile          string
 }
@@ -65,10 +69,12 @@ API latency, injected errors and API fault windows (partitions, outages,
 latency) of a scenario, so that real binaries — anything built on client-go's
 leader election — can be put through the same faults as the simulation.
 
-Each node gets its own path prefix, /nodes/NODE/, so that faults can single
-out one process. serve writes a kubeconfig with one context per node (the
-nodes of --nodes, else the scenario's spec.nodes, else a, b, c); point each
-process at its own: --kubeconfig FILE --context NODE.
+Every request must carry a bearer token, as with a real API server: serve
+mints a random token per node and writes a kubeconfig with one context and
+one user per node (the nodes of --nodes, else the scenario's spec.nodes,
+else a, b, c); point each process at its own: --kubeconfig FILE --context
+NODE. The token says which node a request comes from, so that faults can
+single out one process; requests without a valid token get 401.
 
 Fault windows are timed from the moment the server starts. The scenario's
 node faults (crash, pause, stop, clock rates and jumps) act on processes,
@@ -76,10 +82,10 @@ which serve does not run, and stale reads need the simulated store: they are
 ignored, and serve says so. Without a scenario the API is healthy until
 faults are injected through the control endpoints:
 
-  POST   /lesim/v1/partition?node=NODE&mode=MODE[&duration=D]
+  POST   /lesim/v1/partition {"node": NODE, "mode": MODE[, "duration": D]}
          MODE: drop-requests, drop-responses, drop-all or refuse
   DELETE /lesim/v1/partition[?node=NODE]     heal one node, or all
-  POST   /lesim/v1/outage?mode=MODE[&duration=D]   MODE: hang or refuse
+  POST   /lesim/v1/outage {"mode": MODE[, "duration": D]}   MODE: hang or refuse
   DELETE /lesim/v1/outage
   GET    /lesim/v1/counts                    requests per node and verb (JSON)
   GET    /lesim/v1/lease?namespace=NS&name=NAME   the stored Lease (JSON)
@@ -89,15 +95,24 @@ faults are injected through the control endpoints:
   GET    /lesim/v1/summary                   overlap, failovers, leaderless
          time from the reported callbacks, as 'simulate run' measures them
 
+The control endpoints take their own token, written to --control-token
+FILE (mode 0600): send it as Authorization: Bearer TOKEN. They refuse
+requests with an Origin header (browsers) or a Host that is not the
+server's (DNS rebinding), and POST bodies other than JSON. Parameters of a
+POST go in a JSON object ({"node": "a", "mode": "refuse", "duration":
+"10s"}), those of GET and DELETE in the query. The callback hook (POST
+/lesim/v1/callbacks) takes a node's token, as the Lease API does.
+
 Every request, injected fault, control call, holder change of a lease and
 reported callback is logged as one line on stderr (or --log FILE); on stop
 serve logs the summary. serve runs until SIGINT or SIGTERM and then stops
-gracefully with status 0. It has no authentication: it binds to loopback
-addresses only unless --allow-non-loopback is given.`,
+gracefully with status 0. It binds to loopback addresses only unless
+--allow-non-loopback is given.`,
 		Example: `  simulate serve
   simulate serve --scenario leader-partition-drop-requests --addr 127.0.0.1:8080
   simulate serve my-scenario.yaml --kubeconfig /tmp/lesim.kubeconfig --log serve.log
-  curl -X POST '127.0.0.1:8080/lesim/v1/partition?node=a&mode=drop-requests&duration=10s'`,
+  curl -H "Authorization: Bearer $(cat lesim.kubeconfig.control-token)" -H 'Content-Type: application/json' \
+    -d '{"node": "a", "mode": "drop-requests", "duration": "10s"}' 127.0.0.1:8080/lesim/v1/partition`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runServe(cmd, e, so, args)
@@ -108,8 +123,9 @@ addresses only unless --allow-non-loopback is given.`,
 	fs.Lookup("scenario").Usage = "serve the named library scenario's API model and faults (see 'simulate list') instead of a file's"
 	so.seedFlag.addFlags(fs, "seed of the latency and error draws (default: the scenario's spec.seed, else 1)")
 	fs.StringVar(&so.addr, "addr", defaultServeAddr, "listen on `HOST:PORT`; port 0 picks a free port (printed)")
-	fs.BoolVar(&so.allowNonLoopback, "allow-non-loopback", false, "allow an --addr that is not a loopback address (the server has no authentication)")
-	fs.StringVar(&so.kubeconfig, "kubeconfig", defaultKubeconfig, "write the kubeconfig, one context per node, to `FILE`")
+	fs.BoolVar(&so.allowNonLoopback, "allow-non-loopback", false, "allow an --addr that is not a loopback address (tokens travel in clear over HTTP)")
+	fs.StringVar(&so.kubeconfig, "kubeconfig", defaultKubeconfig, "write the kubeconfig, one context and token per node, to `FILE` (mode 0600)")
+	fs.StringVar(&so.tokenFile, "control-token", "", "write the control endpoints' bearer token to `FILE`, mode 0600 (default: the kubeconfig's path + .control-token)")
 	fs.StringSliceVar(&so.nodes, "nodes", nil, "node `NAMES`, comma-separated, one kubeconfig context each (default: the scenario's spec.nodes, else a,b,c)")
 	fs.StringVar(&so.logFile, "log", "", "append the request and fault log to `FILE` instead of stderr")
 	return cmd
@@ -124,6 +140,7 @@ type servePlan struct {
 	chaos      rest.ChaosConfig
 	windows    []fakeapi.Window
 	kubeconfig string
+	tokenFile  string
 	ignored    string   // the scenario's faults serve cannot apply, described
 	unserved   []string // nodes the scenario's API model names that no context uses
 }
@@ -187,23 +204,44 @@ func (so *serveOpts) plan(args []string) (*servePlan, error) {
 	if len(p.nodes) == 0 {
 		p.nodes = defaultServeNodes
 	}
-	seen := map[string]bool{}
-	for _, n := range p.nodes {
-		if errs := validation.IsDNS1123Label(n); len(errs) > 0 {
-			return nil, badInput("--nodes: invalid node name %q; expected DNS labels (lower-case letters, digits and '-') separated by commas, such as a,b,c", n)
-		}
-		if seen[n] {
-			return nil, badInput("--nodes: node %q given twice; expected each node once", n)
-		}
-		seen[n] = true
+	seen, err := checkNodes(p.nodes)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkKubeconfigPath(p.kubeconfig); err != nil {
+		return nil, err
+	}
+	p.tokenFile = cmp.Or(so.tokenFile, p.kubeconfig+".control-token")
+	if err := checkTokenPath(p.tokenFile); err != nil {
 		return nil, err
 	}
 	if p.sc != nil {
 		p.unserved = unservedNodes(p, seen)
 	}
 	return p, nil
+}
+
+// checkNodes checks --nodes (or the scenario's) and returns them as a set.
+func checkNodes(nodes []string) (map[string]bool, error) {
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		if errs := validation.IsDNS1123Label(n); len(errs) > 0 {
+			return nil, badInput("--nodes: invalid node name %s; expected DNS labels (lower-case letters, digits and '-') separated by commas, such as a,b,c", clipQuote(n))
+		}
+		if seen[n] {
+			return nil, badInput("--nodes: node %q given twice; expected each node once", n)
+		}
+		seen[n] = true
+	}
+	return seen, nil
+}
+
+// clipQuote quotes s for a message, cut at 63 characters.
+func clipQuote(s string) string {
+	if r := []rune(s); len(r) > 63 {
+		return fmt.Sprintf("%q (%d characters)", string(r[:63])+"…", len(r))
+	}
+	return fmt.Sprintf("%q", s)
 }
 
 // unservedNodes lists the nodes that the scenario's latency and fault
@@ -236,7 +274,12 @@ func unservedNodes(p *servePlan, served map[string]bool) []string {
 func checkAddr(addr string, allowNonLoopback bool) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return badInput("--addr %q: %v; expected HOST:PORT such as 127.0.0.1:8080 (port 0 picks a free port)", addr, errors.Unwrap(err))
+		msg := err.Error()
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			msg = ae.Err
+		}
+		return badInput("--addr %q: %s; expected HOST:PORT such as 127.0.0.1:8080 (port 0 picks a free port)", addr, msg)
 	}
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 		return badInput("--addr %q: port %q is not a number from 0 to 65535; expected HOST:PORT such as 127.0.0.1:8080", addr, port)
@@ -248,7 +291,7 @@ func checkAddr(addr string, allowNonLoopback bool) error {
 	if shown == "" {
 		shown = "an empty host (every interface)"
 	}
-	return badInput("--addr %q: %s is not a loopback address; expected 127.0.0.1, ::1 or localhost, since the server has no authentication (--allow-non-loopback serves elsewhere anyway)", addr, shown)
+	return badInput("--addr %q: %s is not a loopback address; expected 127.0.0.1, ::1 or localhost, since the tokens travel in clear over HTTP (--allow-non-loopback serves elsewhere anyway)", addr, shown)
 }
 
 func isLoopbackHost(host string) bool {
@@ -327,7 +370,7 @@ func writtenByServe(path string) bool {
 		}
 	}
 	for name := range cfg.AuthInfos {
-		if name != kubeUser {
+		if name != kubeUser && !strings.HasPrefix(name, clusterPrefix) {
 			return false
 		}
 	}
@@ -335,44 +378,39 @@ func writtenByServe(path string) bool {
 }
 
 // serveKubeconfig is the kubeconfig for a server at addr: per node, a
-// cluster lesim-NODE whose server is http://ADDR/nodes/NODE and a context
-// NODE; the first node's context is current.
-func serveKubeconfig(addr string, nodes []string) *clientcmdapi.Config {
+// cluster lesim-NODE whose server is https://ADDR (with serve's
+// certificate as its authority), a user lesim-NODE with
+// the node's bearer token and a context NODE; the first node's context is
+// current.
+func serveKubeconfig(addr string, caPEM []byte, nodes []string, tokens map[string]string) *clientcmdapi.Config {
 	cfg := clientcmdapi.NewConfig()
-	cfg.AuthInfos[kubeUser] = clientcmdapi.NewAuthInfo()
 	for _, n := range nodes {
 		cl := clientcmdapi.NewCluster()
-		cl.Server = "http://" + addr + "/nodes/" + n
+		cl.Server = "https://" + addr
+		cl.CertificateAuthorityData = caPEM
 		cfg.Clusters[clusterPrefix+n] = cl
+		user := clientcmdapi.NewAuthInfo()
+		user.Token = tokens[n]
+		cfg.AuthInfos[clusterPrefix+n] = user
 		ctx := clientcmdapi.NewContext()
-		ctx.Cluster, ctx.AuthInfo = clusterPrefix+n, kubeUser
+		ctx.Cluster, ctx.AuthInfo = clusterPrefix+n, clusterPrefix+n
 		cfg.Contexts[n] = ctx
 	}
 	cfg.CurrentContext = nodes[0]
 	return cfg
 }
 
-// writeKubeconfig writes cfg to path atomically: a temporary file in the
-// same directory, renamed over path.
+// writeKubeconfig writes cfg to path atomically, mode 0600: it holds the
+// nodes' tokens.
 func writeKubeconfig(cfg *clientcmdapi.Config, path string) error {
 	if err := clientcmd.Validate(*cfg); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	data, err := clientcmd.Write(*cfg)
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
-	f.Close()
-	if err := clientcmd.WriteToFile(*cfg, tmp); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return renameio.WriteFile(path, data, 0o600, renameio.WithStaticPermissions(0o600))
 }
 
 // lineLog writes whole lines, each stamped with the wall clock, from any
@@ -456,9 +494,10 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 		return badInput("--addr %s: %v", so.addr, errors.Unwrap(err))
 	}
 	addr := ln.Addr().String()
-	if err := writeKubeconfig(serveKubeconfig(addr, p.nodes), p.kubeconfig); err != nil {
+	tokens, cert, err := writeCredentials(addr, p)
+	if err != nil {
 		ln.Close()
-		return badInput("--kubeconfig %s: %v", p.kubeconfig, err)
+		return err
 	}
 
 	ctx, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -472,22 +511,22 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 	// releases them.
 	base, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
-	ctl.register(mux)
-	mux.HandleFunc("POST "+callbacksPath, obs.postCallback)
-	mux.HandleFunc("GET "+controlPrefix+"summary", obs.getSummary)
-	mux.Handle("/", abortOnShutdown(base, chaos))
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return base },
-		ErrorLog:          stdlog.New(log, "serve: http: ", 0),
-	}
+	ctl.register(mux, tokens.control)
+	// A process reports its own callbacks with its node's token; the
+	// summary is for the operator, behind the control token.
+	mux.Handle("POST "+callbacksPath, rest.Authenticate(http.HandlerFunc(obs.postCallback), tokens.byToken()))
+	mux.Handle("GET "+controlPrefix+"summary", requireToken(tokens.control, http.HandlerFunc(obs.getSummary)))
+	mux.Handle("/", rest.Authenticate(abortOnShutdown(base, chaos), tokens.byToken()))
+	srv := newHTTPServer(guardHost(addr, mux))
+	srv.BaseContext = func(net.Listener) context.Context { return base }
+	srv.ErrorLog = stdlog.New(log, "serve: http: ", 0)
+	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.ServeTLS(ln, "", "") }()
 
-	fmt.Fprintf(e.stdout, "serving http://%s (nodes %s)\n", addr, strings.Join(p.nodes, ", "))
+	fmt.Fprintf(e.stdout, "serving https://%s (nodes %s)\n", addr, strings.Join(p.nodes, ", "))
 	fmt.Fprintf(e.stdout, "kubeconfig: %s (one context per node: --kubeconfig %s --context %s)\n", p.kubeconfig, p.kubeconfig, p.nodes[0])
-	fmt.Fprintf(e.stdout, "control: http://%s%s (partition, outage, counts, lease, callbacks, summary; see 'simulate serve --help')\n", addr, controlPrefix)
+	fmt.Fprintf(e.stdout, "control: https://%s%s (partition, outage, counts, lease, callbacks, summary; see 'simulate serve --help'), token in %s\n", addr, controlPrefix, p.tokenFile)
 	log.printf("serve: listening on %s, nodes %s", addr, strings.Join(p.nodes, ","))
 
 	select {
@@ -510,6 +549,23 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 	}
 	log.printf("serve: stopped")
 	return nil
+}
+
+// writeCredentials mints the tokens and the certificate of a server at
+// addr and writes the kubeconfig and the control token file.
+func writeCredentials(addr string, p *servePlan) (serveTokens, tls.Certificate, error) {
+	tokens := mintTokens(p.nodes)
+	cert, caPEM, err := serveCert(addr)
+	if err != nil {
+		return tokens, cert, failed("serve: certificate: %v", err)
+	}
+	if err := writeKubeconfig(serveKubeconfig(addr, caPEM, p.nodes, tokens.node), p.kubeconfig); err != nil {
+		return tokens, cert, badInput("--kubeconfig %s: %v", p.kubeconfig, err)
+	}
+	if err := writeTokenFile(p.tokenFile, tokens.control); err != nil {
+		return tokens, cert, badInput("--control-token %s: %v", p.tokenFile, err)
+	}
+	return tokens, cert, nil
 }
 
 // logWindows logs the scenario's fault windows as scheduled, relative to
@@ -574,14 +630,28 @@ func newControl(chaos *rest.Chaos, api http.Handler, nodes []string, log *lineLo
 	return c
 }
 
-func (c *control) register(mux *http.ServeMux) {
-	mux.HandleFunc("POST "+controlPrefix+"partition", c.postPartition)
-	mux.HandleFunc("DELETE "+controlPrefix+"partition", c.deletePartition)
-	mux.HandleFunc("POST "+controlPrefix+"outage", c.postOutage)
-	mux.HandleFunc("DELETE "+controlPrefix+"outage", c.deleteOutage)
-	mux.HandleFunc("GET "+controlPrefix+"counts", c.getCounts)
-	mux.HandleFunc("GET "+controlPrefix+"lease", c.getLease)
-	mux.HandleFunc("/lesim/", func(w http.ResponseWriter, r *http.Request) {
+// register serves the control endpoints on mux, to holders of token only.
+func (c *control) register(mux *http.ServeMux, token string) {
+	handle := func(pattern string, f func(http.ResponseWriter, *http.Request, url.Values)) {
+		mux.Handle(pattern, requireToken(token, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			q := r.URL.Query()
+			if r.Method == http.MethodPost {
+				var err error
+				if q, err = postParams(r); err != nil {
+					c.fail(w, r, http.StatusUnsupportedMediaType, "%v", err)
+					return
+				}
+			}
+			f(w, r, q)
+		})))
+	}
+	handle("POST "+controlPrefix+"partition", c.postPartition)
+	handle("DELETE "+controlPrefix+"partition", c.deletePartition)
+	handle("POST "+controlPrefix+"outage", c.postOutage)
+	handle("DELETE "+controlPrefix+"outage", c.deleteOutage)
+	handle("GET "+controlPrefix+"counts", c.getCounts)
+	handle("GET "+controlPrefix+"lease", c.getLease)
+	handle("/lesim/", func(w http.ResponseWriter, r *http.Request, _ url.Values) {
 		c.fail(w, r, http.StatusNotFound, "no such control endpoint; expected POST/DELETE %[1]spartition, POST/DELETE %[1]soutage, GET %[1]scounts or GET %[1]slease", controlPrefix)
 	})
 }
@@ -613,8 +683,8 @@ func (c *control) do(w http.ResponseWriter, msg string, action func()) {
 }
 
 // duration reads the optional duration parameter: 0 when absent.
-func duration(r *http.Request) (time.Duration, error) {
-	s := r.URL.Query().Get("duration")
+func duration(q url.Values) (time.Duration, error) {
+	s := q.Get("duration")
 	if s == "" {
 		return 0, nil
 	}
@@ -625,8 +695,8 @@ func duration(r *http.Request) (time.Duration, error) {
 	return d, nil
 }
 
-func (c *control) node(r *http.Request) (string, error) {
-	n := r.URL.Query().Get("node")
+func (c *control) node(q url.Values) (string, error) {
+	n := q.Get("node")
 	if n == "" {
 		return "", fmt.Errorf("node is required; expected one of %s", strings.Join(c.nodes, ", "))
 	}
@@ -681,20 +751,20 @@ func forDuration(d time.Duration) string {
 	return "for " + d.String()
 }
 
-func (c *control) postPartition(w http.ResponseWriter, r *http.Request) {
-	node, err := c.node(r)
+func (c *control) postPartition(w http.ResponseWriter, r *http.Request, q url.Values) {
+	node, err := c.node(q)
 	if err != nil {
 		c.fail(w, r, http.StatusBadRequest, "%v", err)
 		return
 	}
-	mode := fakeapi.PartitionMode(r.URL.Query().Get("mode"))
+	mode := fakeapi.PartitionMode(q.Get("mode"))
 	switch mode {
 	case fakeapi.PartitionDropRequests, fakeapi.PartitionDropResponses, fakeapi.PartitionDropAll, fakeapi.PartitionRefuse:
 	default:
 		c.fail(w, r, http.StatusBadRequest, "mode=%q: expected drop-requests, drop-responses, drop-all or refuse", mode)
 		return
 	}
-	d, err := duration(r)
+	d, err := duration(q)
 	if err != nil {
 		c.fail(w, r, http.StatusBadRequest, "%v", err)
 		return
@@ -704,10 +774,10 @@ func (c *control) postPartition(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (c *control) deletePartition(w http.ResponseWriter, r *http.Request) {
+func (c *control) deletePartition(w http.ResponseWriter, r *http.Request, q url.Values) {
 	nodes := c.nodes
-	if r.URL.Query().Has("node") {
-		node, err := c.node(r)
+	if q.Has("node") {
+		node, err := c.node(q)
 		if err != nil {
 			c.fail(w, r, http.StatusBadRequest, "%v", err)
 			return
@@ -721,15 +791,15 @@ func (c *control) deletePartition(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (c *control) postOutage(w http.ResponseWriter, r *http.Request) {
-	mode := fakeapi.OutageMode(r.URL.Query().Get("mode"))
+func (c *control) postOutage(w http.ResponseWriter, r *http.Request, q url.Values) {
+	mode := fakeapi.OutageMode(q.Get("mode"))
 	switch mode {
 	case fakeapi.OutageHang, fakeapi.OutageRefuse:
 	default:
 		c.fail(w, r, http.StatusBadRequest, "mode=%q: expected hang or refuse", mode)
 		return
 	}
-	d, err := duration(r)
+	d, err := duration(q)
 	if err != nil {
 		c.fail(w, r, http.StatusBadRequest, "%v", err)
 		return
@@ -739,7 +809,7 @@ func (c *control) postOutage(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (c *control) deleteOutage(w http.ResponseWriter, r *http.Request) {
+func (c *control) deleteOutage(w http.ResponseWriter, r *http.Request, _ url.Values) {
 	c.do(w, "end outage", func() { c.unset("outage", c.chaos.ClearOutage) })
 }
 
@@ -763,7 +833,7 @@ type countsReply struct {
 	Total countsJSON            `json:"total"`
 }
 
-func (c *control) getCounts(w http.ResponseWriter, r *http.Request) {
+func (c *control) getCounts(w http.ResponseWriter, r *http.Request, _ url.Values) {
 	rep := countsReply{Nodes: map[string]countsJSON{}, Total: toCountsJSON(c.chaos.TotalCounts())}
 	names := append([]string(nil), c.nodes...)
 	sort.Strings(names)
@@ -777,8 +847,7 @@ func (c *control) getCounts(w http.ResponseWriter, r *http.Request) {
 
 // getLease answers with the stored Lease as the REST surface serves it,
 // past every fault.
-func (c *control) getLease(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+func (c *control) getLease(w http.ResponseWriter, r *http.Request, q url.Values) {
 	ns, name := q.Get("namespace"), q.Get("name")
 	if ns == "" {
 		ns = "kube-system"

@@ -19,12 +19,38 @@ import (
 
 func postCallback(t *testing.T, srv *servedServer, body string) int {
 	t.Helper()
-	resp, err := http.Post("http://"+srv.addr+callbacksPath, "application/json", bytes.NewBufferString(body))
+	// A process reports with its node's token, as it calls the Lease API.
+	cfg, err := clientcmd.LoadFromFile(srv.kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest("POST", "https://"+srv.addr+callbacksPath, bytes.NewBufferString(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+cfg.AuthInfos[cfg.Contexts["a"].AuthInfo].Token)
+	resp, err := srv.client(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// A callback without a node's token is refused, as the Lease API refuses it.
+func TestServeCallbacksNeedANodeToken(t *testing.T) {
+	srv := startServe(t)
+	defer srv.stop(t)
+	resp, err := srv.client(t).Post("https://"+srv.addr+callbacksPath, "application/json",
+		bytes.NewBufferString(`{"identity":"a_1","node":"a","event":"started-leading","monotonicNanos":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("callback without a token: %d, want 401", resp.StatusCode)
+	}
 }
 
 // serve logs each holder change, stamps leases with real creation times,

@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,7 +66,7 @@ type servedServer struct {
 	exit       chan int
 }
 
-var servingLine = regexp.MustCompile(`^serving http://(\S+) \(nodes `)
+var servingLine = regexp.MustCompile(`^serving https://(\S+) \(nodes `)
 
 // startServe runs `simulate serve args...` in-process with a kubeconfig
 // in a temporary directory and waits for it to listen. The server is
@@ -118,20 +121,61 @@ func (s *servedServer) stop(t *testing.T) int {
 	}
 }
 
-// control calls a control endpoint and returns the status and body.
+// control calls a control endpoint with the control token and returns the
+// status and body. A POST's query parameters are sent as its JSON body.
 func (s *servedServer) control(t *testing.T, method, pathAndQuery string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, "http://"+s.addr+pathAndQuery, nil)
+	var reqBody io.Reader
+	if method == "POST" {
+		path, query, _ := strings.Cut(pathAndQuery, "?")
+		q, _ := url.ParseQuery(query)
+		m := map[string]string{}
+		for k := range q {
+			m[k] = q.Get(k)
+		}
+		b, _ := json.Marshal(m)
+		pathAndQuery, reqBody = path, bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, "https://"+s.addr+pathAndQuery, reqBody)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	if method == "POST" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+s.controlToken(t))
+	resp, err := s.client(t).Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, pathAndQuery, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
+}
+
+// client is an HTTPS client that trusts serve's certificate, taken from
+// the kubeconfig as client-go takes it.
+func (s *servedServer) client(t *testing.T) *http.Client {
+	t.Helper()
+	cfg, err := clientcmd.LoadFromFile(s.kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	for _, cl := range cfg.Clusters {
+		pool.AppendCertsFromPEM(cl.CertificateAuthorityData)
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+}
+
+// controlToken is the token serve wrote beside its kubeconfig.
+func (s *servedServer) controlToken(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(s.kubeconfig + ".control-token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // logHas reports whether some log line contains every one of parts.
@@ -241,7 +285,8 @@ func TestServeBadInputWritesNothing(t *testing.T) {
 func TestServeKubeconfigContent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kc")
 	nodes := []string{"node-1", "b", "c"}
-	if err := writeKubeconfig(serveKubeconfig("127.0.0.1:4321", nodes), path); err != nil {
+	tokens := mintTokens(nodes)
+	if err := writeKubeconfig(serveKubeconfig("127.0.0.1:4321", []byte("CA"), nodes, tokens.node), path); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(path)
@@ -266,8 +311,11 @@ func TestServeKubeconfigContent(t *testing.T) {
 		if err != nil {
 			t.Fatalf("context %s: %v", n, err)
 		}
-		if want := "http://127.0.0.1:4321/nodes/" + n; rc.Host != want {
+		if want := "https://127.0.0.1:4321"; rc.Host != want || string(rc.CAData) != "CA" {
 			t.Errorf("context %s: server %s, want %s", n, rc.Host, want)
+		}
+		if rc.BearerToken != tokens.node[n] || len(rc.BearerToken) < 26 {
+			t.Errorf("context %s: token %q, want the node's own %q", n, rc.BearerToken, tokens.node[n])
 		}
 	}
 	// serve may replace its own kubeconfig (a restart picks a new port).
@@ -294,7 +342,7 @@ spec:
 `)
 	srv := startServe(t, sc, "--nodes", "x,y")
 	out := srv.stdout.String()
-	for _, want := range []string{"kubeconfig: " + srv.kubeconfig, "--context x", "control: http://" + srv.addr + "/lesim/v1/"} {
+	for _, want := range []string{"kubeconfig: " + srv.kubeconfig, "--context x", "control: https://" + srv.addr + "/lesim/v1/"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
@@ -303,7 +351,7 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Contexts) != 2 || cfg.Contexts["y"] == nil || cfg.Clusters[cfg.Contexts["y"].Cluster].Server != "http://"+srv.addr+"/nodes/y" {
+	if len(cfg.Contexts) != 2 || cfg.Contexts["y"] == nil || cfg.Clusters[cfg.Contexts["y"].Cluster].Server != "https://"+srv.addr {
 		t.Fatalf("kubeconfig: %+v", cfg.Contexts)
 	}
 	rc, err := clientcmd.NewNonInteractiveClientConfig(*cfg, "y", &clientcmd.ConfigOverrides{}, nil).ClientConfig()
@@ -400,7 +448,7 @@ spec:
 		{"fault node=y partition refuse begins"},
 		{"node=y get kube-system/demo", `fault="partition refuse"`},
 		{"fault node=y partition ends"},
-		{"control: POST /lesim/v1/partition?node=z&mode=refuse: 400"},
+		{"control: POST /lesim/v1/partition: 400", `node="z"`},
 		{"serve: stopped"},
 	} {
 		if !logHas(lines, want...) {

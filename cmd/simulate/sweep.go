@@ -124,13 +124,15 @@ func (o *sweepOpts) validate(cmd *cobra.Command, e env) error {
 			o.shardIndex = i
 		}
 	}
+	for _, c := range []struct {
+		flag      string
+		v, lo, hi int
+	}{{"--seeds", o.seeds, 1, maxSeeds}, {"-j", o.jobs, 1, maxJobs}, {"--shard-count", o.shardCount, 1, maxShards}} {
+		if err := checkCount(c.flag, c.v, c.lo, c.hi); err != nil {
+			return err
+		}
+	}
 	switch {
-	case o.seeds < 1:
-		return badInput("--seeds %d: expected 1 or more", o.seeds)
-	case o.jobs < 1:
-		return badInput("-j %d: expected 1 or more", o.jobs)
-	case o.shardCount < 1:
-		return badInput("--shard-count %d: expected 1 or more", o.shardCount)
 	case o.shardIndex < 0 || o.shardIndex >= o.shardCount:
 		return badInput("--shard-index %d: expected 0 to %d (--shard-count %d)", o.shardIndex, o.shardCount-1, o.shardCount)
 	case o.duration < 0:
@@ -139,8 +141,8 @@ func (o *sweepOpts) validate(cmd *cobra.Command, e env) error {
 		return badInput("--progress %q: expected auto, always or never", o.progress)
 	}
 	for _, r := range o.skew {
-		if !(r > 0) {
-			return badInput("--skew %g: expected clock-rate ratios greater than 0", r)
+		if err := checkRate("--skew", r); err != nil {
+			return err
 		}
 	}
 	for _, p := range o.errorRate {
@@ -191,6 +193,12 @@ func sortedFloats(fs []float64) []float64 {
 func planSweep(o *sweepOpts, base *scenarios.Scenario, name string) (*sweepPlan, error) {
 	if o.duration > 0 {
 		base.Spec.Duration = &metav1.Duration{Duration: o.duration}
+		if errs := base.Validate(); len(errs) > 0 {
+			return nil, badInput("--duration %s: %s: %s", o.duration, name, scenarios.Message(errs[0]))
+		}
+	}
+	if err := checkGridSize(o); err != nil {
+		return nil, err
 	}
 	el := base.SpecElector()
 	or := func(ds []time.Duration, d time.Duration) []time.Duration {
@@ -244,6 +252,7 @@ func planSweep(o *sweepOpts, base *scenarios.Scenario, name string) (*sweepPlan,
 		}
 	}
 	plan := &sweepPlan{base: base}
+	var firstInvalid string
 	for _, ld := range spec.Lease {
 		for _, rd := range spec.Renew {
 			for _, rp := range spec.Retry {
@@ -253,6 +262,9 @@ func planSweep(o *sweepOpts, base *scenarios.Scenario, name string) (*sweepPlan,
 							for _, er := range optRate {
 								p := reports.SweepParams{LeaseDuration: ld, RenewDeadline: rd, RetryPeriod: rp, ClockRatio: sk, Latency: lat, Pause: pa, ErrorRate: er}
 								if errs := applyParams(base, p).Validate(); len(errs) > 0 {
+									if firstInvalid == "" {
+										firstInvalid = p.Key() + ": " + scenarios.Message(errs[0])
+									}
 									spec.Skipped++
 									continue
 								}
@@ -266,7 +278,7 @@ func planSweep(o *sweepOpts, base *scenarios.Scenario, name string) (*sweepPlan,
 	}
 	spec.Points = len(plan.points)
 	if spec.Points == 0 {
-		return nil, badInput("sweep: none of the %d combinations is a valid elector configuration (renewDeadline < leaseDuration, retryPeriod*1.2 < renewDeadline); expected at least one", spec.Skipped)
+		return nil, badInput("sweep: none of the %d combinations is a valid scenario (the first, %s); expected at least one", spec.Skipped, firstInvalid)
 	}
 	spec.ID = specID(spec)
 	plan.spec = spec

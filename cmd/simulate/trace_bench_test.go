@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,10 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/lesim/lesim/reports"
-	"github.com/lesim/lesim/reports/analysis"
 	"github.com/lesim/lesim/scenarios"
 )
 
@@ -64,13 +64,12 @@ func runForMemory(b *testing.B, sc *scenarios.Scenario, traced bool) {
 		return
 	}
 	dir := b.TempDir()
-	col := analysis.NewCollector(sc)
-	res, n, err := runStreaming(sc, scenarios.RunOptions{OnEvent: col.Add}, filepath.Join(dir, "events.jsonl"))
-	if err != nil || n == 0 {
+	cmd := &cobra.Command{Use: "run"}
+	cmd.SetContext(context.Background())
+	ro := &runOpts{trace: filepath.Join(dir, "events.jsonl"), report: filepath.Join(dir, "report")}
+	ro.maxEventsFlag.n = scenarios.DefaultMaxEvents
+	if _, n, err := ro.runWithOutputs(cmd, sc, "bench", nil, nil); err != nil || n == 0 {
 		b.Fatalf("%v (%d events)", err, n)
-	}
-	if err := reports.WriteReport(filepath.Join(dir, "report"), res, reports.ReportOptions{Analysis: col.Analysis()}); err != nil {
-		b.Fatal(err)
 	}
 }
 

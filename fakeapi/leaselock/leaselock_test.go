@@ -85,7 +85,7 @@ func TestLockCacheSemantics(t *testing.T) {
 	if !apierrors.IsNotFound(got) {
 		t.Fatalf("Get of missing lease = %v", got)
 	}
-	rec := rl.LeaderElectionRecord{HolderIdentity: "a", LeaseDurationSeconds: 15, RenewTime: metav1.NewTime(sim.Epoch)}
+	rec := rl.LeaderElectionRecord{HolderIdentity: "a", LeaseDurationSeconds: 15, RenewTime: metav1.NewTime(sim.Epoch())}
 	l.Create(rec, func(err error) { got = err })
 	s.Run()
 	if got != nil || l.Cached().Labels["app"] != "x" {

@@ -190,7 +190,14 @@ func callbackReporter(cfg *rest.Config, identity, node string) func(string) {
 		return func(string) {}
 	}
 	hook := u.Scheme + "://" + u.Host + "/lesim/v1/callbacks"
-	hc := &http.Client{Timeout: 2 * time.Second}
+	// The kubeconfig's own client: serve's certificate authority and this
+	// node's bearer token, which the hook requires as the Lease API does.
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "elector: callback reports disabled:", err)
+		return func(string) {}
+	}
+	hc.Timeout = 2 * time.Second
 	return func(ev string) {
 		var ts unix.Timespec
 		unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
