@@ -90,17 +90,10 @@ func TestSweepSIGINTStopsAPointsSeeds(t *testing.T) {
 	cmd, stderr := startSweep(t, "sweep", "--scenario", "healthy", "--duration", "10m", "--lease", "15s", "--renew", "10s",
 		"--seeds", "5000", "-j", "2", "--progress", "never", "--out", dir)
 	journal := filepath.Join(dir, "sweep.journal.jsonl")
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	waitFor(t, "three runs journaled", func() bool {
 		data, _ := os.ReadFile(journal)
-		if bytes.Count(data, []byte(`"seedRun":`)) >= 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no runs journaled within a minute")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return bytes.Count(data, []byte(`"seedRun":`)) >= 3
+	})
 	cmd.Process.Signal(syscall.SIGINT)
 	waitLine(t, stderr, "stopping…")
 	if code := exitCode(t, cmd, 5*time.Second); code != exitInterrupted {
@@ -122,14 +115,10 @@ func TestSweepSecondSIGINTExitsAtOnce(t *testing.T) {
 	cmd, stderr := startSweep(t, "sweep", "--scenario", "healthy", "--duration", "2000h", "--lease", "15s", "--renew", "10s",
 		"--seeds", "2", "-j", "1", "--progress", "never", "--out", dir)
 	// The journal is opened just before the signals are taken over.
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(filepath.Join(dir, "sweep.journal.jsonl")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the sweep did not start within a minute")
-		}
-	}
+	waitFor(t, "the sweep's journal", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "sweep.journal.jsonl"))
+		return err == nil
+	})
 	time.Sleep(300 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGINT)
 	waitLine(t, stderr, "stopping…")
@@ -170,5 +159,15 @@ func TestFastestSettingIgnoresEnvironment(t *testing.T) {
 	got, ok := fastestSetting(points)
 	if !ok || got.key != "lease=20s/renew=5s/retry=2s" || got.maxFailover != 15 || got.points != 2 {
 		t.Fatalf("fastest %+v, want lease=20s (worst 15 s) over 15s (worst 16 s)", got)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after a minute.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within a minute", what)
+		}
 	}
 }
