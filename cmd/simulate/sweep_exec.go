@@ -111,10 +111,10 @@ func (st *sweepState) record(jf io.Writer, plan *sweepPlan, r seedResult) error 
 }
 
 // runSeed runs one seed of a point.
-func runSeed(base *scenarios.Scenario, t seedTask) seedResult {
+func runSeed(ctx context.Context, base *scenarios.Scenario, t seedTask) seedResult {
 	sc := applyParams(base, t.pp.params)
 	seed := t.seed
-	res, err := scenarios.RunWith(sc, scenarios.RunOptions{Seed: &seed})
+	res, err := scenarios.RunWith(sc, scenarios.RunOptions{Seed: &seed, Context: ctx})
 	if err != nil {
 		return seedResult{task: t, err: fmt.Errorf("point %s: %w", t.pp.key, err)}
 	}
@@ -139,7 +139,10 @@ func runSeeds(ctx context.Context, base *scenarios.Scenario, tasks []seedTask, j
 				if gctx.Err() != nil {
 					return nil // stopped: start nothing
 				}
-				r := runSeed(base, t)
+				r := runSeed(gctx, base, t)
+				if r.err != nil && gctx.Err() != nil {
+					return nil // stopped mid-run: the seed is not recorded and reruns on --resume
+				}
 				if r.err != nil {
 					return r.err
 				}
@@ -164,8 +167,8 @@ func runSeeds(ctx context.Context, base *scenarios.Scenario, tasks []seedTask, j
 }
 
 // interrupts turns SIGINT and SIGTERM into a stop: the first prints
-// "stopping…" and cancels the returned context (runs in flight finish and
-// are journaled, no new one starts); a second exits at once with status
+// "stopping…" and cancels the returned context (runs in flight stop and
+// are left for --resume, finished ones are journaled, no new one starts); a second exits at once with status
 // 130. Cancelling parent stops the same way. release restores the
 // default handling.
 func interrupts(parent context.Context, stderr io.Writer) (ctx context.Context, release func()) {
@@ -182,7 +185,7 @@ func interrupts(parent context.Context, stderr io.Writer) (ctx context.Context, 
 		case <-finished:
 			return
 		}
-		fmt.Fprintln(stderr, "stopping… the runs in flight finish and are journaled; Ctrl-C again to exit at once")
+		fmt.Fprintln(stderr, "stopping… finished runs are journaled, the ones in flight rerun on --resume; Ctrl-C again to exit at once")
 		cancel()
 		select {
 		case <-sigc:

@@ -48,7 +48,7 @@ func Run(ctx context.Context, jobs int, scs []*scenarios.Scenario, seeds []uint6
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				res, err := scenarios.RunWith(sc, scenarios.RunOptions{Seed: &seed})
+				res, err := scenarios.RunWith(sc, scenarios.RunOptions{Seed: &seed, Context: ctx})
 				if err != nil {
 					return fmt.Errorf("%s seed %d: %w", sc.Metadata.Name, seed, err)
 				}
