@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -342,16 +341,9 @@ func checkKubeconfigPath(path string) error {
 	if path == "" {
 		return badInput("--kubeconfig: empty path; expected a file name such as lesim.kubeconfig")
 	}
-	dir := filepath.Dir(path)
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return badInput("--kubeconfig %s: directory %s does not exist; expected a file in an existing directory", path, dir)
-	}
-	fi, err := os.Stat(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return badInput("--kubeconfig %s: %v", path, err)
+	fi, err := existingOutput("--kubeconfig", path, os.Stat)
+	if err != nil || fi == nil {
+		return err
 	}
 	if !fi.Mode().IsRegular() || !writtenByServe(path) {
 		return badInput("--kubeconfig %s: the file exists and was not written by simulate serve; expected a new path (serve overwrites only its own kubeconfigs)", path)

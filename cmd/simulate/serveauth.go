@@ -84,18 +84,12 @@ func (t serveTokens) byToken() map[string]string {
 var tokenFileContent = regexp.MustCompile(`^[A-Z2-7]{26}\n?$`)
 
 // checkTokenPath refuses a path in a missing directory and an existing
-// file serve did not write (a typo must not replace someone's file).
+// file serve did not write (a typo must not replace someone's file). A
+// link in the token's place is refused too.
 func checkTokenPath(path string) error {
-	dir := filepath.Dir(path)
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return badInput("--control-token %s: directory %s does not exist; expected a file in an existing directory", path, dir)
-	}
-	fi, err := os.Lstat(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return badInput("--control-token %s: %v", path, err)
+	fi, err := existingOutput("--control-token", path, os.Lstat)
+	if err != nil || fi == nil {
+		return err
 	}
 	if fi.Mode().IsRegular() && fi.Size() <= 64 {
 		if b, err := os.ReadFile(path); err == nil && tokenFileContent.Match(b) {
@@ -103,6 +97,24 @@ func checkTokenPath(path string) error {
 		}
 	}
 	return badInput("--control-token %s: the file exists and was not written by simulate serve; expected a new path", path)
+}
+
+// existingOutput checks a file serve is to write, named by flag: its
+// directory must exist. It returns what stat says of the file, or nil when
+// there is none yet; the caller decides whether serve may replace it.
+func existingOutput(flag, path string, stat func(string) (os.FileInfo, error)) (os.FileInfo, error) {
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, badInput("%s %s: directory %s does not exist; expected a file in an existing directory", flag, path, dir)
+	}
+	fi, err := stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, badInput("%s %s: %v", flag, path, err)
+	}
+	return fi, nil
 }
 
 func writeTokenFile(path, token string) error {
