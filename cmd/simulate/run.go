@@ -150,9 +150,14 @@ func expectationsSet(sc *scenarios.Scenario) bool {
 // are complete. It returns the number of trace events written.
 func (ro *runOpts) runWithOutputs(cmd *cobra.Command, sc *scenarios.Scenario, name string, yamlData []byte, args []string) (*scenarios.Result, int, error) {
 	var staged []*reports.Staged
+	var trace *streamedTrace
+	committed := false
 	defer func() {
 		for _, s := range staged {
 			s.Abort()
+		}
+		if !committed && trace != nil {
+			trace.discard()
 		}
 	}()
 	opts := scenarios.RunOptions{Seed: ro.seedFlag.get(), MaxEvents: ro.maxEventsFlag.n, Context: cmd.Context()}
@@ -185,15 +190,19 @@ func (ro *runOpts) runWithOutputs(cmd *cobra.Command, sc *scenarios.Scenario, na
 			return nil, 0, err
 		}
 	}
+	committed = true
 	return res, trace.n, nil
 }
 
 // streamedTrace is a trace being streamed into its staging directory.
 type streamedTrace struct {
-	f   *os.File
-	bw  *bufio.Writer
-	err error
-	n   int
+	// made are the directories created for the file, deepest first:
+	// removed again (when still empty) if nothing is committed.
+	made []string
+	f    *os.File
+	bw   *bufio.Writer
+	err  error
+	n    int
 }
 
 // openTrace stages the --trace file, if any, and chains a writer of its
@@ -204,11 +213,19 @@ func (ro *runOpts) openTrace(opts *scenarios.RunOptions, staged *[]*reports.Stag
 		return t, nil
 	}
 	dir := filepath.Dir(ro.trace)
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || d == filepath.Dir(d) {
+			break
+		}
+		t.made = append(t.made, d)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.discard()
 		return nil, badInput("--trace %s: %v", ro.trace, err)
 	}
 	s, err := reports.StageIn(dir)
 	if err != nil {
+		t.discard()
 		return nil, badInput("--trace %s: %v", ro.trace, err)
 	}
 	*staged = append(*staged, s)
@@ -227,6 +244,17 @@ func (ro *runOpts) openTrace(opts *scenarios.RunOptions, staged *[]*reports.Stag
 		}
 	}
 	return t, nil
+}
+
+// discard closes the file and removes the directories made for it, when
+// they are empty: a failed run leaves nothing behind.
+func (t *streamedTrace) discard() {
+	if t.f != nil {
+		t.f.Close()
+	}
+	for _, d := range t.made {
+		os.Remove(d)
+	}
 }
 
 // close flushes and syncs the trace; a write error during the run is
