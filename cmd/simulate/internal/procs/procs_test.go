@@ -172,6 +172,12 @@ func TestChildDiesWithItsParent(t *testing.T) {
 		child, err = strconv.Atoi(f[0])
 		return err == nil
 	})
+	// Should Pdeathsig fail, the orphan must not outlive the test.
+	t.Cleanup(func() {
+		if !dead(child) {
+			syscall.Kill(child, syscall.SIGKILL)
+		}
+	})
 	// The helper's child is in a group of its own: killing the helper's
 	// group does not reach it; only Pdeathsig does.
 	if err := helper.Kill(); err != nil {
