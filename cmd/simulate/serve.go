@@ -42,6 +42,7 @@ type serveOpts struct {
 	tokenFile        string
 	nodes            []string
 	logFile          string
+	execFlags
 }
 
 const (
@@ -127,6 +128,7 @@ gracefully with status 0. It binds to loopback addresses only unless
 	fs.StringVar(&so.tokenFile, "control-token", "", "write the control endpoints' bearer token to `FILE`, mode 0600 (default: the kubeconfig's path + .control-token)")
 	fs.StringSliceVar(&so.nodes, "nodes", nil, "node `NAMES`, comma-separated, one kubeconfig context each (default: the scenario's spec.nodes, else a,b,c)")
 	fs.StringVar(&so.logFile, "log", "", "append the request and fault log to `FILE` instead of stderr")
+	so.execFlags.addFlags(fs)
 	return cmd
 }
 
@@ -436,6 +438,12 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 	if err != nil {
 		return err
 	}
+	if so.exec != "" {
+		// Checked before the log file is opened: bad input writes nothing.
+		if err := so.planExec(p); err != nil {
+			return err
+		}
+	}
 	logw := e.stderr
 	if so.logFile != "" {
 		f, err := os.OpenFile(so.logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
@@ -446,7 +454,52 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 		logw = f
 	}
 	log := &lineLog{w: logw}
+	ctx, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	if so.exec != "" {
+		return runExec(ctx, cmd, e, so, p, log, args)
+	}
 
+	si, err := startInstance(p, so.addr, log)
+	if err != nil {
+		return err
+	}
+	defer si.shutdown()
+	fmt.Fprintf(e.stdout, "serving https://%s (nodes %s)\n", si.addr, strings.Join(p.nodes, ", "))
+	fmt.Fprintf(e.stdout, "kubeconfig: %s (one context per node: --kubeconfig %s --context %s)\n", p.kubeconfig, p.kubeconfig, p.nodes[0])
+	fmt.Fprintf(e.stdout, "control: https://%s%s (partition, outage, counts, lease, callbacks, summary; see 'simulate serve --help'), token in %s\n", si.addr, controlPrefix, p.tokenFile)
+
+	select {
+	case <-ctx.Done():
+	case err := <-si.served:
+		// Serve returns early only when the listener fails.
+		return failed("serve: %v", err)
+	}
+	si.shutdown()
+	for _, line := range strings.Split(si.obs.summary().text(), "\n") {
+		log.printf("%s", line)
+	}
+	log.printf("serve: stopped")
+	return nil
+}
+
+// serveInstance is one running server: its store, faults, observer and
+// HTTP server, with the credentials written for its address.
+type serveInstance struct {
+	start  time.Time
+	addr   string
+	obs    *observer
+	chaos  *rest.Chaos
+	served chan error
+	log    *lineLog
+	stop   func()
+	once   sync.Once
+}
+
+// startInstance starts serving p on listenAddr: a fresh store whose clock
+// and fault windows count from now, the kubeconfig and control token
+// written for the address it got.
+func startInstance(p *servePlan, listenAddr string, log *lineLog) (*serveInstance, error) {
 	// The store's clock and the fault windows count from the same start.
 	start := time.Now()
 	store := fakeapi.NewStore(func() time.Duration { return time.Since(start) })
@@ -456,10 +509,11 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 	obs := newObserver(log, start)
 	store.OnCommit = obs.commit
 	api := rest.NewHandler(store)
-	p.chaos.Log = func(ev rest.Event) { log.raw(ev.String()) }
-	chaos, err := rest.NewChaos(api, p.chaos)
+	chaosCfg := p.chaos
+	chaosCfg.Log = func(ev rest.Event) { log.raw(ev.String()) }
+	chaos, err := rest.NewChaos(api, chaosCfg)
 	if err != nil {
-		return badInput("%s: spec.api: %v", p.name, err)
+		return nil, badInput("%s: spec.api: %v", p.name, err)
 	}
 	if p.sc != nil {
 		log.printf("serve: scenario %s: spec.api applied; API fault windows: %d, timed from now", p.name, len(p.windows))
@@ -469,11 +523,10 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 		logWindows(log, p.windows)
 		stop, err := chaos.Schedule(start, p.windows)
 		if err != nil {
-			return badInput("%s: spec.faults: %v", p.name, err)
+			return nil, badInput("%s: spec.faults: %v", p.name, err)
 		}
 		stopWindows = stop
 	}
-	defer stopWindows()
 	if len(p.unserved) > 0 {
 		log.printf("serve: the scenario's latency or faults name nodes without a context (see --nodes): %s", strings.Join(p.unserved, ","))
 	}
@@ -481,28 +534,25 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 		log.printf("serve: ignoring the scenario's faults that act on processes or the simulated store (serve does not run the programs): %s", p.ignored)
 	}
 
-	ln, err := net.Listen("tcp", so.addr)
+	ln, err := net.Listen("tcp", listenAddr)
 	if err != nil {
-		return badInput("--addr %s: %v", so.addr, errors.Unwrap(err))
+		stopWindows()
+		return nil, badInput("--addr %s: %v", listenAddr, errors.Unwrap(err))
 	}
 	addr := ln.Addr().String()
 	tokens, cert, err := writeCredentials(addr, p)
 	if err != nil {
+		stopWindows()
 		ln.Close()
-		return err
+		return nil, err
 	}
 
-	ctx, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stopSignals()
-
 	ctl := newControl(chaos, api, p.nodes, log)
-	defer ctl.close()
 	mux := http.NewServeMux()
 	// Requests that a fault holds open (a hang, a dropped request) end
 	// when their context does: cancelling the base context on shutdown
 	// releases them.
 	base, cancelBase := context.WithCancel(context.Background())
-	defer cancelBase()
 	ctl.register(mux, tokens.control)
 	// A process reports its own callbacks with its node's token; the
 	// summary is for the operator, behind the control token.
@@ -513,35 +563,26 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 	srv.BaseContext = func(net.Listener) context.Context { return base }
 	srv.ErrorLog = stdlog.New(log, "serve: http: ", 0)
 	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	served := make(chan error, 1)
-	go func() { served <- srv.ServeTLS(ln, "", "") }()
-
-	fmt.Fprintf(e.stdout, "serving https://%s (nodes %s)\n", addr, strings.Join(p.nodes, ", "))
-	fmt.Fprintf(e.stdout, "kubeconfig: %s (one context per node: --kubeconfig %s --context %s)\n", p.kubeconfig, p.kubeconfig, p.nodes[0])
-	fmt.Fprintf(e.stdout, "control: https://%s%s (partition, outage, counts, lease, callbacks, summary; see 'simulate serve --help'), token in %s\n", addr, controlPrefix, p.tokenFile)
+	si := &serveInstance{start: start, addr: addr, obs: obs, chaos: chaos, served: make(chan error, 1), log: log}
+	go func() { si.served <- srv.ServeTLS(ln, "", "") }()
+	si.stop = func() {
+		log.printf("serve: stopping")
+		ctl.close()
+		stopWindows()
+		cancelBase()
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			srv.Close()
+		}
+	}
 	log.printf("serve: listening on %s, nodes %s", addr, strings.Join(p.nodes, ","))
-
-	select {
-	case <-ctx.Done():
-	case err := <-served:
-		// Serve returns early only when the listener fails.
-		return failed("serve: %v", err)
-	}
-	log.printf("serve: stopping")
-	ctl.close()
-	stopWindows()
-	cancelBase()
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-	}
-	for _, line := range strings.Split(obs.summary().text(), "\n") {
-		log.printf("%s", line)
-	}
-	log.printf("serve: stopped")
-	return nil
+	return si, nil
 }
+
+// shutdown stops the server once: timed faults, fault windows, requests
+// held open, then the listener.
+func (si *serveInstance) shutdown() { si.once.Do(si.stop) }
 
 // writeCredentials mints the tokens and the certificate of a server at
 // addr and writes the kubeconfig and the control token file.
