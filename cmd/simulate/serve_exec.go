@@ -225,4 +225,3 @@ func runExec(ctx context.Context, cmd *cobra.Command, e env, so *serveOpts, p *s
 	}
 	return finishExec(cmd, e, so, p, args, results)
 }
-
