@@ -17,6 +17,10 @@ type Observation struct {
 	Pauses     map[string][]Window
 	Requests   map[string]map[string]int
 	Processes  map[string][]string
+	// GraceSlack widens the failover grace (how long after a fault's end
+	// a loss is still the fault's doing) by the wall clock's noise:
+	// signals, scheduling and HTTP round trips of real processes.
+	GraceSlack time.Duration
 }
 
 // Observed measures an observation with the checkers of a simulated run,
@@ -65,7 +69,7 @@ func Observed(sc *Scenario, o Observation) *Result {
 	res.LivenessWindow = sc.Liveness()
 	res.Liveness = CheckLiveness(ivs, start, end)
 	res.Leaderless = CheckLeaderless(ivs, start, end)
-	res.Failovers = CheckFailovers(ivs, o.Faults, sc.failoverGrace(), end)
+	res.Failovers = CheckFailovers(ivs, o.Faults, sc.failoverGrace()+o.GraceSlack, end)
 	res.Transitions, res.SpuriousTransitions = CheckTransitions(ivs)
 	res.PausedWhileLeading = CheckPausedWhileLeading(ivs, o.Pauses)
 	res.Expect = CheckExpect(sc.Spec.Expect, res)

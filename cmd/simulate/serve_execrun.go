@@ -23,6 +23,11 @@ import (
 // after SIGKILL.
 const killWait = 5 * time.Second
 
+// execGraceSlack is how much later than in a simulated run a real
+// process's loss of leadership may come and still be the fault's doing:
+// a SIGCONT, a scheduler's wake-up and an HTTP round trip or two.
+const execGraceSlack = 500 * time.Millisecond
+
 // execRun is one run of a scenario with real processes on the wall clock:
 // a process per node started at the node's start, the node faults applied
 // to them when they are due, restarts per the restart policy, and the
@@ -368,7 +373,7 @@ func (r *execRun) observation(end time.Duration) (scenarios.Observation, string)
 	hook, reported := r.si.obs.intervals()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	o := scenarios.Observation{Duration: end, Pauses: r.pauses, Requests: map[string]map[string]int{}, Processes: map[string][]string{}}
+	o := scenarios.Observation{Duration: end, Pauses: r.pauses, GraceSlack: execGraceSlack, Requests: map[string]map[string]int{}, Processes: map[string][]string{}}
 	source := r.f.intervals
 	if source == intervalsAuto {
 		source = intervalsLogs
