@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,10 @@ const killWait = 5 * time.Second
 // a SIGCONT, a scheduler's wake-up and an HTTP round trip or two.
 const execGraceSlack = 500 * time.Millisecond
 
+// pauseSignal is what a pause fault sends. A test replaces it with 0 (no
+// signal) to show that a binary which never freezes shows no overlap.
+var pauseSignal = syscall.SIGSTOP
+
 // execRun is one run of a scenario with real processes on the wall clock:
 // a process per node started at the node's start, the node faults applied
 // to them when they are due, restarts per the restart policy, and the
@@ -41,9 +46,6 @@ type execRun struct {
 	run   int
 	dir   string
 	nodes []*execNode
-	// signalPause is what a pause sends; tests replace it to show that a
-	// binary which is never frozen makes the pause's overlap vanish.
-	pauseSignals bool
 
 	mu     sync.Mutex
 	over   bool
@@ -68,7 +70,7 @@ type execNode struct {
 }
 
 func newExecRun(p *servePlan, f *execFlags, si *serveInstance, log *lineLog, run int, dir string) (*execRun, error) {
-	r := &execRun{p: p, f: f, si: si, log: log, set: procs.NewSet(), run: run, dir: dir, pauseSignals: true,
+	r := &execRun{p: p, f: f, si: si, log: log, set: procs.NewSet(), run: run, dir: dir,
 		logs: newIntervalBook(), pauses: map[string][]scenarios.Window{}}
 	for i, n := range p.sc.Spec.Nodes {
 		lf, err := os.OpenFile(filepath.Join(dir, n.Name+".log"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -329,9 +331,7 @@ func (r *execRun) pause(n *execNode, on bool) {
 	case on && n.pausedFrom < 0 && p != nil:
 		n.pausedFrom = at
 		r.log.printf("serve: pause node %s at %s: SIGSTOP to process group %d", n.name, reports.FormatAt(at), p.Pid())
-		if r.pauseSignals {
-			p.Pause()
-		}
+		p.Signal(pauseSignal)
 	case !on && n.pausedFrom >= 0:
 		r.pauses[n.name] = append(r.pauses[n.name], scenarios.Window{Start: n.pausedFrom, End: at})
 		n.pausedFrom = -1
@@ -434,8 +434,8 @@ func leaderLogEvent(line string) string {
 // after another.
 type leaderLineWriter struct {
 	mu      sync.Mutex
-	w       *os.File
-	f       *os.File
+	w       io.Writer
+	f       *os.File // closed by close, when set
 	partial []byte
 	onLine  func(string)
 	closed  bool
@@ -471,8 +471,8 @@ func (l *leaderLineWriter) Write(p []byte) (int, error) {
 func (l *leaderLineWriter) close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.closed {
-		l.closed = true
+	if !l.closed && l.f != nil {
 		l.f.Close()
 	}
+	l.closed = true
 }
