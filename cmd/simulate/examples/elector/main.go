@@ -127,7 +127,9 @@ func run(o opts) (lost bool, err error) {
 	// Under `simulate serve --exec` the probe reports leadership to serve
 	// by itself ($LESIM_CALLBACK_URL); --report-callbacks points it at the
 	// kubeconfig's server when serve runs separately.
-	wrap := func(cb leaderelection.LeaderCallbacks) leaderelection.LeaderCallbacks { return probe.Wrap(cfg, o.identity, cb) }
+	wrap := func(cb leaderelection.LeaderCallbacks) leaderelection.LeaderCallbacks {
+		return probe.Wrap(cfg, o.identity, cb)
+	}
 	if o.reportCallbacks {
 		r, err := probe.NewReporter(cfg, strings.TrimSuffix(cfg.Host, "/")+"/lesim/v1/callbacks", o.identity, o.node)
 		if err != nil {
