@@ -140,7 +140,7 @@
 //     Measured on v0.37.2's wait.PollUntilContextTimeout with a condition
 //     that fails at once, the tick won 165 of 300 polls on the wall clock
 //     (GOMAXPROCS 2), 284 of 300 with GOMAXPROCS 1, and 183 of 400 in a
-//     synctest bubble. lesim flips a fair coin from the node's stream: on
+//     synctest bubble. lesim flips a fair coin from Env.Ties: on
 //     heads the attempt runs and sends its first request, which the
 //     deadline then aborts (pollDeadline). Before, lesim always let the
 //     deadline win, and the conformance suite told the two apart on

@@ -116,6 +116,9 @@ func New(cfg Config, env Env) (*Elector, error) {
 	if env.Clock == nil || env.Rand == nil {
 		return nil, fmt.Errorf("elector: Env needs a Clock and a Rand")
 	}
+	if env.Ties == nil {
+		env.Ties = env.Rand
+	}
 	e := &Elector{cfg: cfg, env: env, id: cfg.Lock.Identity(), ldSec: int(cfg.LeaseDuration / time.Second)}
 	e.metrics.LeaderOff++
 	e.bound = boundFuncs{
@@ -472,12 +475,12 @@ func (e *Elector) startPoll(parent *Context) *pollState {
 // usually runs first. Measured on client-go v0.37.2's wait loop, on the wall
 // clock and in a synctest bubble, the tick wins about half the time and the
 // condition sends one more request, whose context ends microseconds later.
-// lesim models the race as a fair coin from the node's stream: on heads the
+// lesim models the race as a fair coin from Env.Ties: on heads the
 // attempt starts with the context still live, sends its first request, and
 // the deadline then aborts it.
 func (e *Elector) pollDeadline() {
 	poll := &e.renewPoll
-	if e.tickTiesDeadline(poll) && e.env.Rand.IntN(2) == 0 {
+	if e.tickTiesDeadline(poll) && e.env.Ties.IntN(2) == 0 {
 		e.tieCtx = poll.ctx
 		poll.running = true
 		e.startAttempt(poll.ctx, PhaseRenew, e.bound.pollAttempted)

@@ -121,7 +121,7 @@ func TestRenewGivesUpExactlyAtDeadline(t *testing.T) {
 // once, the poll's last tick falls on its deadline. client-go's wait loop
 // races the two (the tick wins about half the time on the wall clock and in
 // a synctest bubble alike) and then sends one more update, which the
-// deadline aborts at once; lesim flips a fair coin from the node's stream.
+// deadline aborts at once; lesim flips a fair coin from Env.Ties.
 // Over 400 seeds the extra update must appear in a share that a fair coin
 // explains (two-sided binomial test, n = 400, p = 0.5, level 1e-6), always
 // at the deadline, aborted there, with the step-down at that instant.
