@@ -204,6 +204,7 @@ func runExec(ctx context.Context, cmd *cobra.Command, e env, so *serveOpts, p *s
 		return failed("--out %s: %v", f.out, err)
 	}
 	var results []*scenarios.Result
+	var sources []string
 	for run := 1; run <= f.runs; run++ {
 		runDir := filepath.Join(f.out, fmt.Sprintf("run-%d", run))
 		if err := os.MkdirAll(runDir, 0o755); err != nil {
@@ -213,7 +214,7 @@ func runExec(ctx context.Context, cmd *cobra.Command, e env, so *serveOpts, p *s
 		if err != nil {
 			return err
 		}
-		results = append(results, res)
+		results, sources = append(results, res), append(sources, source)
 		if f.runs == 1 {
 			fmt.Fprintf(e.stdout, "real processes (%s), intervals from %s; logs in %s\n", strings.Join(f.argv, " "), source, runDir)
 			if err := writeTextSummary(e, res); err != nil {
@@ -223,5 +224,5 @@ func runExec(ctx context.Context, cmd *cobra.Command, e env, so *serveOpts, p *s
 			fmt.Fprintf(e.stdout, "run %d: %s (intervals from %s)\n", run, oneRunLine(res), source)
 		}
 	}
-	return finishExec(cmd, e, so, p, args, results)
+	return finishExec(cmd, e, so, p, args, results, sources)
 }

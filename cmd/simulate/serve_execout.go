@@ -74,16 +74,18 @@ type execResults struct {
 }
 
 type execRunJSON struct {
-	Run     int                `json:"run"`
-	Metrics map[string]float64 `json:"metrics"`
-	Summary reports.Summary    `json:"summary"`
+	Run int `json:"run"`
+	// Intervals is where the run's leading intervals came from: hook or logs.
+	Intervals string             `json:"intervals"`
+	Metrics   map[string]float64 `json:"metrics"`
+	Summary   reports.Summary    `json:"summary"`
 }
 
 const execResultsKind = "ServeExecResults"
 
 // finishExec writes the results file and the reports, prints the
 // distribution of several runs, and fails when a run violated spec.expect.
-func finishExec(cmd *cobra.Command, e env, so *serveOpts, p *servePlan, args []string, results []*scenarios.Result) error {
+func finishExec(cmd *cobra.Command, e env, so *serveOpts, p *servePlan, args []string, results []*scenarios.Result, sources []string) error {
 	f := &so.execFlags
 	yaml, err := p.sc.Marshal()
 	if err != nil {
@@ -91,7 +93,7 @@ func finishExec(cmd *cobra.Command, e env, so *serveOpts, p *servePlan, args []s
 	}
 	out := execResults{Kind: execResultsKind, Scenario: p.name, YAML: string(yaml), Command: cmdLine(cmd, args), Intervals: f.intervals}
 	for i, r := range results {
-		out.Runs = append(out.Runs, execRunJSON{Run: i + 1, Metrics: r.MetricMap(), Summary: reports.NewSummary(r)})
+		out.Runs = append(out.Runs, execRunJSON{Run: i + 1, Intervals: sources[i], Metrics: r.MetricMap(), Summary: reports.NewSummary(r)})
 	}
 	path := filepath.Join(f.out, "results.json")
 	if err := reports.WriteFileFunc(path, func(w io.Writer) error {
