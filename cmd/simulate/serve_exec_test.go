@@ -69,6 +69,53 @@ func electorBinary(t *testing.T) string {
 	return filepath.Join(examplesDir, "elector")
 }
 
+var (
+	managerOnce sync.Once
+	managerBin  string
+	managerSkip string
+	managerErr  error
+)
+
+// managerBinary builds the controller-runtime example, a module of its
+// own, once per test binary. A module cache that lacks its dependencies
+// (no network to the module proxy) skips the test, saying so.
+func managerBinary(t *testing.T) string {
+	t.Helper()
+	electorBinary(t) // makes examplesDir
+	managerOnce.Do(func() {
+		managerBin = filepath.Join(examplesDir, "manager")
+		cmd := exec.Command("go", "build", "-o", managerBin, ".")
+		cmd.Dir = "examples/manager"
+		out, err := cmd.CombinedOutput()
+		switch {
+		case err == nil:
+		case regexp.MustCompile(`missing go.sum entry|dial tcp|lookup .*proxy|GOFLAGS=-mod=mod|module lookup disabled`).Match(out):
+			managerSkip = fmt.Sprintf("the controller-runtime example does not build without its modules (no module proxy?): %s", out)
+		default:
+			managerErr = fmt.Errorf("go build ./examples/manager: %v\n%s", err, out)
+		}
+	})
+	if managerSkip != "" {
+		t.Skip(managerSkip)
+	}
+	if managerErr != nil {
+		t.Fatal(managerErr)
+	}
+	return managerBin
+}
+
+// A controller-runtime manager, its leader election configured with
+// controller-runtime's options, through the same pause: it overlaps too.
+func TestExecManagerPauseOverlaps(t *testing.T) {
+	t.Parallel()
+	bin := managerBinary(t)
+	tmpl := bin + " --kubeconfig {kubeconfig} --context {context} --lease-duration {leaseDuration}" +
+		" --renew-deadline {renewDeadline} --retry-period {retryPeriod} --release-on-cancel={releaseOnCancel}"
+	o := runExecServe(t, pauseScenario(t), "--exec", tmpl, "--intervals", "hook")
+	s := o.summary(t)
+	must(t, o, overlapped(s, 0.5), failedOver(s, "pause", 0, 6), noChildLeft(o.pids))
+}
+
 // electorTemplate is the --exec template of the example elector.
 func electorTemplate(bin string) string {
 	return bin + " --kubeconfig {kubeconfig} --context {context} --identity {identity}" +

@@ -68,6 +68,38 @@ func Wrap(cfg *rest.Config, identity string, cb leaderelection.LeaderCallbacks) 
 	return r.Wrap(cb)
 }
 
+// FromEnv is the Reporter that `simulate serve --exec` asks for
+// ($LESIM_CALLBACK_URL, as node $LESIM_NODE), or nil without it: for
+// programs whose framework hides client-go's callbacks (controller-runtime
+// runs a manager's leader-election runnables only while it leads; see
+// Lead).
+func FromEnv(cfg *rest.Config, identity string) *Reporter {
+	url := os.Getenv(EnvCallbackURL)
+	if url == "" {
+		return nil
+	}
+	r, err := NewReporter(cfg, url, identity, os.Getenv(EnvNode))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lesim probe: reports disabled:", err)
+		return nil
+	}
+	return r
+}
+
+// Lead reports started-leading now and stopped-leading once ctx is done,
+// and returns then: a controller-runtime Runnable that needs leader
+// election is `return reporter.Lead(ctx)`. A nil Reporter only waits.
+func (r *Reporter) Lead(ctx context.Context) error {
+	if r != nil {
+		r.Report(StartedLeading, monotonicNanos())
+	}
+	<-ctx.Done()
+	if r != nil {
+		r.Report(StoppedLeading, monotonicNanos())
+	}
+	return nil
+}
+
 // Reporter posts one identity's callbacks to a hook. Reports are sent one
 // at a time, in the order the callbacks ran.
 type Reporter struct {
