@@ -1,6 +1,7 @@
-package scenarios
+package check
 
 import (
+	"github.com/lesim/lesim/scenarios"
 	"time"
 )
 
@@ -26,7 +27,7 @@ type Result struct {
 	Failovers []Failover
 	// LivenessWindow is the scenario's: some node must lead inside it
 	// when it ends within the run.
-	LivenessWindow LivenessWindow
+	LivenessWindow scenarios.LivenessWindow
 
 	Transitions         int // leadership changed hands (a new leader after another)
 	SpuriousTransitions int // leadership lost with no crash, stop or pause of the leader

@@ -1,6 +1,9 @@
-package scenarios
+package runner
 
-import "testing"
+import (
+	"github.com/lesim/lesim/scenarios"
+	"testing"
+)
 
 // A leader that loses its lease shortly before the run ends calls
 // OnStoppedLeading at once and exits only after its workload has drained,
@@ -26,7 +29,7 @@ spec:
   seed: 5
   workload: {drain: 267ms}
 `
-	sc, err := Parse("drain-at-end.yaml", []byte(doc))
+	sc, err := scenarios.Parse("drain-at-end.yaml", []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
