@@ -76,6 +76,11 @@ type Env struct {
 	// Rand draws the acquire jitter; in a simulation it is the node's own
 	// stream, so jitter draws never depend on anything else in the run.
 	Rand *rand.Rand
+	// Ties decides the races client-go leaves to the Go scheduler (a renew
+	// tick on the poll's deadline). A stream of its own keeps the jitter
+	// draws of Rand in step with client-go's, which draws jitter alone from
+	// its source; nil means Rand.
+	Ties *rand.Rand
 }
 
 // validate applies client-go's NewLeaderElector checks in its order, with

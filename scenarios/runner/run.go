@@ -93,6 +93,7 @@ type nodeRun struct {
 	node     *sim.Node
 	client   *fakeapi.Client
 	jitter   *randSource
+	ties     *randSource
 	suffixes *randSource
 	proc     *process
 	procs    int
@@ -128,6 +129,7 @@ func (r *runner) setup() {
 		node := r.s.AddNode(ns.Name, sim.ClockConfig{Rate: cc.Rate, Offset: cc.Offset})
 		n := &nodeRun{r: r, idx: i, node: node, client: r.srv.Client(node),
 			jitter:   newRandSource(r.s, "node/"+ns.Name+"/jitter"),
+			ties:     newRandSource(r.s, "node/"+ns.Name+"/ties"),
 			suffixes: newRandSource(r.s, "node/"+ns.Name+"/identity")}
 		r.nodes = append(r.nodes, n)
 		r.rec.addNode(ns.Name, cc.Rate)
@@ -194,7 +196,7 @@ func (n *nodeRun) startProcess() {
 	if r.rec.keep {
 		cfg.Trace = func(ev elector.Event) { r.rec.electorEvent(n, ev) }
 	}
-	e, err := elector.New(cfg, elector.Env{Clock: n.node.Clock(), Rand: n.jitter.r})
+	e, err := elector.New(cfg, elector.Env{Clock: n.node.Clock(), Rand: n.jitter.r, Ties: n.ties.r})
 	if err != nil {
 		// Validation ran on the scenario already; reaching here is a bug.
 		panic(fmt.Sprintf("runner: node %s: %v", n.node.Name(), err))
