@@ -6,12 +6,13 @@ import (
 	"sort"
 	"time"
 
-	"github.com/lesim/lesim/reports/analysis"
-	"github.com/lesim/lesim/scenarios/check"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lesim/lesim/reports/analysis"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // saveForViewing keeps a rendered figure when LESIM_PLOT_DIR is set, so

@@ -2,12 +2,13 @@ package bound
 
 import (
 	"fmt"
-	"github.com/lesim/lesim/scenarios"
-	"github.com/lesim/lesim/scenarios/runner"
 	"os"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // ratioTolerance is how far above the first-order ratio LDs/(RD+RP) the

@@ -2,11 +2,12 @@ package check
 
 import (
 	"fmt"
-	"github.com/lesim/lesim/scenarios"
 	"slices"
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/lesim/lesim/scenarios"
 )
 
 // The checkers are pure functions of a run's recorded intervals, so each can

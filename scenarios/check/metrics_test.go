@@ -1,9 +1,10 @@
 package check
 
 import (
-	"github.com/lesim/lesim/scenarios"
 	"slices"
 	"testing"
+
+	"github.com/lesim/lesim/scenarios"
 )
 
 func TestMetricsOfHandBuiltResults(t *testing.T) {

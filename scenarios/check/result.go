@@ -1,8 +1,9 @@
 package check
 
 import (
-	"github.com/lesim/lesim/scenarios"
 	"time"
+
+	"github.com/lesim/lesim/scenarios"
 )
 
 // Result is what one run of a scenario measured, on true time.

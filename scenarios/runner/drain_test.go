@@ -1,8 +1,9 @@
 package runner
 
 import (
-	"github.com/lesim/lesim/scenarios"
 	"testing"
+
+	"github.com/lesim/lesim/scenarios"
 )
 
 // A leader that loses its lease shortly before the run ends calls

@@ -2,8 +2,9 @@ package runner
 
 import (
 	"fmt"
-	"github.com/lesim/lesim/scenarios/check"
 	"time"
+
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // finish closes open intervals at the run's end and runs every checker.

@@ -2,11 +2,12 @@ package runner
 
 import (
 	"fmt"
-	"github.com/lesim/lesim/scenarios"
-	"github.com/lesim/lesim/scenarios/check"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // Every library scenario's description is a claim about the elector; each

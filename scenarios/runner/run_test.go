@@ -1,11 +1,12 @@
 package runner
 
 import (
-	"github.com/lesim/lesim/scenarios"
-	"github.com/lesim/lesim/scenarios/check"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 func mustNamed(t *testing.T, name string) *scenarios.Scenario {

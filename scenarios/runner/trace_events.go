@@ -2,12 +2,13 @@ package runner
 
 import (
 	"cmp"
-	"github.com/lesim/lesim/scenarios"
-	"github.com/lesim/lesim/scenarios/check"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // Trace event kinds the harness adds to the elector's own (see

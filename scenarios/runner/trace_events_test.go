@@ -1,11 +1,12 @@
 package runner
 
 import (
-	"github.com/lesim/lesim/scenarios"
-	"github.com/lesim/lesim/scenarios/check"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // Every fault of the worked example — a partition, a crash and restart, a
