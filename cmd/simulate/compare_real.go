@@ -12,6 +12,7 @@ import (
 
 	"github.com/lesim/lesim/scenarios"
 	"github.com/lesim/lesim/scenarios/batch"
+	"github.com/lesim/lesim/scenarios/check"
 	"github.com/lesim/lesim/scenarios/conformance"
 )
 
@@ -77,7 +78,7 @@ func compareReal(real, sim []map[string]float64) []realComparison {
 	var out []realComparison
 	for _, m := range realMetrics {
 		x, y := column(real, m), column(sim, m)
-		info, _ := scenarios.MetricInfoOf(m)
+		info, _ := check.MetricInfoOf(m)
 		c := realComparison{Metric: m, Rate: info.Rate, NReal: len(x), NSim: len(y), EffectUnit: info.Unit}
 		if c.Rate {
 			k1, k2 := ones(x), ones(y)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lesim/lesim/fakeapi"
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // The flags of `simulate serve --exec`: serve runs the programs itself,
@@ -203,7 +204,7 @@ func runExec(ctx context.Context, cmd *cobra.Command, e env, so *serveOpts, p *s
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return failed("--out %s: %v", f.out, err)
 	}
-	var results []*scenarios.Result
+	var results []*check.Result
 	var sources []string
 	for run := 1; run <= f.runs; run++ {
 		runDir := filepath.Join(f.out, fmt.Sprintf("run-%d", run))

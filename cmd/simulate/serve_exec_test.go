@@ -21,6 +21,7 @@ import (
 
 	"github.com/lesim/lesim/reports"
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // Real processes under serve --exec: the example elector (client-go's
@@ -408,13 +409,13 @@ func TestExecPartition(t *testing.T) {
 func TestExecChecksCanFail(t *testing.T) {
 	sc := scenarios.New()
 	scenarios.Default(sc)
-	iv := func(node string, start, end time.Duration, reason string) scenarios.Interval {
-		return scenarios.Interval{Node: node, Identity: node + "_1", Start: start, End: end, Cancelled: end, EndReason: reason}
+	iv := func(node string, start, end time.Duration, reason string) check.Interval {
+		return check.Interval{Node: node, Identity: node + "_1", Start: start, End: end, Cancelled: end, EndReason: reason}
 	}
-	summary := func(faults []scenarios.FaultWindow, ivs ...scenarios.Interval) reports.Summary {
-		return reports.NewSummary(scenarios.Observed(sc, scenarios.Observation{Duration: 10 * time.Second, Leadership: ivs, Faults: faults}))
+	summary := func(faults []check.FaultWindow, ivs ...check.Interval) reports.Summary {
+		return reports.NewSummary(check.Observed(sc, check.Observation{Duration: 10 * time.Second, Leadership: ivs, Faults: faults}))
 	}
-	crash := []scenarios.FaultWindow{{Type: "crash", Nodes: []string{"a"}, Start: 2 * time.Second, End: 2 * time.Second}}
+	crash := []check.FaultWindow{{Type: "crash", Nodes: []string{"a"}, Start: 2 * time.Second, End: 2 * time.Second}}
 	// a crashed at 2s, b led from 4s: a good crash run.
 	good := summary(crash, iv("a", 0, 2*time.Second, "crashed"), iv("b", 4*time.Second, -1, ""))
 	if err := errors.Join(endedBy(good, "crashed"), failedOver(good, "crash", 1, 3), noOverlap(good)); err != nil {
@@ -480,7 +481,7 @@ func TestLogTranscriptIntervals(t *testing.T) {
 		}
 		sc := scenarios.New()
 		scenarios.Default(sc)
-		return reports.NewSummary(scenarios.Observed(sc, scenarios.Observation{Duration: 5 * time.Second, Leadership: b.snapshot()}))
+		return reports.NewSummary(check.Observed(sc, check.Observation{Duration: 5 * time.Second, Leadership: b.snapshot()}))
 	}
 	good := replay(map[string][]string{"a": {acquired, lost}, "b": {acquired}})
 	if err := overlapped(good, 0.9); err != nil {

@@ -16,12 +16,12 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/lesim/lesim/reports"
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // execOnce is one run: a fresh server and fresh processes for the
 // scenario's duration, measured with the checkers of a simulated run.
-func execOnce(ctx context.Context, so *serveOpts, p *servePlan, log *lineLog, run int, dir string) (*scenarios.Result, string, error) {
+func execOnce(ctx context.Context, so *serveOpts, p *servePlan, log *lineLog, run int, dir string) (*check.Result, string, error) {
 	si, err := startInstance(p, so.addr, log)
 	if err != nil {
 		return nil, "", err
@@ -37,15 +37,15 @@ func execOnce(ctx context.Context, so *serveOpts, p *servePlan, log *lineLog, ru
 		return nil, "", failed("serve: run %d interrupted at %s: %v; every process was killed", run, reports.FormatAt(end), context.Cause(ctx))
 	}
 	o, source := r.observation(end)
-	return scenarios.Observed(p.sc, o), source, nil
+	return check.Observed(p.sc, o), source, nil
 }
 
-func writeTextSummary(e env, res *scenarios.Result) error {
+func writeTextSummary(e env, res *check.Result) error {
 	return reports.WriteText(e.stdout, res)
 }
 
 // oneRunLine is a run in one line, for --runs.
-func oneRunLine(r *scenarios.Result) string {
+func oneRunLine(r *check.Result) string {
 	m := r.MetricMap()
 	return fmt.Sprintf("overlap %s in %d episode(s); %d failover(s), longest recovery %s; first leader after %s; %.1f requests/s; expect %s",
 		reports.FormatDuration(r.Overlap.Total), len(r.Overlap.Episodes), len(r.Failovers), fmtSec(m["recovery.maxSeconds"]),
@@ -85,7 +85,7 @@ const execResultsKind = "ServeExecResults"
 
 // finishExec writes the results file and the reports, prints the
 // distribution of several runs, and fails when a run violated spec.expect.
-func finishExec(cmd *cobra.Command, e env, so *serveOpts, p *servePlan, args []string, results []*scenarios.Result, sources []string) error {
+func finishExec(cmd *cobra.Command, e env, so *serveOpts, p *servePlan, args []string, results []*check.Result, sources []string) error {
 	f := &so.execFlags
 	yaml, err := p.sc.Marshal()
 	if err != nil {
@@ -121,7 +121,7 @@ func finishExec(cmd *cobra.Command, e env, so *serveOpts, p *servePlan, args []s
 	return nil
 }
 
-func metricsOf(rs []*scenarios.Result) []map[string]float64 {
+func metricsOf(rs []*check.Result) []map[string]float64 {
 	out := make([]map[string]float64, len(rs))
 	for i, r := range rs {
 		out[i] = r.MetricMap()
@@ -132,7 +132,7 @@ func metricsOf(rs []*scenarios.Result) []map[string]float64 {
 // writeExecReports stages the report directory and writes each run's
 // report into it (into run-N with several runs); it appears whole or not
 // at all.
-func writeExecReports(cmd *cobra.Command, p *servePlan, f *execFlags, args []string, yaml []byte, results []*scenarios.Result) error {
+func writeExecReports(cmd *cobra.Command, p *servePlan, f *execFlags, args []string, yaml []byte, results []*check.Result) error {
 	s, err := reports.StageDir(f.report)
 	if err != nil {
 		return badInput("--report %s: %v", f.report, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/lesim/lesim/fakeapi"
 	"github.com/lesim/lesim/reports"
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // killWait bounds how long serve waits for its children to be reaped
@@ -51,7 +52,7 @@ type execRun struct {
 	over   bool
 	timers []*time.Timer
 	logs   intervalBook // intervals from client-go's log lines
-	pauses map[string][]scenarios.Window
+	pauses map[string][]check.Window
 }
 
 // execNode is one scenario node: its current process, if any.
@@ -71,7 +72,7 @@ type execNode struct {
 
 func newExecRun(p *servePlan, f *execFlags, si *serveInstance, log *lineLog, run int, dir string) (*execRun, error) {
 	r := &execRun{p: p, f: f, si: si, log: log, set: procs.NewSet(), run: run, dir: dir,
-		logs: newIntervalBook(), pauses: map[string][]scenarios.Window{}}
+		logs: newIntervalBook(), pauses: map[string][]check.Window{}}
 	for i, n := range p.sc.Spec.Nodes {
 		lf, err := os.OpenFile(filepath.Join(dir, n.Name+".log"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 		if err != nil {
@@ -150,7 +151,7 @@ func (r *execRun) finish() time.Duration {
 	}
 	for _, n := range r.nodes {
 		if n.pausedFrom >= 0 {
-			r.pauses[n.name] = append(r.pauses[n.name], scenarios.Window{Start: n.pausedFrom, End: end})
+			r.pauses[n.name] = append(r.pauses[n.name], check.Window{Start: n.pausedFrom, End: end})
 			n.pausedFrom = -1
 		}
 	}
@@ -215,7 +216,7 @@ func (r *execRun) waitExit(n *execNode, p *procs.Proc) {
 		reason = "exited"
 	}
 	if n.pausedFrom >= 0 {
-		r.pauses[n.name] = append(r.pauses[n.name], scenarios.Window{Start: n.pausedFrom, End: at})
+		r.pauses[n.name] = append(r.pauses[n.name], check.Window{Start: n.pausedFrom, End: at})
 		n.pausedFrom = -1
 	}
 	r.si.obs.processEnded(n.name, at, reason)
@@ -333,7 +334,7 @@ func (r *execRun) pause(n *execNode, on bool) {
 		r.log.printf("serve: pause node %s at %s: SIGSTOP to process group %d", n.name, reports.FormatAt(at), p.Pid())
 		p.Signal(pauseSignal)
 	case !on && n.pausedFrom >= 0:
-		r.pauses[n.name] = append(r.pauses[n.name], scenarios.Window{Start: n.pausedFrom, End: at})
+		r.pauses[n.name] = append(r.pauses[n.name], check.Window{Start: n.pausedFrom, End: at})
 		n.pausedFrom = -1
 		if p != nil {
 			r.log.printf("serve: resume node %s at %s: SIGCONT to process group %d", n.name, reports.FormatAt(at), p.Pid())
@@ -369,11 +370,11 @@ func (r *execRun) leaderLine(n *execNode, line string) {
 
 // observation is the run as observed, from the hook or the logs as
 // --intervals says, and which source that was.
-func (r *execRun) observation(end time.Duration) (scenarios.Observation, string) {
+func (r *execRun) observation(end time.Duration) (check.Observation, string) {
 	hook, reported := r.si.obs.intervals()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	o := scenarios.Observation{Duration: end, Pauses: r.pauses, GraceSlack: execGraceSlack, Requests: map[string]map[string]int{}, Processes: map[string][]string{}}
+	o := check.Observation{Duration: end, Pauses: r.pauses, GraceSlack: execGraceSlack, Requests: map[string]map[string]int{}, Processes: map[string][]string{}}
 	source := r.f.intervals
 	if source == intervalsAuto {
 		source = intervalsLogs
@@ -391,7 +392,7 @@ func (r *execRun) observation(end time.Duration) (scenarios.Observation, string)
 		o.Processes[n.name] = n.processes
 	}
 	for _, f := range r.p.sc.Spec.Faults {
-		fw := scenarios.FaultWindow{Type: string(f.Type), Nodes: f.Nodes, Start: f.At.Duration, End: f.End()}
+		fw := check.FaultWindow{Type: string(f.Type), Nodes: f.Nodes, Start: f.At.Duration, End: f.End()}
 		if f.Mode != "" {
 			fw.Note = string(f.Mode)
 		}

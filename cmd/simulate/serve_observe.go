@@ -15,7 +15,7 @@ import (
 
 	"github.com/lesim/lesim/fakeapi/rest"
 	"github.com/lesim/lesim/reports"
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // The callback hook: a program that serve serves reports its leader
@@ -65,7 +65,7 @@ func newObserver(log *lineLog, start time.Time) *observer {
 // intervalBook keeps leading intervals as they open and close; an open
 // interval has End -1.
 type intervalBook struct {
-	ivs  []scenarios.Interval
+	ivs  []check.Interval
 	open map[string]int // identity -> index of its open interval
 }
 
@@ -76,7 +76,7 @@ func (b *intervalBook) start(node, identity string, at time.Duration) bool {
 	if _, leading := b.open[identity]; leading {
 		return false
 	}
-	b.ivs = append(b.ivs, scenarios.Interval{Node: node, Identity: identity, Start: at, End: -1, Cancelled: -1})
+	b.ivs = append(b.ivs, check.Interval{Node: node, Identity: identity, Start: at, End: -1, Cancelled: -1})
 	b.open[identity] = len(b.ivs) - 1
 	return true
 }
@@ -103,7 +103,7 @@ func (b *intervalBook) endNode(node string, at time.Duration, reason string) {
 }
 
 // snapshot is a copy of the intervals, open ones with End -1.
-func (b *intervalBook) snapshot() []scenarios.Interval { return slices.Clone(b.ivs) }
+func (b *intervalBook) snapshot() []check.Interval { return slices.Clone(b.ivs) }
 
 // monotonicNanos is this machine's CLOCK_MONOTONIC, which every process on
 // it shares (Go's own monotonic reading is per process).
@@ -202,7 +202,7 @@ func (o *observer) processEnded(node string, at time.Duration, reason string) {
 
 // intervals is a copy of the reported intervals (open ones End -1) and
 // whether any callback was reported.
-func (o *observer) intervals() ([]scenarios.Interval, bool) {
+func (o *observer) intervals() ([]check.Interval, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.book.snapshot(), o.reported
@@ -221,7 +221,7 @@ type serveSummary struct {
 	Failovers         []failoverJSON `json:"failovers"`
 	Transitions       int            `json:"transitions"`
 	Findings          []string       `json:"findings"`
-	result            *scenarios.Result
+	result            *check.Result
 }
 
 type intervalJSON struct {
@@ -260,11 +260,11 @@ func (o *observer) summary() serveSummary {
 		}
 		s.Leadership = append(s.Leadership, intervalJSON{Node: ivs[i].Node, Identity: ivs[i].Identity, Start: ivs[i].Start.Seconds(), End: ivs[i].End.Seconds(), Open: open})
 	}
-	res := &scenarios.Result{Scenario: "serve", Duration: now, Leadership: ivs}
-	res.Overlap = scenarios.CheckOverlap(ivs)
-	res.Leaderless = scenarios.CheckLeaderless(ivs, 0, now)
-	res.Failovers = scenarios.CheckFailovers(ivs, nil, 0, now)
-	res.Transitions, _ = scenarios.CheckTransitions(ivs)
+	res := &check.Result{Scenario: "serve", Duration: now, Leadership: ivs}
+	res.Overlap = check.CheckOverlap(ivs)
+	res.Leaderless = check.CheckLeaderless(ivs, 0, now)
+	res.Failovers = check.CheckFailovers(ivs, nil, 0, now)
+	res.Transitions, _ = check.CheckTransitions(ivs)
 	s.OverlapSeconds, s.OverlapMaxSeconds, s.OverlapEpisodes = res.Overlap.Total.Seconds(), res.Overlap.Max.Seconds(), len(res.Overlap.Episodes)
 	s.LeaderlessSeconds, s.LeaderlessMax = res.Leaderless.Total.Seconds(), res.Leaderless.Max.Seconds()
 	for _, f := range res.Failovers {

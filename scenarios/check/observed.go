@@ -1,8 +1,10 @@
-package scenarios
+package check
 
 import (
 	"slices"
 	"time"
+
+	"github.com/lesim/lesim/scenarios"
 )
 
 // Observation is what was seen of real processes put through a scenario
@@ -28,7 +30,7 @@ type Observation struct {
 // the same quantities as the simulation's: open intervals end at the
 // run's end ("run-end"), and spec.expect is judged as in a run. What the
 // observation cannot hold stays zero (stale-leader time, workload).
-func Observed(sc *Scenario, o Observation) *Result {
+func Observed(sc *scenarios.Scenario, o Observation) *Result {
 	end := o.Duration
 	res := &Result{Scenario: sc.Metadata.Name, Seed: sc.Seed(), Duration: end, Faults: o.Faults}
 	ivs := slices.Clone(o.Leadership)
@@ -69,7 +71,7 @@ func Observed(sc *Scenario, o Observation) *Result {
 	res.LivenessWindow = sc.Liveness()
 	res.Liveness = CheckLiveness(ivs, start, end)
 	res.Leaderless = CheckLeaderless(ivs, start, end)
-	res.Failovers = CheckFailovers(ivs, o.Faults, sc.failoverGrace()+o.GraceSlack, end)
+	res.Failovers = CheckFailovers(ivs, o.Faults, sc.FailoverGrace()+o.GraceSlack, end)
 	res.Transitions, res.SpuriousTransitions = CheckTransitions(ivs)
 	res.PausedWhileLeading = CheckPausedWhileLeading(ivs, o.Pauses)
 	res.Expect = CheckExpect(sc.Spec.Expect, res)
