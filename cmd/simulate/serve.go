@@ -78,8 +78,29 @@ single out one process; requests without a valid token get 401.
 
 Fault windows are timed from the moment the server starts. The scenario's
 node faults (crash, pause, stop, clock rates and jumps) act on processes,
-which serve does not run, and stale reads need the simulated store: they are
-ignored, and serve says so. Without a scenario the API is healthy until
+which serve does not run without --exec, and stale reads need the simulated
+store: they are ignored, and serve says so.
+
+With --exec CMD serve runs the programs itself, one process per scenario
+node, for the scenario's spec.duration: CMD is a template split into words
+as a shell would (quotes, backslashes; no shell runs it) with {kubeconfig},
+{context}, {node}, {identity}, {leaseDuration}, {renewDeadline},
+{retryPeriod}, {releaseOnCancel} and {run} replaced per node and process.
+Each process runs in a process group of its own with KUBECONFIG,
+LESIM_CALLBACK_URL and LESIM_NODE set, its output in --out DIR/run-N/NODE.log.
+The node faults act on the processes on the wall clock: crash is SIGKILL,
+pause SIGSTOP then SIGCONT, stop SIGTERM then SIGKILL after --stop-grace;
+a process that ends restarts per the scenario's restart policy (a fresh
+process). Clock faults and stale reads stay ignored. Leading intervals come
+from the callback hook (the lesim probe, fakeapi/rest/probe) or from
+client-go's log lines (approximate); the run is measured by the checkers
+of 'simulate run' and printed, written to DIR/results.json and, with
+--report, as the same report. --runs N repeats it with fresh processes and
+prints the distribution; 'simulate compare --real DIR/results.json' puts
+it beside the simulation. Every child is killed when serve ends, however
+it ends (on Linux even when serve is killed). Exit status: 0 when every
+run met spec.expect, 1 when one did not, 2 on bad input. See
+docs/testing-your-controller.md. Without a scenario the API is healthy until
 faults are injected through the control endpoints:
 
   POST   /lesim/v1/partition {"node": NODE, "mode": MODE[, "duration": D]}
@@ -111,6 +132,7 @@ gracefully with status 0. It binds to loopback addresses only unless
 		Example: `  simulate serve
   simulate serve --scenario leader-partition-drop-requests --addr 127.0.0.1:8080
   simulate serve my-scenario.yaml --kubeconfig /tmp/lesim.kubeconfig --log serve.log
+  simulate serve my-scenario.yaml --exec './elector --kubeconfig {kubeconfig} --context {context}' --runs 20 --report out/
   curl -H "Authorization: Bearer $(cat lesim.kubeconfig.control-token)" -H 'Content-Type: application/json' \
     -d '{"node": "a", "mode": "drop-requests", "duration": "10s"}' 127.0.0.1:8080/lesim/v1/partition`,
 		Args: cobra.MaximumNArgs(1),
