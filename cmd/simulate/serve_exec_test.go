@@ -112,7 +112,7 @@ func TestExecManagerPauseOverlaps(t *testing.T) {
 	bin := managerBinary(t)
 	tmpl := bin + " --kubeconfig {kubeconfig} --context {context} --lease-duration {leaseDuration}" +
 		" --renew-deadline {renewDeadline} --retry-period {retryPeriod} --release-on-cancel={releaseOnCancel}"
-	o := runExecServe(t, pauseScenario(t), "--exec", tmpl, "--intervals", "hook")
+	o := runExecServe(t, managerPauseScenario(t), "--exec", tmpl, "--intervals", "hook")
 	s := o.summary(t)
 	must(t, o, overlapped(s, 0.5), failedOver(s, "pause", 0, 6), noChildLeft(o.pids))
 }
@@ -125,7 +125,8 @@ func electorTemplate(bin string) string {
 }
 
 // execScenario is a two-node scenario on the fast timings: a leads (b
-// starts 500ms later), then the faults.
+// starts a second later, time enough for a binary to start even on a
+// loaded machine), then the faults.
 func execScenario(t *testing.T, dir, name, duration, extra string) string {
 	t.Helper()
 	path := filepath.Join(dir, name+".yaml")
@@ -138,7 +139,7 @@ spec:
   restart: {policy: Never}
   nodes:
   - {name: a}
-  - {name: b, start: 500ms}
+  - {name: b, start: 1s}
 %s`, name, duration, extra)
 	if strings.HasPrefix(extra, "  elector:") {
 		// extra's elector replaces the default one.
@@ -318,6 +319,18 @@ func pauseScenario(t *testing.T) string {
 	return execScenario(t, t.TempDir(), "exec-pause", "9s", `  faults:
   - {type: pause, at: 2s, duration: 4s, nodes: [a]}
 `)
+}
+
+// managerPauseScenario is pauseScenario for a binary that takes longer
+// to start (controller-runtime's manager): b starts at 2.5s, a is paused
+// from 3.5s.
+func managerPauseScenario(t *testing.T) string {
+	path := execScenario(t, t.TempDir(), "exec-manager-pause", "10s", `  faults:
+  - {type: pause, at: 3500ms, duration: 4s, nodes: [a]}
+`)
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, []byte(strings.Replace(string(b), "{name: b, start: 1s}", "{name: b, start: 2500ms}", 1)), 0o644)
+	return path
 }
 
 func TestExecPauseLongerThanTheLeaseOverlaps(t *testing.T) {
