@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -165,6 +166,7 @@ type servePlan struct {
 	kubeconfig string
 	tokenFile  string
 	ignored    string   // the scenario's faults serve cannot apply, described
+	exec       bool     // serve runs the processes (--exec)
 	unserved   []string // nodes the scenario's API model names that no context uses
 }
 
@@ -214,7 +216,7 @@ func (so *serveOpts) plan(args []string) (*servePlan, error) {
 			}
 			p.windows = append(p.windows, w)
 		}
-		p.ignored = strings.Join(append(stale, nodeFaults(p.sc)...), "; ")
+		p.ignored = strings.Join(append(stale, nodeFaults(p.sc, processFaults)...), "; ")
 	}
 	switch {
 	case len(so.nodes) > 0:
@@ -325,13 +327,16 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// nodeFaults describes the scenario's faults that act on processes, which
-// serve cannot apply to programs it does not run.
-func nodeFaults(sc *scenarios.Scenario) []string {
+// processFaults are the fault types that act on a node's process or its
+// clock: serve cannot apply them to programs it does not run.
+var processFaults = []scenarios.FaultType{scenarios.FaultCrash, scenarios.FaultPause, scenarios.FaultStop, scenarios.FaultClockRate, scenarios.FaultClockJump}
+
+// nodeFaults describes the scenario's faults of the given types, and the
+// nodes whose clocks are not the machine's.
+func nodeFaults(sc *scenarios.Scenario, types []scenarios.FaultType) []string {
 	var parts []string
 	for _, f := range sc.Spec.Faults {
-		switch f.Type {
-		case scenarios.FaultCrash, scenarios.FaultPause, scenarios.FaultStop, scenarios.FaultClockRate, scenarios.FaultClockJump:
+		if slices.Contains(types, f.Type) {
 			s := fmt.Sprintf("%s at %v", f.Type, f.At.Duration)
 			if len(f.Nodes) > 0 {
 				s += " on " + strings.Join(f.Nodes, ",")
@@ -553,7 +558,11 @@ func startInstance(p *servePlan, listenAddr string, log *lineLog) (*serveInstanc
 		log.printf("serve: the scenario's latency or faults name nodes without a context (see --nodes): %s", strings.Join(p.unserved, ","))
 	}
 	if p.ignored != "" {
-		log.printf("serve: ignoring the scenario's faults that act on processes or the simulated store (serve does not run the programs): %s", p.ignored)
+		why := "serve does not run the programs"
+		if p.exec {
+			why = "a real process runs on the machine's clock"
+		}
+		log.printf("serve: ignoring the scenario's faults that act on processes or the simulated store (%s): %s", why, p.ignored)
 	}
 
 	ln, err := net.Listen("tcp", listenAddr)

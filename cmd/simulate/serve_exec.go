@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -115,6 +116,11 @@ func (so *serveOpts) planExec(p *servePlan) error {
 		return err
 	}
 	f.argv = argv
+	if !placeholder.MatchString(argv[0]) {
+		if _, err := exec.LookPath(argv[0]); err != nil {
+			return badInput("--exec: %v; expected a program that exists (a path, or a name found in PATH)", err)
+		}
+	}
 	switch f.intervals {
 	case intervalsAuto, intervalsHook, intervalsLogs:
 	default:
@@ -139,7 +145,7 @@ func (so *serveOpts) planExec(p *servePlan) error {
 		return badInput("--kubeconfig %s: %v", p.kubeconfig, err)
 	}
 	p.kubeconfig = abs
-	p.ignored = strings.Join(unappliedFaults(p.sc), "; ")
+	p.ignored, p.exec = strings.Join(unappliedFaults(p.sc), "; "), true
 	return nil
 }
 
@@ -167,12 +173,7 @@ func unappliedFaults(sc *scenarios.Scenario) []string {
 			parts = append(parts, fmt.Sprintf("staleReads at %v", w.At))
 		}
 	}
-	for _, s := range nodeFaults(sc) {
-		if !strings.HasPrefix(s, string(scenarios.FaultCrash)+" ") && !strings.HasPrefix(s, string(scenarios.FaultPause)+" ") && !strings.HasPrefix(s, string(scenarios.FaultStop)+" ") {
-			parts = append(parts, s)
-		}
-	}
-	return parts
+	return append(parts, nodeFaults(sc, []scenarios.FaultType{scenarios.FaultClockRate, scenarios.FaultClockJump})...)
 }
 
 // nodeVars are the template's values for node i's process number k.
@@ -217,7 +218,7 @@ func runExec(ctx context.Context, cmd *cobra.Command, e env, so *serveOpts, p *s
 		}
 		results, sources = append(results, res), append(sources, source)
 		if f.runs == 1 {
-			fmt.Fprintf(e.stdout, "real processes (%s), intervals from %s; logs in %s\n", strings.Join(f.argv, " "), source, runDir)
+			fmt.Fprintf(e.stdout, "real processes on the wall clock, not a simulation (%s); intervals from %s; logs in %s\n", strings.Join(f.argv, " "), source, runDir)
 			if err := writeTextSummary(e, res); err != nil {
 				return err
 			}

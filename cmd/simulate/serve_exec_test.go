@@ -584,12 +584,13 @@ func TestExecBadInput(t *testing.T) {
 		want string
 	}{
 		{[]string{"serve", "--exec", "true"}, "no scenario"},
-		{[]string{"serve", sc, "--exec", "x {kubecfg}"}, "unknown placeholder {kubecfg}"},
+		{[]string{"serve", sc, "--exec", "true {kubecfg}"}, "unknown placeholder {kubecfg}"},
+		{[]string{"serve", sc, "--exec", "./no-such-program {kubeconfig}"}, "no-such-program"},
 		{[]string{"serve", sc, "--exec", `x "unterminated`}, "--exec"},
-		{[]string{"serve", sc, "--exec", "x", "--runs", "0"}, "--runs 0"},
-		{[]string{"serve", sc, "--exec", "x", "--intervals", "guess"}, "--intervals"},
-		{[]string{"serve", sc, "--exec", "x", "--nodes", "a"}, "--nodes"},
-		{[]string{"serve", sc, "--exec", "x", "--out", filepath.Join(dir, "no", "such")}, "--out"},
+		{[]string{"serve", sc, "--exec", "true", "--runs", "0"}, "--runs 0"},
+		{[]string{"serve", sc, "--exec", "true", "--intervals", "guess"}, "--intervals"},
+		{[]string{"serve", sc, "--exec", "true", "--nodes", "a"}, "--nodes"},
+		{[]string{"serve", sc, "--exec", "true", "--out", filepath.Join(dir, "no", "such")}, "--out"},
 	} {
 		args := append(tc.args, "--kubeconfig", filepath.Join(dir, "k.kubeconfig"))
 		if !contains(args, "--out") {
