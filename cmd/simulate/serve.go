@@ -536,33 +536,9 @@ func startInstance(p *servePlan, listenAddr string, log *lineLog) (*serveInstanc
 	obs := newObserver(log, start)
 	store.OnCommit = obs.commit
 	api := rest.NewHandler(store)
-	chaosCfg := p.chaos
-	chaosCfg.Log = func(ev rest.Event) { log.raw(ev.String()) }
-	chaos, err := rest.NewChaos(api, chaosCfg)
+	chaos, stopWindows, err := faultedAPI(p, api, start, log)
 	if err != nil {
-		return nil, badInput("%s: spec.api: %v", p.name, err)
-	}
-	if p.sc != nil {
-		log.printf("serve: scenario %s: spec.api applied; API fault windows: %d, timed from now", p.name, len(p.windows))
-	}
-	stopWindows := func() {}
-	if len(p.windows) > 0 {
-		logWindows(log, p.windows)
-		stop, err := chaos.Schedule(start, p.windows)
-		if err != nil {
-			return nil, badInput("%s: spec.faults: %v", p.name, err)
-		}
-		stopWindows = stop
-	}
-	if len(p.unserved) > 0 {
-		log.printf("serve: the scenario's latency or faults name nodes without a context (see --nodes): %s", strings.Join(p.unserved, ","))
-	}
-	if p.ignored != "" {
-		why := "serve does not run the programs"
-		if p.exec {
-			why = "a real process runs on the machine's clock"
-		}
-		log.printf("serve: ignoring the scenario's faults that act on processes or the simulated store (%s): %s", why, p.ignored)
+		return nil, err
 	}
 
 	ln, err := net.Listen("tcp", listenAddr)
@@ -609,6 +585,40 @@ func startInstance(p *servePlan, listenAddr string, log *lineLog) (*serveInstanc
 	}
 	log.printf("serve: listening on %s, nodes %s", addr, strings.Join(p.nodes, ","))
 	return si, nil
+}
+
+// faultedAPI puts the plan's API model and fault windows, timed from
+// start, in front of api, and logs what it applies and what it ignores.
+func faultedAPI(p *servePlan, api http.Handler, start time.Time, log *lineLog) (*rest.Chaos, func(), error) {
+	chaosCfg := p.chaos
+	chaosCfg.Log = func(ev rest.Event) { log.raw(ev.String()) }
+	chaos, err := rest.NewChaos(api, chaosCfg)
+	if err != nil {
+		return nil, nil, badInput("%s: spec.api: %v", p.name, err)
+	}
+	if p.sc != nil {
+		log.printf("serve: scenario %s: spec.api applied; API fault windows: %d, timed from now", p.name, len(p.windows))
+	}
+	stopWindows := func() {}
+	if len(p.windows) > 0 {
+		logWindows(log, p.windows)
+		stop, err := chaos.Schedule(start, p.windows)
+		if err != nil {
+			return nil, nil, badInput("%s: spec.faults: %v", p.name, err)
+		}
+		stopWindows = stop
+	}
+	if len(p.unserved) > 0 {
+		log.printf("serve: the scenario's latency or faults name nodes without a context (see --nodes): %s", strings.Join(p.unserved, ","))
+	}
+	if p.ignored != "" {
+		why := "serve does not run the programs"
+		if p.exec {
+			why = "a real process runs on the machine's clock"
+		}
+		log.printf("serve: ignoring the scenario's faults that act on processes or the simulated store (%s): %s", why, p.ignored)
+	}
+	return chaos, stopWindows, nil
 }
 
 // shutdown stops the server once: timed faults, fault windows, requests
