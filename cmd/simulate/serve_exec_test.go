@@ -292,10 +292,15 @@ func TestExecCrash(t *testing.T) {
 	t.Parallel()
 	bin := electorBinary(t)
 	sc := execScenario(t, t.TempDir(), "exec-crash", "7s", `  faults:
-  - {type: crash, at: 2500ms, nodes: [a]}
+  - {type: crash, at: 2500ms, nodes: [a], restartAfter: 1s}
 `)
 	o := runExecServe(t, sc, "--exec", electorTemplate(bin))
 	s := o.summary(t)
+	// a restarts a second after the crash, a fresh process with a fresh
+	// identity (the restart policy alone, Never, would not restart it).
+	if len(s.Nodes) == 0 || strings.Join(s.Nodes[0].Processes, ",") != "a_1,a_2" {
+		t.Errorf("node a ran %v, want a_1,a_2", s.Nodes)
+	}
 	// b takes over once a's lease expires: LD after a's last renewal.
 	must(t, o, endedBy(s, "crashed"), failedOver(s, "crash", 1.0, 3.5), noOverlap(s), noChildLeft(o.pids))
 	if o.code != 0 {
@@ -413,9 +418,16 @@ func TestExecPartition(t *testing.T) {
 	sc := execScenario(t, t.TempDir(), "exec-partition", "8s", `  faults:
   - {type: partition, at: 2s, duration: 4s, nodes: [a], mode: drop-requests}
 `)
+	// The elector exits when it loses its lease; restart policy Always
+	// brings a fresh process back half a second later.
+	b, _ := os.ReadFile(sc)
+	os.WriteFile(sc, []byte(strings.Replace(string(b), "restart: {policy: Never}", "restart: {policy: Always, delay: 500ms}", 1)), 0o644)
 	o := runExecServe(t, sc, "--exec", electorTemplate(bin))
 	s := o.summary(t)
 	must(t, o, failedOver(s, "partition", 1.0, 4.0), noChildLeft(o.pids))
+	if len(s.Nodes) == 0 || len(s.Nodes[0].Processes) < 2 {
+		t.Errorf("node a ran %v; want a restart after it lost its lease", s.Nodes)
+	}
 }
 
 // Every check of these tests fails on a summary that violates it.

@@ -182,7 +182,7 @@ func (r *execRun) startProcess(n *execNode) {
 	vars := nodeVars(r.p, n.idx, n.incarnation, r.run)
 	argv := expandTemplate(r.f.argv, vars)
 	at := r.now()
-	fmt.Fprintf(n.out, "# lesim: process %d of node %s started at %s: %s\n", n.incarnation, n.name, reports.FormatAt(at), strings.Join(argv, " "))
+	n.out.note("# lesim: process %d of node %s started at %s: %s", n.incarnation, n.name, reports.FormatAt(at), strings.Join(argv, " "))
 	p, err := r.set.Start(procs.Spec{Argv: argv, Output: n.out, Env: []string{
 		"KUBECONFIG=" + r.p.kubeconfig,
 		"LESIM_CALLBACK_URL=https://" + r.si.addr + callbacksPath,
@@ -191,7 +191,7 @@ func (r *execRun) startProcess(n *execNode) {
 	}})
 	if err != nil {
 		r.log.printf("serve: node %s: start %s: %v", n.name, argv[0], err)
-		fmt.Fprintf(n.out, "# lesim: start failed: %v\n", err)
+		n.out.note("# lesim: start failed: %v", err)
 		return
 	}
 	n.proc, n.ending, n.restartIn = p, "", nil
@@ -204,13 +204,21 @@ func (r *execRun) startProcess(n *execNode) {
 // node restarts per the crash's restartAfter or the restart policy.
 func (r *execRun) waitExit(n *execNode, p *procs.Proc) {
 	<-p.Done()
+	if at, delay, restart := r.exited(n, p); restart {
+		r.after(at+delay, func() { r.startProcess(n) })
+	}
+}
+
+// exited books the end of node n's process p and says whether and after
+// how long the node restarts.
+func (r *execRun) exited(n *execNode, p *procs.Proc) (at, delay time.Duration, restart bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n.proc = nil
 	if r.over {
-		return
+		return 0, 0, false
 	}
-	at := r.now()
+	at = r.now()
 	reason := n.ending
 	if reason == "" {
 		reason = "exited"
@@ -222,20 +230,15 @@ func (r *execRun) waitExit(n *execNode, p *procs.Proc) {
 	r.si.obs.processEnded(n.name, at, reason)
 	r.logs.endNode(n.name, at, reason)
 	r.log.printf("serve: node %s: process %d %s at %s (%v)", n.name, n.incarnation, reason, reports.FormatAt(at), p.Err())
-	fmt.Fprintf(n.out, "# lesim: process %d %s at %s (%v)\n", n.incarnation, reason, reports.FormatAt(at), p.Err())
+	n.out.note("# lesim: process %d %s at %s (%v)", n.incarnation, reason, reports.FormatAt(at), p.Err())
 	rc := r.p.sc.NodeRestart(n.idx)
-	var delay time.Duration
 	switch {
 	case n.restartIn != nil:
-		delay = *n.restartIn
+		return at, *n.restartIn, true
 	case rc.Policy == scenarios.RestartAlways:
-		delay = rc.Delay
-	default:
-		return
+		return at, rc.Delay, true
 	}
-	r.mu.Unlock()
-	r.after(at+delay, func() { r.startProcess(n) })
-	r.mu.Lock()
+	return at, 0, false
 }
 
 // scheduleFault applies one of the scenario's node faults to the
@@ -467,6 +470,17 @@ func (l *leaderLineWriter) Write(p []byte) (int, error) {
 		l.onLine(line)
 	}
 	return len(p), nil
+}
+
+// note writes serve's own line to the log, past the parser: it is no
+// line of the process's (and the caller may hold the run's lock, which
+// the parser's callback takes).
+func (l *leaderLineWriter) note(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		fmt.Fprintf(l.w, format+"\n", args...)
+	}
 }
 
 func (l *leaderLineWriter) close() {

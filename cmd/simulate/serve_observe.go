@@ -176,6 +176,9 @@ func (o *observer) record(rep callbackReport) {
 		node = rep.Identity
 	}
 	at := o.at(rep)
+	// Asked before taking o.mu: stopReason takes the exec run's lock,
+	// which holds o.mu's in processEnded.
+	reason := o.stopReason(node)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.reported = true
@@ -185,7 +188,7 @@ func (o *observer) record(rep callbackReport) {
 	} else {
 		// A stopped-leading of a candidate that never led changes
 		// nothing: client-go calls it too.
-		changed = o.book.stop(rep.Identity, at, o.stopReason(node))
+		changed = o.book.stop(rep.Identity, at, reason)
 	}
 	if changed {
 		o.log.printf("serve: %s (%s) %s at %s", rep.Identity, node, rep.Event, reports.FormatAt(at))
