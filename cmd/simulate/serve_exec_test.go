@@ -301,6 +301,12 @@ func TestExecCrash(t *testing.T) {
 	if len(s.Nodes) == 0 || strings.Join(s.Nodes[0].Processes, ",") != "a_1,a_2" {
 		t.Errorf("node a ran %v, want a_1,a_2", s.Nodes)
 	}
+	// API requests per node and verb: b created nothing (a did), both read
+	// and wrote.
+	req := o.results.Runs[0].Requests
+	if req["a"]["create"] != 1 || req["b"]["create"] != 0 || req["a"]["update"] == 0 || req["b"]["update"] == 0 || req["b"]["get"] == 0 {
+		t.Errorf("requests per node and verb: %v", req)
+	}
 	// b takes over once a's lease expires: LD after a's last renewal.
 	must(t, o, endedBy(s, "crashed"), failedOver(s, "crash", 1.0, 3.5), noOverlap(s), noChildLeft(o.pids))
 	if o.code != 0 {

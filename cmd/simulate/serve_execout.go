@@ -31,6 +31,8 @@ func execOnce(ctx context.Context, so *serveOpts, p *servePlan, log *lineLog, ru
 	if err != nil {
 		return nil, "", err
 	}
+	// finish kills every child; this covers a panic on the way there.
+	defer r.set.KillAll(killWait)
 	log.printf("serve: run %d: %d node(s) for %v, logs in %s", run, len(r.nodes), p.sc.Duration(), dir)
 	end, err := r.runFor(ctx)
 	if err != nil {
@@ -76,9 +78,11 @@ type execResults struct {
 type execRunJSON struct {
 	Run int `json:"run"`
 	// Intervals is where the run's leading intervals came from: hook or logs.
-	Intervals string             `json:"intervals"`
-	Metrics   map[string]float64 `json:"metrics"`
-	Summary   reports.Summary    `json:"summary"`
+	Intervals string `json:"intervals"`
+	// Requests counts each node's API requests per verb.
+	Requests map[string]map[string]int `json:"requests"`
+	Metrics  map[string]float64        `json:"metrics"`
+	Summary  reports.Summary           `json:"summary"`
 }
 
 const execResultsKind = "ServeExecResults"
@@ -93,7 +97,11 @@ func finishExec(cmd *cobra.Command, e env, so *serveOpts, p *servePlan, args []s
 	}
 	out := execResults{Kind: execResultsKind, Scenario: p.name, YAML: string(yaml), Command: cmdLine(cmd, args), Intervals: f.intervals}
 	for i, r := range results {
-		out.Runs = append(out.Runs, execRunJSON{Run: i + 1, Intervals: sources[i], Metrics: r.MetricMap(), Summary: reports.NewSummary(r)})
+		byNode := map[string]map[string]int{}
+		for _, n := range r.Nodes {
+			byNode[n.Name] = n.ByOp
+		}
+		out.Runs = append(out.Runs, execRunJSON{Run: i + 1, Intervals: sources[i], Requests: byNode, Metrics: r.MetricMap(), Summary: reports.NewSummary(r)})
 	}
 	path := filepath.Join(f.out, "results.json")
 	if err := reports.WriteFileFunc(path, func(w io.Writer) error {
