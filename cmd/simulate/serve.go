@@ -461,6 +461,9 @@ func (l *lineLog) raw(line string) {
 }
 
 func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
+	if err := checkExecOnly(cmd, so); err != nil {
+		return err
+	}
 	p, err := so.plan(args)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,7 +75,7 @@ func parseTemplate(tmpl string) ([]string, error) {
 	}
 	for _, w := range words {
 		for _, m := range placeholder.FindAllStringSubmatch(w, -1) {
-			if !contains(templateKeys, m[1]) {
+			if !slices.Contains(templateKeys, m[1]) {
 				return nil, badInput("--exec: unknown placeholder {%s}; expected one of {%s}", m[1], strings.Join(templateKeys, "} {"))
 			}
 		}
@@ -82,13 +83,21 @@ func parseTemplate(tmpl string) ([]string, error) {
 	return words, nil
 }
 
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
+// execOnlyFlags are serve's flags that mean something only with --exec.
+var execOnlyFlags = []string{"out", "intervals", "stop-grace", "runs", "report"}
+
+// checkExecOnly refuses an --exec flag given without --exec: it would be
+// ignored silently.
+func checkExecOnly(cmd *cobra.Command, so *serveOpts) error {
+	if so.exec != "" {
+		return nil
+	}
+	for _, name := range execOnlyFlags {
+		if cmd.Flags().Changed(name) {
+			return badInput("--%s: only with --exec; expected --exec CMD to run the programs, or no --%s", name, name)
 		}
 	}
-	return false
+	return nil
 }
 
 // expandTemplate replaces the placeholders of words with vars.

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -608,10 +609,11 @@ func TestExecBadInput(t *testing.T) {
 		{[]string{"serve", sc, "--exec", "true", "--runs", "0"}, "--runs 0"},
 		{[]string{"serve", sc, "--exec", "true", "--intervals", "guess"}, "--intervals"},
 		{[]string{"serve", sc, "--exec", "true", "--nodes", "a"}, "--nodes"},
+		{[]string{"serve", sc, "--runs", "3"}, "only with --exec"},
 		{[]string{"serve", sc, "--exec", "true", "--out", filepath.Join(dir, "no", "such")}, "--out"},
 	} {
 		args := append(tc.args, "--kubeconfig", filepath.Join(dir, "k.kubeconfig"))
-		if !contains(args, "--out") {
+		if !slices.Contains(args, "--out") {
 			args = append(args, "--out", out)
 		}
 		code, _, errs := runCLI(t, args...)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -277,7 +278,7 @@ func (r *execRun) scheduleFault(f *scenarios.Fault) {
 func (r *execRun) targets(names []string) []*execNode {
 	var out []*execNode
 	for _, n := range r.nodes {
-		if contains(names, n.name) {
+		if slices.Contains(names, n.name) {
 			out = append(out, n)
 		}
 	}
