@@ -443,6 +443,33 @@ func TestExecPartition(t *testing.T) {
 	}
 }
 
+// --runs repeats the run with fresh processes: one line per run, the
+// distribution, every run in results.json and a report per run.
+func TestExecRuns(t *testing.T) {
+	t.Parallel()
+	bin := electorBinary(t)
+	sc := execScenario(t, t.TempDir(), "exec-runs", "2500ms", "")
+	o := runExecServe(t, sc, "--exec", electorTemplate(bin), "--runs", "2")
+	if o.code != 0 || o.results == nil || len(o.results.Runs) != 2 {
+		t.Fatalf("exit %d\n--- stdout\n%s--- log\n%s", o.code, o.stdout, o.log)
+	}
+	for _, want := range []string{"run 1: overlap 0s", "run 2: overlap 0s", "runs: 2; overlap in 0 (rate 0.00, 95% Clopper-Pearson interval [0.00, 0.84])"} {
+		if !strings.Contains(o.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, o.stdout)
+		}
+	}
+	for _, f := range []string{"run-1/report.html", "run-2/report.html"} {
+		if _, err := os.Stat(filepath.Join(o.report, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	// Fresh processes each run: four pids for two nodes and two runs.
+	if len(o.pids) != 4 {
+		t.Errorf("started %d processes, want 4", len(o.pids))
+	}
+	must(t, o, noChildLeft(o.pids))
+}
+
 // Every check of these tests fails on a summary that violates it.
 func TestExecChecksCanFail(t *testing.T) {
 	sc := scenarios.New()
