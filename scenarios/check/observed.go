@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -44,7 +45,7 @@ func Observed(sc *scenarios.Scenario, o Observation) *Result {
 		}
 		iv.Start = min(iv.Start, iv.End)
 	}
-	slices.SortStableFunc(ivs, func(a, b Interval) int { return cmpDur(a.Start, b.Start) })
+	slices.SortStableFunc(ivs, func(a, b Interval) int { return cmp.Compare(a.Start, b.Start) })
 	res.Leadership = ivs
 	start := end
 	for _, n := range sc.Spec.Nodes {
