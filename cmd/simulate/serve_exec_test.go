@@ -46,6 +46,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// exampleBuildFlags are go build's flags for the examples (race_on_test.go).
+var exampleBuildFlags []string
+
 var (
 	examplesDir  string
 	examplesOnce sync.Once
@@ -60,7 +63,8 @@ func electorBinary(t *testing.T) string {
 		if examplesErr != nil {
 			return
 		}
-		out, err := exec.Command("go", "build", "-o", filepath.Join(examplesDir, "elector"), "./examples/elector").CombinedOutput()
+		args := append(append([]string{"build"}, exampleBuildFlags...), "-o", filepath.Join(examplesDir, "elector"), "./examples/elector")
+		out, err := exec.Command("go", args...).CombinedOutput()
 		if err != nil {
 			examplesErr = fmt.Errorf("go build ./examples/elector: %v\n%s", err, out)
 		}
@@ -86,7 +90,7 @@ func managerBinary(t *testing.T) string {
 	electorBinary(t) // makes examplesDir
 	managerOnce.Do(func() {
 		managerBin = filepath.Join(examplesDir, "manager")
-		cmd := exec.Command("go", "build", "-o", managerBin, ".")
+		cmd := exec.Command("go", append(append([]string{"build"}, exampleBuildFlags...), "-o", managerBin, ".")...)
 		cmd.Dir = "examples/manager"
 		out, err := cmd.CombinedOutput()
 		switch {
