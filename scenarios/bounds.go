@@ -65,14 +65,13 @@ func (v *validator) readingBound(i int, p *field.Path) (*field.Error, bool) {
 		if len(f.Nodes) > 0 && !containsString(f.Nodes, n.Name) {
 			continue
 		}
-		fp := p.Child("faults").Index(j)
 		switch {
 		case f.Type == FaultClockRate && f.Rate != nil:
-			setRate(*f.Rate, fp.Child("rate"))
+			setRate(*f.Rate, p.Child("faults").Index(j).Child("rate"))
 		case f.Type == FaultClockJump && f.Jump != nil:
 			d := math.Abs(float64(f.Jump.Duration))
 			if d > jumps.ns || jumps.path == nil {
-				jumps.path = fp.Child("jump")
+				jumps.path = p.Child("faults").Index(j).Child("jump")
 			}
 			jumps.ns += d
 		}

@@ -30,6 +30,7 @@ type Monitor struct {
 	window scenarios.LivenessWindow
 
 	pending []change // told, not yet applied; at most one end per interval
+	scratch []change // the changes of the instant being applied
 	last    time.Duration
 
 	active    []int // intervals leading now, by index
@@ -137,14 +138,15 @@ func (m *Monitor) advance(now time.Duration) {
 // waiting for a leader see the new state.
 func (m *Monitor) apply(x time.Duration) {
 	m.accrue(x)
-	var now []change
-	m.pending = slices.DeleteFunc(m.pending, func(c change) bool {
+	now, keep := m.scratch[:0], m.pending[:0]
+	for _, c := range m.pending {
 		if c.at == x {
 			now = append(now, c)
-			return true
+		} else {
+			keep = append(keep, c)
 		}
-		return false
-	})
+	}
+	m.pending, m.scratch = keep, now
 	slices.SortStableFunc(now, func(a, b change) int {
 		if a.kind != b.kind {
 			return int(a.kind) - int(b.kind)
