@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"reflect"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -350,6 +351,10 @@ type Expect struct {
 	MaxSpuriousTransitions *int             `json:"maxSpuriousTransitions,omitempty"`
 	MaxUnsafeWrites        *int             `json:"maxUnsafeWrites,omitempty"`
 }
+
+// IsSet says the scenario writes spec.expect. Without it a run is still
+// judged: requireLeader defaults to true.
+func (x Expect) IsSet() bool { return !reflect.ValueOf(x).IsZero() }
 
 // LeaderRequired is requireLeader with its default, true.
 func (x Expect) LeaderRequired() bool { return x.RequireLeader == nil || *x.RequireLeader }

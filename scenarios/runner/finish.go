@@ -42,6 +42,7 @@ func (r *runner) finish() *check.Result {
 		res.Nodes[i].ByOp = countsByOp(nc)
 	}
 	res.Expect = check.CheckExpect(r.sc.Spec.Expect, res)
+	res.ExpectSet = r.sc.Spec.Expect.IsSet()
 	res.TraceHash = fmt.Sprintf("%016x", rc.h.Sum64())
 	return res
 }
