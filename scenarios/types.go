@@ -331,6 +331,16 @@ func (f *Fault) End() time.Duration {
 	return f.At.Duration + f.Duration.Duration
 }
 
+// RestartDelay is a crash fault's restartAfter, nil when it is not set
+// (the node's restart policy decides).
+func (f *Fault) RestartDelay() *time.Duration {
+	if f.RestartAfter == nil {
+		return nil
+	}
+	d := f.RestartAfter.Duration
+	return &d
+}
+
 // Workload is the work a leader does: a write to a protected object every
 // Period while it leads.
 type Workload struct {

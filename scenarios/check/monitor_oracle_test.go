@@ -164,7 +164,7 @@ func oldCheckFailovers(ivs []Interval, faults []FaultWindow, grace, end time.Dur
 	for _, i := range order {
 		iv := ivs[i]
 		f := Failover{From: iv.Node, Lost: iv.End, Overlap: oldOverlapOf(steps, iv)}
-		f.Cause, f.Onset = oldFailoverCause(iv, faults, grace)
+		f.Cause, f.Onset = failoverCause(iv, faults, grace)
 		gapSet := false
 		for k := max(oldStepAt(steps, iv.End), 0); k < len(steps); k++ {
 			st := steps[k]
@@ -200,22 +200,6 @@ func oldOverlapOf(steps []oldLeaderStep, iv Interval) time.Duration {
 		}
 	}
 	return iv.End - from
-}
-
-// failoverCause is what removed the leader of iv and when it began.
-func oldFailoverCause(iv Interval, faults []FaultWindow, grace time.Duration) (string, time.Duration) {
-	cause, onset, found := "", time.Duration(0), false
-	for _, f := range faults {
-		hits := len(f.Nodes) == 0 || slices.Contains(f.Nodes, iv.Node)
-		during := f.Start >= iv.Start && f.Start <= iv.End && iv.End <= f.End+grace
-		if hits && during && (!found || f.Start >= onset) {
-			cause, onset, found = f.Type, f.Start, true
-		}
-	}
-	if found {
-		return cause, onset
-	}
-	return iv.EndReason, min(iv.Cancelled, iv.End)
 }
 
 // oldCheckTransitions counts leadership changing hands (a start by another
