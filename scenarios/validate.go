@@ -447,7 +447,7 @@ func (v *validator) faultUnused(f *Fault, p *field.Path, uses []string) {
 		"response":     f.Response != nil,
 		"maxLag":       f.MaxLag != nil,
 	}
-	for _, name := range jsonFields(faultType) {
+	for _, name := range faultJSONFields {
 		if name.name == "type" || name.name == "at" {
 			continue
 		}
@@ -512,6 +512,10 @@ func (v *validator) faultSettings(f *Fault, p *field.Path) {
 }
 
 var faultType = reflect.TypeFor[Fault]()
+
+// faultJSONFields are Fault's fields, read once: a scenario may have
+// thousands of faults.
+var faultJSONFields = jsonFields(faultType)
 
 func (v *validator) faultNodes(names []string, p *field.Path) {
 	seen := map[string]bool{}
