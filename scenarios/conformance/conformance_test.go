@@ -139,8 +139,8 @@ func compareCorpus(real []realSide) ([]scenarioResult, error) {
 		lesimWall := time.Since(began)
 		simS := sc.Duration().Seconds() * float64(n)
 		out = append(out, scenarioResult{name: sc.Metadata.Name, description: sc.Description(), n: n,
-			comparisons: compareScenario(sc, rs.runs, lesim),
-			realSpeed:   simS / rs.wall.Seconds(), lesimSpeed: simS / lesimWall.Seconds()})
+			comparisons: compareScenario(sc, rs.runs, lesim), pairs: pairRuns(sc.Seed(), rs.runs, lesim),
+			realSpeed: simS / rs.wall.Seconds(), lesimSpeed: simS / lesimWall.Seconds()})
 	}
 	for i := range out {
 		for j := range out[i].comparisons {
@@ -165,10 +165,17 @@ func countComparisons(rs []scenarioResult) int {
 	return n
 }
 
-// reportDisagreements fails t for every differing comparison.
+// reportDisagreements fails t for every differing comparison and for
+// every scenario whose runs differ seed by seed more often than races
+// explain.
 func reportDisagreements(t *testing.T, rs []scenarioResult) {
 	t.Helper()
 	for _, r := range rs {
+		p := r.pairs
+		if !p.ok() {
+			t.Errorf("%s: %d of %d seeds differ with no race to explain them (at most %.0f%% may): seeds %v",
+				r.name, len(p.unexplained), p.n, 100*maxUnexplained, p.unexplained)
+		}
 		for _, c := range r.comparisons {
 			if c.differs() {
 				t.Errorf("%s: %s (%s): real %s, lesim %s; statistic %.3g, p %.2g, Holm %.2g, effect %s ≥ floor %s",

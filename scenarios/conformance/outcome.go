@@ -34,6 +34,9 @@ type outcome struct {
 	// processes whose Run returned. The elector promises they agree.
 	stoppedLeading int
 	runsEnded      int
+	// tieFlips counts, on lesim's side, the renew ticks that fell on their
+	// poll's deadline (a race in client-go, a coin in lesim).
+	tieFlips int
 }
 
 // overlap is the total time two or more nodes led at once, and the longest

@@ -3,6 +3,9 @@ package conformance
 import (
 	"fmt"
 	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/lesim/lesim/fakeapi"
 	"github.com/lesim/lesim/scenarios"
@@ -57,17 +60,41 @@ func prepare(sc *scenarios.Scenario) (*scenarios.Scenario, error) {
 	if len(why) > 0 {
 		return nil, fmt.Errorf("%s: not comparable with the real elector: %s", c.Metadata.Name, strings.Join(why, "; "))
 	}
+	addSetupCost(c)
 	return c, nil
 }
 
-// runLesim runs a prepared scenario on lesim's elector with the given seed.
+// addSetupCost lengthens every node's request timeout by setupCost, on
+// both sides alike, so that a timed-out request ends at the same instant
+// in the real run and in the simulation.
+func addSetupCost(c *scenarios.Scenario) {
+	timeouts := make([]time.Duration, len(c.Spec.Nodes))
+	for i := range c.Spec.Nodes {
+		timeouts[i] = c.RequestTimeout(i)
+	}
+	for i := range c.Spec.Nodes {
+		n := &c.Spec.Nodes[i]
+		if n.Client == nil {
+			n.Client = &scenarios.Client{}
+		} else {
+			cl := *n.Client
+			n.Client = &cl
+		}
+		n.Client.RequestTimeout = &metav1.Duration{Duration: timeouts[i] + setupCost}
+	}
+}
+
+// runLesim runs a prepared scenario on lesim's elector with the given seed,
+// its acquire jitter drawn as the real run on that seed draws it
+// (sharedJitter), so that the two runs share every draw.
 func runLesim(sc *scenarios.Scenario, seed uint64) (*outcome, error) {
-	res, err := scenarios.RunWith(sc, scenarios.RunOptions{Seed: &seed})
+	j, ties := newSharedJitter(seed), &tieCoins{seed: seed}
+	res, err := scenarios.RunWith(sc, scenarios.RunOptions{Seed: &seed, Jitter: j.forNode, OnEvent: j.observe, Ties: ties.forNode})
 	if err != nil {
 		return nil, err
 	}
 	out := &outcome{duration: res.Duration, calls: map[string]fakeapi.Counts{},
-		stoppedLeading: res.StoppedLeadingCalls, runsEnded: res.RunsEnded}
+		stoppedLeading: res.StoppedLeadingCalls, runsEnded: res.RunsEnded, tieFlips: ties.flips}
 	for _, iv := range res.Leadership {
 		out.leadership = append(out.leadership, interval{node: iv.Node, start: iv.Start, end: iv.Cancelled, endReason: iv.EndReason})
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"testing/synctest"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -163,6 +164,10 @@ func (r *realRun) run() *outcome {
 		a.do()
 	}
 	sleepUntil(r.start, r.end)
+	// The simulation runs what falls on its last instant (a renewal due at
+	// the end is sent and counted); here the electors' timers of that
+	// instant fire and their requests leave before the run closes.
+	synctest.Wait()
 	r.finish()
 	stopFaults()
 	r.live.Wait()
@@ -230,7 +235,7 @@ func (n *realNode) startProcess() {
 	p := &realProc{n: n, identity: n.identity(), lead: -1}
 	n.proc = p
 	ec := r.sc.NodeElector(n.idx)
-	cfg := rest.RESTConfig(r.chaos, n.name, r.sc.RequestTimeout(n.idx)+setupCost)
+	cfg := rest.RESTConfig(r.chaos, n.name, r.sc.RequestTimeout(n.idx))
 	cfg.Transport = &processTransport{next: cfg.Transport, p: p}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -390,6 +395,7 @@ func (t *processTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 // end at the very instant of the renew deadline, and the Go scheduler, not
 // the order in which the timers were set, decides whether the poll sees
 // its deadline or sends one more renewal (which then lands after the
-// leader stepped down). Lengthening the client timeout by a microsecond
-// puts the two in their real order; lesim orders such ties the same way.
+// leader stepped down). prepare lengthens every client timeout by a
+// microsecond, on both sides alike, which puts the two in their real order
+// and keeps timeouts ending at the same instant on both sides.
 const setupCost = time.Microsecond

@@ -15,6 +15,7 @@ type scenarioResult struct {
 	name, description string
 	n                 int
 	comparisons       []comparison
+	pairs             pairing // seed by seed
 	// speeds in simulated seconds per wall second, one run at a time
 	realSpeed, lesimSpeed float64
 }
