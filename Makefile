@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 # Long property runs: thousands of rapid checks. `make test` runs each
-# package's own default: the scenario properties 500 (scenarios/main_test.go,
+# package's own default: the scenario properties 500 (scenarios/runner/main_test.go,
 # sized to the package's budget under -race), others rapid's 100.
 LONG_CHECKS ?= 2000
 

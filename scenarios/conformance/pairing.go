@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/lesim/lesim/elector"
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // sharedJitter makes a lesim run draw its acquire jitter as the real run
@@ -51,14 +52,14 @@ func (j *sharedJitter) forNode(node string) *randv2.Rand {
 }
 
 // observe is the run's OnEvent hook.
-func (j *sharedJitter) observe(ev scenarios.TraceEvent) {
+func (j *sharedJitter) observe(ev check.TraceEvent) {
 	switch ev.Kind {
 	case "try-started":
 		j.attempting[ev.Node] = ev.Detail == "acquire"
 	case "became-leader":
 		j.attempting[ev.Node] = false
 		j.float64()
-	case scenarios.FaultKind:
+	case runner.FaultKind:
 		if j.attempting[ev.Node] && (strings.HasPrefix(ev.Detail, "type=crash") || strings.HasPrefix(ev.Detail, "type=stop")) {
 			j.attempting[ev.Node] = false
 			j.float64()

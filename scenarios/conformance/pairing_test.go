@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/lesim/lesim/fakeapi"
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 var testRetryPeriods = []time.Duration{300 * time.Millisecond, time.Second, 2 * time.Second, 5 * time.Second}
@@ -39,23 +39,23 @@ func TestSharedJitterOrderAndDiscards(t *testing.T) {
 	want := newSharedJitter(9).src
 	j := newSharedJitter(9)
 	a, b := j.forNode("a"), j.forNode("b")
-	check := func(got float64, what string) {
+	expect := func(got float64, what string) {
 		t.Helper()
 		if w := want.Float64(); jitterWait(2*time.Second, got) != jitterWait(2*time.Second, w) {
 			t.Errorf("%s: got %v, want the stream's next value %v", what, got, w)
 		}
 	}
-	check(a.Float64(), "a's first draw")
-	check(b.Float64(), "b's first draw")
+	expect(a.Float64(), "a's first draw")
+	expect(b.Float64(), "b's first draw")
 	j.observe(traceEvent("a", "try-started", "acquire"))
 	j.observe(traceEvent("a", "became-leader", ""))
 	want.Float64() // the draw after the acquiring try
-	check(b.Float64(), "b's draw after a acquired")
+	expect(b.Float64(), "b's draw after a acquired")
 	j.observe(traceEvent("b", "try-started", "acquire"))
 	j.observe(traceEvent("b", "fault", "type=stop"))
-	want.Float64() // the draw after the try the stop cut short
+	want.Float64()                                    // the draw after the try the stop cut short
 	j.observe(traceEvent("a", "fault", "type=crash")) // a leads: no try in flight, no draw
-	check(b.Float64(), "b's draw after its stop")
+	expect(b.Float64(), "b's draw after its stop")
 	if j.draws != 6 {
 		t.Errorf("%d draws, want 6", j.draws)
 	}
@@ -81,6 +81,6 @@ func TestPairRuns(t *testing.T) {
 	}
 }
 
-func traceEvent(node, kind, detail string) scenarios.TraceEvent {
-	return scenarios.TraceEvent{Node: node, Kind: kind, Detail: detail}
+func traceEvent(node, kind, detail string) check.TraceEvent {
+	return check.TraceEvent{Node: node, Kind: kind, Detail: detail}
 }

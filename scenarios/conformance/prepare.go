@@ -9,6 +9,7 @@ import (
 
 	"github.com/lesim/lesim/fakeapi"
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // prepare defaults and validates a copy of sc and checks that both sides
@@ -89,7 +90,7 @@ func addSetupCost(c *scenarios.Scenario) {
 // (sharedJitter), so that the two runs share every draw.
 func runLesim(sc *scenarios.Scenario, seed uint64) (*outcome, error) {
 	j, ties := newSharedJitter(seed), &tieCoins{seed: seed}
-	res, err := scenarios.RunWith(sc, scenarios.RunOptions{Seed: &seed, Jitter: j.forNode, OnEvent: j.observe, Ties: ties.forNode})
+	res, err := runner.RunWith(sc, runner.RunOptions{Seed: &seed, Jitter: j.forNode, OnEvent: j.observe, Ties: ties.forNode})
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package scenarios
+package bound
 
 import (
 	"fmt"
@@ -7,6 +7,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
+	"github.com/lesim/lesim/scenarios/runner"
 	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -18,17 +21,17 @@ import (
 type Param struct {
 	Name string
 	// Apply sets the parameter of sc (a clone the search owns) to v.
-	Apply func(sc *Scenario, v float64)
+	Apply func(sc *scenarios.Scenario, v float64)
 }
 
 // FollowerRate sets the clock rate of every node but the first (the
 // initial leader) to v.
 func FollowerRate() Param {
-	return Param{Name: "follower clock rate", Apply: func(sc *Scenario, v float64) {
+	return Param{Name: "follower clock rate", Apply: func(sc *scenarios.Scenario, v float64) {
 		for i := 1; i < len(sc.Spec.Nodes); i++ {
 			n := &sc.Spec.Nodes[i]
 			if n.Clock == nil {
-				n.Clock = &Clock{}
+				n.Clock = &scenarios.Clock{}
 			}
 			r := v
 			n.Clock.Rate = &r
@@ -39,29 +42,29 @@ func FollowerRate() Param {
 // ResponseLatency gives the named node a fixed response latency of v
 // seconds (rounded to the millisecond).
 func ResponseLatency(node string) Param {
-	return Param{Name: "response latency of " + node + " (s)", Apply: func(sc *Scenario, v float64) {
+	return Param{Name: "response latency of " + node + " (s)", Apply: func(sc *scenarios.Scenario, v float64) {
 		i := sc.NodeIndex(node)
 		n := &sc.Spec.Nodes[i]
 		if n.Latency == nil {
-			n.Latency = &Latency{}
+			n.Latency = &scenarios.Latency{}
 		}
-		n.Latency.Response = &Distribution{Type: DistFixed, Value: dur(secondsToMillis(v))}
+		n.Latency.Response = &scenarios.Distribution{Type: scenarios.DistFixed, Value: scenarios.Dur(secondsToMillis(v))}
 	}}
 }
 
 // FaultResponseLatency sets the response latency of spec.faults[fault] (a
 // latency fault) to a fixed v seconds (rounded to the millisecond).
 func FaultResponseLatency(fault int) Param {
-	return Param{Name: "response latency (s)", Apply: func(sc *Scenario, v float64) {
-		sc.Spec.Faults[fault].Response = &Distribution{Type: DistFixed, Value: dur(secondsToMillis(v))}
+	return Param{Name: "response latency (s)", Apply: func(sc *scenarios.Scenario, v float64) {
+		sc.Spec.Faults[fault].Response = &scenarios.Distribution{Type: scenarios.DistFixed, Value: scenarios.Dur(secondsToMillis(v))}
 	}}
 }
 
 // PauseLength sets the duration of spec.faults[fault] (a pause) to v
 // seconds (rounded to the millisecond, at least 1 ms).
 func PauseLength(fault int) Param {
-	return Param{Name: "pause length (s)", Apply: func(sc *Scenario, v float64) {
-		sc.Spec.Faults[fault].Duration = dur(max(secondsToMillis(v), time.Millisecond))
+	return Param{Name: "pause length (s)", Apply: func(sc *scenarios.Scenario, v float64) {
+		sc.Spec.Faults[fault].Duration = scenarios.Dur(max(secondsToMillis(v), time.Millisecond))
 	}}
 }
 
@@ -69,8 +72,8 @@ func PauseLength(fault int) Param {
 // the millisecond). Overlap shrinks as it grows: search it with
 // ThresholdSpec.OverlapBelow.
 func LeaseDuration() Param {
-	return Param{Name: "leaseDuration (s)", Apply: func(sc *Scenario, v float64) {
-		sc.Spec.Elector.LeaseDuration = dur(secondsToMillis(v))
+	return Param{Name: "leaseDuration (s)", Apply: func(sc *scenarios.Scenario, v float64) {
+		sc.Spec.Elector.LeaseDuration = scenarios.Dur(secondsToMillis(v))
 	}}
 }
 
@@ -80,7 +83,7 @@ func secondsToMillis(v float64) time.Duration {
 
 // ThresholdSpec describes one search.
 type ThresholdSpec struct {
-	Base  *Scenario
+	Base  *scenarios.Scenario
 	Param Param
 	// Lo and Hi bracket the threshold: with OverlapBelow false, no seed
 	// may overlap at Lo and some seed must at Hi (the other way round with
@@ -106,8 +109,8 @@ type ThresholdResult struct {
 	Safe float64
 	// Counterexample is Base with the parameter at Value and the first
 	// seed that overlapped as spec.seed; Result is its run.
-	Counterexample *Scenario
-	Result         *Result
+	Counterexample *scenarios.Scenario
+	Result         *check.Result
 	// Runs counts the simulations the search made.
 	Runs int
 }
@@ -129,7 +132,7 @@ func Threshold(ts ThresholdSpec) (*ThresholdResult, error) {
 		return nil, fmt.Errorf("threshold: need a base scenario, a parameter, seeds, a positive resolution and lo < hi")
 	}
 	res := &ThresholdResult{}
-	probe := func(v float64) (*Scenario, *Result, error) {
+	probe := func(v float64) (*scenarios.Scenario, *check.Result, error) {
 		sc := ts.Base.Clone()
 		ts.Param.Apply(sc, v)
 		r, err := firstOverlap(sc, ts.Seeds, ts.Workers, &res.Runs)
@@ -173,14 +176,14 @@ func Threshold(ts ThresholdSpec) (*ThresholdResult, error) {
 // firstOverlap runs sc under every seed (in parallel, workers at a time)
 // and returns the run of the first seed, in list order, that overlaps, or
 // nil. Seeds after the first overlapping one found so far are skipped.
-func firstOverlap(sc *Scenario, seeds []uint64, workers int, runs *int) (*Result, error) {
+func firstOverlap(sc *scenarios.Scenario, seeds []uint64, workers int, runs *int) (*check.Result, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	var (
 		best    atomic.Int64 // index of the first overlapping seed so far
 		count   atomic.Int64
-		results = make([]*Result, len(seeds)) // each run writes its own slot
+		results = make([]*check.Result, len(seeds)) // each run writes its own slot
 		g       errgroup.Group
 	)
 	best.Store(int64(len(seeds)))
@@ -193,7 +196,7 @@ func firstOverlap(sc *Scenario, seeds []uint64, workers int, runs *int) (*Result
 			if int64(i) > best.Load() {
 				return nil
 			}
-			r, err := RunWith(sc, RunOptions{Seed: &seed})
+			r, err := runner.RunWith(sc, runner.RunOptions{Seed: &seed})
 			count.Add(1)
 			if err != nil {
 				return err
@@ -226,19 +229,19 @@ func firstOverlap(sc *Scenario, seeds []uint64, workers int, runs *int) (*Result
 // period later; a's requests are dropped from 2·LD (rounded up to whole
 // seconds, at least 30 s) for 2·LD + RD, and the run lasts LD + RD past
 // that. No latency, no other faults, no release.
-func PartitionedLeaderScenario(tm Timings, followers int) *Scenario {
-	sc := &Scenario{TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: Kind}}
+func PartitionedLeaderScenario(tm scenarios.Timings, followers int) *scenarios.Scenario {
+	sc := &scenarios.Scenario{TypeMeta: metav1.TypeMeta{APIVersion: scenarios.APIVersion, Kind: scenarios.Kind}}
 	sc.Metadata.Name = "partitioned-leader"
 	sp := &sc.Spec
 	sp.Elector = tm.Elector()
-	sp.Nodes = []Node{{Name: "a"}}
+	sp.Nodes = []scenarios.Node{{Name: "a"}}
 	for i := range followers {
-		sp.Nodes = append(sp.Nodes, Node{Name: string(rune('b' + i)), Start: metav1.Duration{Duration: tm.RetryPeriod}})
+		sp.Nodes = append(sp.Nodes, scenarios.Node{Name: string(rune('b' + i)), Start: metav1.Duration{Duration: tm.RetryPeriod}})
 	}
 	at := max(30*time.Second, (2 * tm.LeaseDuration).Round(time.Second))
 	window := 2*tm.LeaseDuration + tm.RenewDeadline
-	sp.Faults = []Fault{{Type: FaultPartition, At: metav1.Duration{Duration: at}, Duration: dur(window), Nodes: []string{"a"}, Mode: ModeDropRequests}}
-	sp.Duration = dur(at + window + tm.LeaseDuration + tm.RenewDeadline)
+	sp.Faults = []scenarios.Fault{{Type: scenarios.FaultPartition, At: metav1.Duration{Duration: at}, Duration: scenarios.Dur(window), Nodes: []string{"a"}, Mode: scenarios.ModeDropRequests}}
+	sp.Duration = scenarios.Dur(at + window + tm.LeaseDuration + tm.RenewDeadline)
 	return sc
 }
 
@@ -249,25 +252,25 @@ func PartitionedLeaderScenario(tm Timings, followers int) *Scenario {
 // late. The client's per-request timeout is turned off (0s) so that the
 // latency, not the timeout, is the variable: with client-go's default
 // max(1s, RD/2) a renewal answered later than that fails instead.
-func SlowLeaderScenario(tm Timings, followers int) *Scenario {
+func SlowLeaderScenario(tm scenarios.Timings, followers int) *scenarios.Scenario {
 	sc := PartitionedLeaderScenario(tm, followers)
 	sc.Metadata.Name = "slow-leader"
 	part := sc.Spec.Faults[0]
 	from := tm.LeaseDuration + tm.RenewDeadline
-	sc.Spec.Faults = append(sc.Spec.Faults, Fault{Type: FaultLatency, At: metav1.Duration{Duration: from}, Duration: dur(part.At.Duration - from),
-		Nodes: []string{"a"}, Response: &Distribution{Type: DistFixed, Value: dur(0)}})
-	sc.Spec.Client.RequestTimeout = dur(0)
+	sc.Spec.Faults = append(sc.Spec.Faults, scenarios.Fault{Type: scenarios.FaultLatency, At: metav1.Duration{Duration: from}, Duration: scenarios.Dur(part.At.Duration - from),
+		Nodes: []string{"a"}, Response: &scenarios.Distribution{Type: scenarios.DistFixed, Value: scenarios.Dur(0)}})
+	sc.Spec.Client.RequestTimeout = scenarios.Dur(0)
 	return sc
 }
 
 // PredictedRatio is the first-order tolerated follower/leader clock-rate
 // ratio LDs/(RD+RP) (elector-spec §9 with δ = g = π = ρ = 0).
-func PredictedRatio(tm Timings) float64 {
+func PredictedRatio(tm scenarios.Timings) float64 {
 	return tm.LDs().Seconds() / (tm.RenewDeadline + tm.RetryPeriod).Seconds()
 }
 
 // PredictedLatency is the first-order tolerated response latency on the
 // leader's last successful renewal at equal clock rates: LDs − (RD+RP).
-func PredictedLatency(tm Timings) time.Duration {
+func PredictedLatency(tm scenarios.Timings) time.Duration {
 	return tm.LDs() - tm.RenewDeadline - tm.RetryPeriod
 }

@@ -1,4 +1,4 @@
-package scenarios
+package runner
 
 import (
 	"fmt"
@@ -9,6 +9,8 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 
 	"github.com/lesim/lesim/elector"
+	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // recorder collects what a run's checkers need — leading intervals, pauses,
@@ -18,9 +20,9 @@ type recorder struct {
 	r    *runner
 	keep bool // trace events are wanted: kept, streamed or both
 	hold bool // kept in Result.Trace
-	sink func(TraceEvent)
+	sink func(check.TraceEvent)
 	seq  int
-	res  *Result
+	res  *check.Result
 	h    *traceHasher
 
 	// edges are the fault schedule's starts and ends in time order, told
@@ -34,7 +36,7 @@ type recorder struct {
 
 	nodes      []string
 	pausedFrom []time.Duration // -1 when not paused
-	pauses     [][]Window
+	pauses     [][]check.Window
 	holders    []holderChange
 }
 
@@ -45,7 +47,7 @@ type holderChange struct {
 
 func newRecorder(r *runner, opts RunOptions) *recorder {
 	return &recorder{r: r, keep: opts.KeepTrace || opts.OnEvent != nil, hold: opts.KeepTrace, sink: opts.OnEvent,
-		h: newTraceHasher(), res: &Result{}, identities: map[string]*nodeRun{}}
+		h: newTraceHasher(), res: &check.Result{}, identities: map[string]*nodeRun{}}
 }
 
 func (rc *recorder) now() time.Duration { return rc.r.s.Now() }
@@ -54,7 +56,7 @@ func (rc *recorder) addNode(name string, rate float64) {
 	rc.nodes = append(rc.nodes, name)
 	rc.pausedFrom = append(rc.pausedFrom, -1)
 	rc.pauses = append(rc.pauses, nil)
-	rc.res.Nodes = append(rc.res.Nodes, NodeSummary{Name: name, Rate: rate})
+	rc.res.Nodes = append(rc.res.Nodes, check.NodeSummary{Name: name, Rate: rate})
 }
 
 // kernelEvent is the kernel's observer: every event that runs is hashed by
@@ -82,7 +84,7 @@ func (rc *recorder) keepEvent(n *nodeRun, identity, kind, detail string) {
 	if !rc.keep {
 		return
 	}
-	ev := TraceEvent{At: rc.now(), Kind: kind, Identity: identity, Detail: detail}
+	ev := check.TraceEvent{At: rc.now(), Kind: kind, Identity: identity, Detail: detail}
 	if n != nil {
 		ev.Node = n.node.Name()
 		ev.Local = n.node.Clock().LocalNow()
@@ -90,7 +92,7 @@ func (rc *recorder) keepEvent(n *nodeRun, identity, kind, detail string) {
 	rc.emit(ev)
 }
 
-func (rc *recorder) emit(ev TraceEvent) {
+func (rc *recorder) emit(ev check.TraceEvent) {
 	ev.Seq = rc.seq
 	rc.seq++
 	if rc.sink != nil {
@@ -156,8 +158,8 @@ func (rc *recorder) stoppedLeading(n *nodeRun) {
 	rc.res.StoppedLeadingCalls++
 }
 
-func (rc *recorder) startLeading(n *nodeRun, identity string) (*Interval, int) {
-	rc.res.Leadership = append(rc.res.Leadership, Interval{Node: n.node.Name(), Identity: identity, Start: rc.now(), End: -1, Cancelled: -1})
+func (rc *recorder) startLeading(n *nodeRun, identity string) (*check.Interval, int) {
+	rc.res.Leadership = append(rc.res.Leadership, check.Interval{Node: n.node.Name(), Identity: identity, Start: rc.now(), End: -1, Cancelled: -1})
 	rc.trace(n, identity, "leading-started", "")
 	i := len(rc.res.Leadership) - 1
 	return &rc.res.Leadership[i], i
@@ -195,14 +197,14 @@ func (rc *recorder) pause(n *nodeRun, on bool) {
 		return
 	}
 	if from := rc.pausedFrom[n.idx]; from >= 0 {
-		rc.pauses[n.idx] = append(rc.pauses[n.idx], Window{Start: from, End: now})
+		rc.pauses[n.idx] = append(rc.pauses[n.idx], check.Window{Start: from, End: now})
 		rc.pausedFrom[n.idx] = -1
 	}
 	rc.note(n, "resumed", "")
 }
 
-func (rc *recorder) fault(f *Fault, targets []*nodeRun) {
-	fw := FaultWindow{Type: string(f.Type), Start: f.At.Duration, End: f.End()}
+func (rc *recorder) fault(f *scenarios.Fault, targets []*nodeRun) {
+	fw := check.FaultWindow{Type: string(f.Type), Start: f.At.Duration, End: f.End()}
 	for _, n := range targets {
 		fw.Nodes = append(fw.Nodes, n.node.Name())
 	}

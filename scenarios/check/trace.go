@@ -1,4 +1,4 @@
-package scenarios
+package check
 
 // FirstDivergence returns the index of the first event at which two traces
 // differ (-1 when they are equal), so a determinism failure can name where

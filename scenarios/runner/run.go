@@ -1,4 +1,4 @@
-package scenarios
+package runner
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"github.com/lesim/lesim/elector"
 	"github.com/lesim/lesim/fakeapi"
 	"github.com/lesim/lesim/fakeapi/leaselock"
+	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 	"github.com/lesim/lesim/sim"
 )
 
@@ -28,7 +30,7 @@ type RunOptions struct {
 	// OnEvent, when set, sees every trace event as it happens, in order:
 	// a trace streamed to a file or folded into a report costs no memory
 	// of its own.
-	OnEvent func(TraceEvent)
+	OnEvent func(check.TraceEvent)
 	// Seed, when set, replaces spec.seed.
 	Seed *uint64
 	// Jitter, when set, gives each node the source its acquire jitter is
@@ -52,15 +54,15 @@ type RunOptions struct {
 }
 
 // Run runs the scenario with its own seed and returns what it measured.
-func Run(s *Scenario) (*Result, error) { return RunWith(s, RunOptions{}) }
+func Run(s *scenarios.Scenario) (*check.Result, error) { return RunWith(s, RunOptions{}) }
 
 // RunWith is Run with options. The scenario is defaulted and validated
 // first; a run is a pure function of (scenario, seed).
-func RunWith(s *Scenario, opts RunOptions) (*Result, error) {
+func RunWith(s *scenarios.Scenario, opts RunOptions) (*check.Result, error) {
 	sc := s.Clone()
-	Default(sc)
+	scenarios.Default(sc)
 	if errs := sc.Validate(); len(errs) > 0 {
-		return nil, &LoadError{File: sc.Metadata.Name, Errors: errs}
+		return nil, &scenarios.LoadError{File: sc.Metadata.Name, Errors: errs}
 	}
 	seed := sc.Seed()
 	if opts.Seed != nil {
@@ -82,7 +84,7 @@ func RunWith(s *Scenario, opts RunOptions) (*Result, error) {
 
 // runner wires kernel, API server, electors and workload for one run.
 type runner struct {
-	sc    *Scenario
+	sc    *scenarios.Scenario
 	opts  RunOptions
 	s     *sim.Sim
 	srv   *fakeapi.Server
@@ -111,13 +113,13 @@ type process struct {
 	n        *nodeRun
 	identity string
 	e        *elector.Elector
-	lead     *Interval // open leading interval, if any
+	lead     *check.Interval // open leading interval, if any
 	leadIdx  int
 	ended    bool
 	token    int64
 }
 
-func newRunner(sc *Scenario, seed uint64, opts RunOptions) *runner {
+func newRunner(sc *scenarios.Scenario, seed uint64, opts RunOptions) *runner {
 	s := sim.New(seed)
 	r := &runner{sc: sc, opts: opts, s: s, end: sc.Duration()}
 	r.rec = newRecorder(r, opts)
@@ -126,79 +128,7 @@ func newRunner(sc *Scenario, seed uint64, opts RunOptions) *runner {
 	return r
 }
 
-func (r *runner) apiConfig() fakeapi.Config { return APIConfig(r.sc) }
-
-// APIConfig is the API server configuration a defaulted, valid scenario
-// starts with: latencies, per-node latencies, injected errors and service
-// time. Other servers over the same store (the REST surface) take it too.
-func APIConfig(sc *Scenario) fakeapi.Config {
-	cfg := fakeapi.Config{
-		RequestLatency:  toDist(sc.Spec.API.Latency.Request),
-		ResponseLatency: toDist(sc.Spec.API.Latency.Response),
-	}
-	if st := sc.Spec.API.ServiceTime; st != nil {
-		d := toDist(st)
-		cfg.ServiceTime = &d
-	}
-	for _, e := range sc.Spec.API.Errors {
-		rule := fakeapi.ErrorRule{Op: fakeapi.Op(e.Op), Kind: fakeapi.ErrorKind(e.Kind)}
-		if e.Op == OpAny {
-			rule.Op = fakeapi.OpAny
-		}
-		if e.Probability != nil {
-			rule.Probability = *e.Probability
-		}
-		if e.RetryAfter != nil {
-			rule.RetryAfterSeconds = int(e.RetryAfter.Duration / time.Second)
-		}
-		cfg.Errors = append(cfg.Errors, rule)
-	}
-	for _, n := range sc.Spec.Nodes {
-		if n.Latency == nil {
-			continue
-		}
-		if cfg.NodeLatency == nil {
-			cfg.NodeLatency = map[string]fakeapi.NodeLatency{}
-		}
-		cfg.NodeLatency[n.Name] = fakeapi.NodeLatency{Request: toDistPtr(n.Latency.Request), Response: toDistPtr(n.Latency.Response)}
-	}
-	return cfg
-}
-
-// toDist converts a scenario distribution to the API server's; nil is zero
-// latency.
-func toDist(d *Distribution) fakeapi.Distribution {
-	if d == nil {
-		return fakeapi.Fixed(0)
-	}
-	var out fakeapi.Distribution
-	switch d.Type {
-	case DistFixed:
-		out = fakeapi.Fixed(d.Value.Duration)
-	case DistUniform:
-		out = fakeapi.Uniform(d.Min.Duration, d.Max.Duration)
-	case DistExponential:
-		out = fakeapi.Exponential(d.Mean.Duration)
-	case DistNormal:
-		out = fakeapi.Normal(d.Mean.Duration, d.Stddev.Duration)
-	case DistLogNormal:
-		out = fakeapi.LogNormal(d.Median.Duration, *d.Sigma)
-	case DistPareto:
-		out = fakeapi.Pareto(d.Scale.Duration, *d.Shape)
-	}
-	if d.Max != nil && d.Type != DistUniform {
-		out = out.Capped(d.Max.Duration)
-	}
-	return out
-}
-
-func toDistPtr(d *Distribution) *fakeapi.Distribution {
-	if d == nil {
-		return nil
-	}
-	out := toDist(d)
-	return &out
-}
+func (r *runner) apiConfig() fakeapi.Config { return scenarios.APIConfig(r.sc) }
 
 func (r *runner) setup() {
 	sc := r.sc
@@ -243,7 +173,7 @@ func (r *runner) setup() {
 // with the bare node name when the node keeps a stable identity.
 func (n *nodeRun) identityFor() string {
 	name := n.r.sc.Spec.Nodes[n.idx].Name
-	if n.r.sc.NodeIdentity(n.idx) == IdentityStable {
+	if n.r.sc.NodeIdentity(n.idx) == scenarios.IdentityStable {
 		return name
 	}
 	rnd := n.suffixes.r
@@ -283,7 +213,7 @@ func (n *nodeRun) startProcess() {
 	e, err := elector.New(cfg, elector.Env{Clock: n.node.Clock(), Rand: n.jitter.r, Ties: n.ties.r})
 	if err != nil {
 		// Validation ran on the scenario already; reaching here is a bug.
-		panic(fmt.Sprintf("scenarios: node %s: %v", n.node.Name(), err))
+		panic(fmt.Sprintf("runner: node %s: %v", n.node.Name(), err))
 	}
 	p.e = e
 	r.rec.processStarted(n, p.identity)
@@ -338,14 +268,14 @@ func (p *process) stoppedLeading() {
 	n.node.Schedule(exitAt, func() { n.exit(p, r.sc.NodeRestart(n.idx)) })
 }
 
-func (n *nodeRun) exit(p *process, rc RestartConfig) {
+func (n *nodeRun) exit(p *process, rc scenarios.RestartConfig) {
 	if p.ended {
 		return
 	}
 	p.ended = true
 	n.r.rec.processEnded(n, p)
 	n.node.Exit()
-	if rc.Policy == RestartAlways {
+	if rc.Policy == scenarios.RestartAlways {
 		n.r.s.After(rc.Delay, n.startProcess)
 	}
 }
@@ -386,7 +316,7 @@ func (n *nodeRun) crash(restartAfter *time.Duration) {
 	switch {
 	case restartAfter != nil:
 		r.s.After(*restartAfter, n.startProcess)
-	case r.sc.NodeRestart(n.idx).Policy == RestartAlways:
+	case r.sc.NodeRestart(n.idx).Policy == scenarios.RestartAlways:
 		r.s.After(r.sc.NodeRestart(n.idx).Delay, n.startProcess)
 	}
 }
@@ -397,16 +327,16 @@ func (n *nodeRun) crash(restartAfter *time.Duration) {
 // so a short window inside a longer one does not cut the longer one short.
 // The REST layer realises the same faults (APIWindows) through the same
 // model.
-func (r *runner) scheduleFault(f *Fault) {
+func (r *runner) scheduleFault(f *scenarios.Fault) {
 	targets := make([]*nodeRun, 0, len(f.Nodes))
 	for _, name := range f.Nodes {
 		targets = append(targets, r.nodes[r.sc.NodeIndex(name)])
 	}
 	r.rec.fault(f, targets)
-	if faults := apiFaults(f); faults != nil {
+	if faults := scenarios.APIFaults(f); faults != nil {
 		if err := r.srv.ScheduleFaults(f.At.Duration, f.End()-f.At.Duration, faults...); err != nil {
 			// Validation ran on the scenario already; reaching here is a bug.
-			panic(fmt.Sprintf("scenarios: fault at %v: %v", f.At.Duration, err))
+			panic(fmt.Sprintf("runner: fault at %v: %v", f.At.Duration, err))
 		}
 		return
 	}
@@ -419,14 +349,14 @@ func (r *runner) scheduleFault(f *Fault) {
 	}
 	at := f.At.Duration
 	switch f.Type {
-	case FaultCrash:
+	case scenarios.FaultCrash:
 		var after *time.Duration
 		if f.RestartAfter != nil {
 			d := f.RestartAfter.Duration
 			after = &d
 		}
 		r.s.Schedule(at, each(func(n *nodeRun) { n.crash(after) }))
-	case FaultPause:
+	case scenarios.FaultPause:
 		r.s.Schedule(at, each(func(n *nodeRun) {
 			n.node.Pause()
 			r.rec.pause(n, true)
@@ -435,47 +365,20 @@ func (r *runner) scheduleFault(f *Fault) {
 			r.rec.pause(n, false)
 			n.node.Resume()
 		}))
-	case FaultStop:
+	case scenarios.FaultStop:
 		r.s.Schedule(at, each(func(n *nodeRun) {
 			if n.proc != nil && !n.proc.ended {
 				n.stopping = true
 				n.proc.e.Stop()
 			}
 		}))
-	case FaultClockRate:
+	case scenarios.FaultClockRate:
 		rate := *f.Rate
 		r.s.Schedule(at, each(func(n *nodeRun) { n.node.Clock().SetRate(rate) }))
-	case FaultClockJump:
+	case scenarios.FaultClockJump:
 		jump := f.Jump.Duration
 		r.s.Schedule(at, each(func(n *nodeRun) { n.node.Clock().Jump(jump) }))
 	}
-}
-
-// apiFaults are the fakeapi faults of one scenario fault (one per target
-// node where the fault is a node's; a latency fault without nodes is on
-// every node), or nil for a fault of the nodes themselves (crash, pause,
-// stop, clocks).
-func apiFaults(f *Fault) []fakeapi.Fault {
-	var out []fakeapi.Fault
-	switch f.Type {
-	case FaultPartition:
-		for _, n := range f.Nodes {
-			out = append(out, fakeapi.PartitionFault{Node: n, Mode: fakeapi.PartitionMode(f.Mode)})
-		}
-	case FaultAPIOutage:
-		out = append(out, fakeapi.OutageFault{Mode: fakeapi.OutageMode(f.Mode)})
-	case FaultLatency:
-		nodes := f.Nodes
-		if len(nodes) == 0 {
-			nodes = []string{""} // every node
-		}
-		for _, n := range nodes {
-			out = append(out, fakeapi.LatencyFault{Node: n, Request: toDistPtr(f.Request), Response: toDistPtr(f.Response)})
-		}
-	case FaultStaleReads:
-		out = append(out, fakeapi.StaleReadsFault{MaxLag: f.MaxLag.Duration})
-	}
-	return out
 }
 
 // randSource keeps one named stream per consumer.
@@ -532,27 +435,6 @@ func (t *traceHasher) str(s string) {
 
 // Sum64 is the hash of everything folded in so far.
 func (t *traceHasher) Sum64() uint64 { return t.sum }
-
-// APIWindows are the scenario's faults that live in the API server
-// (partitions, outages, latency and stale reads) as fakeapi windows on true
-// time, one per fault and target node, for servers that realise them
-// outside the simulation. Node faults (crash, pause, stop, clocks) are not
-// among them.
-func APIWindows(sc *Scenario) []fakeapi.Window {
-	var ws []fakeapi.Window
-	for i := range sc.Spec.Faults {
-		f := &sc.Spec.Faults[i]
-		w := fakeapi.Window{At: f.At.Duration}
-		if f.Duration != nil {
-			w.Duration = f.Duration.Duration
-		}
-		for _, af := range apiFaults(f) {
-			w.Fault = af
-			ws = append(ws, w)
-		}
-	}
-	return ws
-}
 
 // countsByOp names the verbs the elector uses always, and delete and list
 // only when they were made, so summaries of election-only runs stay short.

@@ -1,8 +1,9 @@
-package scenarios
+package runner
 
 import (
 	"time"
 
+	"github.com/lesim/lesim/scenarios"
 	"k8s.io/utils/clock"
 )
 
@@ -21,7 +22,7 @@ type workload struct {
 	maxTok  int64
 }
 
-func newWorkload(r *runner, w *Workload) *workload {
+func newWorkload(r *runner, w *scenarios.Workload) *workload {
 	period := time.Second
 	if w.Period != nil {
 		period = w.Period.Duration

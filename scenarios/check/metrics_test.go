@@ -1,8 +1,10 @@
-package scenarios
+package check
 
 import (
 	"slices"
 	"testing"
+
+	"github.com/lesim/lesim/scenarios"
 )
 
 func TestMetricsOfHandBuiltResults(t *testing.T) {
@@ -11,7 +13,7 @@ func TestMetricsOfHandBuiltResults(t *testing.T) {
 	if m["liveness.failed"] != 1 || m["liveness.timeToFirstLeaderSeconds"] != 100 || m["leaderless.maxSeconds"] != 100 || m["recovery.maxSeconds"] != 0 {
 		t.Fatalf("no leader: %v", m)
 	}
-	ok := &Result{Duration: 100 * sec, Leadership: []Interval{iv("a", sec, 100*sec, "run-end")}, Liveness: Liveness{TimeToFirstLeader: sec}, LivenessWindow: LivenessWindow{Bound: 10 * sec},
+	ok := &Result{Duration: 100 * sec, Leadership: []Interval{iv("a", sec, 100*sec, "run-end")}, Liveness: Liveness{TimeToFirstLeader: sec}, LivenessWindow: scenarios.LivenessWindow{Bound: 10 * sec},
 		Overlap:   Overlap{Total: 2 * sec, Max: 2 * sec, Episodes: []Window{{10 * sec, 12 * sec}}},
 		Failovers: []Failover{{Recovery: 4 * sec, HandoverGap: 0, Restored: true}, {Recovery: 8 * sec, HandoverGap: 3 * sec, Restored: true}}}
 	m = ok.MetricMap()

@@ -1,4 +1,4 @@
-package scenarios
+package runner
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lesim/lesim/scenarios"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -22,23 +23,23 @@ import (
 
 // benchScenario is n nodes on client-go defaults (LD 15s, RD 10s, RP 2s)
 // with light API latency, 1–5 ms each way, starting 100 ms apart.
-func benchScenario(n int, d time.Duration) *Scenario {
-	sc := New()
+func benchScenario(n int, d time.Duration) *scenarios.Scenario {
+	sc := scenarios.New()
 	sc.Metadata.Name = fmt.Sprintf("bench-%d", n)
 	sc.Spec.Duration = &metav1.Duration{Duration: d}
-	light := &Distribution{Type: DistUniform, Min: dur(time.Millisecond), Max: dur(5 * time.Millisecond)}
-	sc.Spec.API.Latency = Latency{Request: light, Response: light}
+	light := &scenarios.Distribution{Type: scenarios.DistUniform, Min: scenarios.Dur(time.Millisecond), Max: scenarios.Dur(5 * time.Millisecond)}
+	sc.Spec.API.Latency = scenarios.Latency{Request: light, Response: light}
 	sc.Spec.Nodes = nil
 	for i := 0; i < n; i++ {
-		sc.Spec.Nodes = append(sc.Spec.Nodes, Node{Name: fmt.Sprintf("n%d", i), Start: metav1.Duration{Duration: time.Duration(i) * 100 * time.Millisecond}})
+		sc.Spec.Nodes = append(sc.Spec.Nodes, scenarios.Node{Name: fmt.Sprintf("n%d", i), Start: metav1.Duration{Duration: time.Duration(i) * 100 * time.Millisecond}})
 	}
-	Default(sc)
+	scenarios.Default(sc)
 	return sc
 }
 
 // benchRun runs sc b.N times and reports the per-simulated-second figures.
 // It returns the simulated seconds per wall second.
-func benchRun(b *testing.B, sc *Scenario) float64 {
+func benchRun(b *testing.B, sc *scenarios.Scenario) float64 {
 	b.ReportAllocs()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -62,7 +63,7 @@ func benchRun(b *testing.B, sc *Scenario) float64 {
 // BenchmarkDefault is the CLI's default run: the library's default scenario
 // (three nodes, lognormal latency, a crash and a partition, ten minutes).
 func BenchmarkDefault(b *testing.B) {
-	sc, err := Named(DefaultName)
+	sc, err := scenarios.Named(scenarios.DefaultName)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -131,9 +132,9 @@ type heapPeak struct{ kept, sampled, endLive uint64 }
 
 // measurePeakHeap runs sc as RunWith does, with an observer that samples
 // the heap.
-func measurePeakHeap(tb testing.TB, sc *Scenario) heapPeak {
+func measurePeakHeap(tb testing.TB, sc *scenarios.Scenario) heapPeak {
 	sc = sc.Clone()
-	Default(sc)
+	scenarios.Default(sc)
 	if errs := sc.Validate(); len(errs) > 0 {
 		tb.Fatal(errs)
 	}

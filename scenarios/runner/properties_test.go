@@ -1,4 +1,4 @@
-package scenarios_test
+package runner_test
 
 import (
 	"flag"
@@ -12,7 +12,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	. "github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 	"github.com/lesim/lesim/scenarios/gen"
+	"github.com/lesim/lesim/scenarios/runner"
 	"pgregory.net/rapid"
 )
 
@@ -22,9 +24,9 @@ import (
 // runT runs a scenario inside a property and checks the invariants every
 // run must keep (property f): OnStoppedLeading once per ended Run and well
 // formed intervals.
-func runT(t *rapid.T, sc *Scenario, opts RunOptions) *Result {
+func runT(t *rapid.T, sc *Scenario, opts runner.RunOptions) *check.Result {
 	t.Helper()
-	res, err := RunWith(sc, opts)
+	res, err := runner.RunWith(sc, opts)
 	if err != nil {
 		t.Fatalf("generated scenario is invalid: %v", err)
 	}
@@ -72,11 +74,11 @@ func TestPropGeneratedScenariosAreValid(t *testing.T) {
 func TestPropDeterminism(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		sc := gen.Scenario(gen.Options{Duration: 2 * time.Minute}).Draw(t, "scenario")
-		a := runT(t, sc, RunOptions{KeepTrace: true})
-		b := runT(t, sc, RunOptions{KeepTrace: true})
+		a := runT(t, sc, runner.RunOptions{KeepTrace: true})
+		b := runT(t, sc, runner.RunOptions{KeepTrace: true})
 		if a.TraceHash != b.TraceHash {
-			i := FirstDivergence(a.Trace, b.Trace)
-			ev := func(tr []TraceEvent) string {
+			i := check.FirstDivergence(a.Trace, b.Trace)
+			ev := func(tr []check.TraceEvent) string {
 				if i >= 0 && i < len(tr) {
 					return fmt.Sprintf("%+v", tr[i])
 				}
@@ -85,7 +87,7 @@ func TestPropDeterminism(t *testing.T) {
 			t.Fatalf("trace hashes differ (%s vs %s); first divergence at event %d:\n  %s\n  %s", a.TraceHash, b.TraceHash, i, ev(a.Trace), ev(b.Trace))
 		}
 		// Keeping the trace must not change the run.
-		c := runT(t, sc, RunOptions{})
+		c := runT(t, sc, runner.RunOptions{})
 		if c.TraceHash != a.TraceHash {
 			t.Fatalf("KeepTrace changed the trace hash: %s vs %s", a.TraceHash, c.TraceHash)
 		}
@@ -146,7 +148,7 @@ func safeEnvGen() *rapid.Generator[safeEnv] {
 		if sub {
 			ld += time.Duration(rapid.IntRange(0, 999).Draw(t, "ldFractionMillis")) * time.Millisecond
 		}
-		e.tm = Timings{ld, rd, rp}
+		e.tm = Timings{LeaseDuration: ld, RenewDeadline: rd, RetryPeriod: rp}
 		rMax := lds.Seconds() / base.Seconds() // > 1
 
 		sc := &Scenario{TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: Kind}}
@@ -206,7 +208,7 @@ func TestPropSafetyInsideBound(t *testing.T) {
 		if !(e.lhs > e.rhs+e.marginSecs-1e-9) {
 			t.Fatalf("generator bug: LDs/r_F = %.3f not above δ+g+(RD+RP)/r_L + margin = %.3f + %.3f", e.lhs, e.rhs, e.marginSecs)
 		}
-		res := runT(t, e.sc, RunOptions{})
+		res := runT(t, e.sc, runner.RunOptions{})
 		if res.Overlap.Total > 0 {
 			t.Fatalf("overlap %v (episodes %v) inside the safe region: LDs/r_F = %.3fs > δ+g+(RD+RP)/r_L = %.3fs (margin %.3fs), timings %v\n%s",
 				res.Overlap.Total, res.Overlap.Episodes, e.lhs, e.rhs, e.marginSecs, e.tm, yamlOf(e.sc))
@@ -225,7 +227,7 @@ func unsafeEnvGen() *rapid.Generator[*Scenario] {
 		seed := rapid.Uint64Range(1, 1<<20).Draw(t, "seed")
 		sp.Seed = &seed
 		sp.Duration = dur(3 * time.Minute)
-		sp.Elector = Timings{15 * time.Second, 10 * time.Second, 2 * time.Second}.Elector()
+		sp.Elector = Timings{LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second}.Elector()
 		sp.Nodes = []Node{{Name: "a"}}
 		n := rapid.IntRange(2, 3).Draw(t, "nodes")
 		for _, name := range []string{"b", "c"}[:n-1] {
@@ -294,10 +296,10 @@ func expectFailure(t *testing.T, prop func(*rapid.T)) (failed bool, logs []strin
 // counterexample is written as YAML and reproduces from the file.
 func TestPropOverlapFoundOutsideBound(t *testing.T) {
 	var last *Scenario // the last failing case: rapid re-runs the shrunk one last
-	var lastRes *Result
+	var lastRes *check.Result
 	failed, logs := expectFailure(t, func(rt *rapid.T) {
 		sc := unsafeEnvGen().Draw(rt, "scenario")
-		res := runT(rt, sc, RunOptions{})
+		res := runT(rt, sc, runner.RunOptions{})
 		if res.Overlap.Total > 0 {
 			last, lastRes = sc, res
 			rt.Fatalf("overlap %v", res.Overlap.Total)
@@ -322,7 +324,7 @@ func TestPropOverlapFoundOutsideBound(t *testing.T) {
 	if err != nil {
 		t.Fatalf("counterexample does not parse: %v\n%s", err, data)
 	}
-	res := mustRun(t, sc, RunOptions{})
+	res := mustRun(t, sc, runner.RunOptions{})
 	if res.Overlap.Total == 0 || res.Overlap.Total != lastRes.Overlap.Total || res.TraceHash != lastRes.TraceHash {
 		t.Fatalf("counterexample does not reproduce from YAML: overlap %v (was %v), hash %s (was %s)\n%s",
 			res.Overlap.Total, lastRes.Overlap.Total, res.TraceHash, lastRes.TraceHash, data)
@@ -360,11 +362,11 @@ func TestPropLiveness(t *testing.T) {
 		// T0 and the bound are the scenario's liveness window, the same
 		// definition the runtime verdict (expect.requireLeader) uses.
 		w := sc.Liveness()
-		res := runT(t, sc, RunOptions{})
+		res := runT(t, sc, runner.RunOptions{})
 		if w.End() > res.Duration {
 			t.Skip("run too short for the bound") // not expected with these options
 		}
-		if !LedWithin(res.Leadership, w.Start, w.End()) {
+		if !check.LedWithin(res.Leadership, w.Start, w.End()) {
 			t.Fatalf("nobody led in [%v, %v] (T0 + bound %v; r_min %.3f, timings %v); intervals %+v\n%s",
 				w.Start, w.End(), w.Bound, w.SlowestRate, tm, res.Leadership, yamlOf(sc))
 		}
@@ -378,7 +380,7 @@ func TestPropLiveness(t *testing.T) {
 
 // leadership is a run's leading intervals reduced to what the metamorphic
 // properties compare.
-func leadership(res *Result) []string {
+func leadership(res *check.Result) []string {
 	out := make([]string, len(res.Leadership))
 	for i, iv := range res.Leadership {
 		out[i] = fmt.Sprintf("%s %s [%v, %v] %s", iv.Node, iv.Identity, iv.Start, iv.End, iv.EndReason)
@@ -427,7 +429,7 @@ func metamorphicBaseGen() *rapid.Generator[*Scenario] {
 func TestPropMetamorphicClockOffsetsAndJumps(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		sc := metamorphicBaseGen().Draw(t, "scenario")
-		base := leadership(runT(t, sc, RunOptions{}))
+		base := leadership(runT(t, sc, runner.RunOptions{}))
 		shifted := sc.Clone()
 		for i := range shifted.Spec.Nodes {
 			n := &shifted.Spec.Nodes[i]
@@ -442,7 +444,7 @@ func TestPropMetamorphicClockOffsetsAndJumps(t *testing.T) {
 				shifted.Spec.Faults = append(shifted.Spec.Faults, Fault{Type: FaultClockJump, At: metav1.Duration{Duration: at}, Nodes: []string{n.Name}, Jump: dur(j)})
 			}
 		}
-		got := leadership(runT(t, shifted, RunOptions{}))
+		got := leadership(runT(t, shifted, runner.RunOptions{}))
 		if d := diffLeadership(base, got); d != "" {
 			t.Fatalf("offsets/jumps changed leadership: %s\n%s", d, yamlOf(shifted))
 		}
@@ -538,8 +540,8 @@ func TestPropMetamorphicScaling(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		sc := metamorphicBaseGen().Draw(t, "scenario")
 		k := rapid.Int64Range(2, 5).Draw(t, "k")
-		a := runT(t, sc, RunOptions{})
-		b := runT(t, scaleScenario(sc, k), RunOptions{})
+		a := runT(t, sc, runner.RunOptions{})
+		b := runT(t, scaleScenario(sc, k), runner.RunOptions{})
 		if len(a.Leadership) != len(b.Leadership) {
 			t.Fatalf("scaling by %d: %d intervals became %d\n%v\n%v", k, len(a.Leadership), len(b.Leadership), leadership(a), leadership(b))
 		}
@@ -582,10 +584,10 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := leadership(mustRun(t, sc, RunOptions{}))
+	base := leadership(mustRun(t, sc, runner.RunOptions{}))
 	shifted := sc.Clone()
 	shifted.Spec.Nodes[0].Clock = &Clock{Offset: metav1.Duration{Duration: -time.Millisecond}}
-	got := leadership(mustRun(t, shifted, RunOptions{}))
+	got := leadership(mustRun(t, shifted, runner.RunOptions{}))
 	if diffLeadership(base, got) == "" {
 		t.Fatalf("expected the offset to change leadership with latency; both gave %v", base)
 	}
@@ -599,7 +601,7 @@ spec:
 func TestPropFailoverInvariants(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		sc := gen.Scenario(gen.Options{Duration: 4 * time.Minute, MaxFaults: 4}).Draw(t, "scenario")
-		res := runT(t, sc, RunOptions{})
+		res := runT(t, sc, runner.RunOptions{})
 		var gaps time.Duration
 		for _, f := range res.Failovers {
 			if f.Onset > f.Lost || f.Recovery < f.Lost-f.Onset || f.HandoverGap < 0 || f.Overlap < 0 {

@@ -1,9 +1,12 @@
-package scenarios
+package runner
 
 import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // Every fault of the worked example — a partition, a crash and restart, a
@@ -12,12 +15,12 @@ import (
 // its node; the streamed trace equals the kept one; and neither changes
 // the trace hash.
 func TestTraceHasEveryFault(t *testing.T) {
-	sc, err := Load("testdata/example.yaml")
+	sc, err := scenarios.Load("../testdata/example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var streamed []TraceEvent
-	kept, err := RunWith(sc, RunOptions{KeepTrace: true, OnEvent: func(ev TraceEvent) { streamed = append(streamed, ev) }})
+	var streamed []check.TraceEvent
+	kept, err := RunWith(sc, RunOptions{KeepTrace: true, OnEvent: func(ev check.TraceEvent) { streamed = append(streamed, ev) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +76,7 @@ func TestTraceHasEveryFault(t *testing.T) {
 // The harness's leading-cancelled is the one line for that instant: the
 // elector's own copy is not kept.
 func TestLeadingCancelledOnce(t *testing.T) {
-	sc, err := Named("skew-beyond-bound")
+	sc, err := scenarios.Named("skew-beyond-bound")
 	if err != nil {
 		t.Fatal(err)
 	}

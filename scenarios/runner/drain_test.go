@@ -1,6 +1,10 @@
-package scenarios
+package runner
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/lesim/lesim/scenarios"
+)
 
 // A leader that loses its lease shortly before the run ends calls
 // OnStoppedLeading at once and exits only after its workload has drained,
@@ -26,7 +30,7 @@ spec:
   seed: 5
   workload: {drain: 267ms}
 `
-	sc, err := Parse("drain-at-end.yaml", []byte(doc))
+	sc, err := scenarios.Parse("drain-at-end.yaml", []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}

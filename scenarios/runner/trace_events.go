@@ -1,4 +1,4 @@
-package scenarios
+package runner
 
 import (
 	"cmp"
@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // Trace event kinds the harness adds to the elector's own (see
@@ -38,11 +41,11 @@ type faultEdge struct {
 	at    time.Duration
 	kind  string
 	nodes []*nodeRun // nil for API-wide faults
-	f     *Fault
+	f     *scenarios.Fault
 }
 
 // scheduleEdges adds a fault's starts and ends to the edges to tell.
-func (rc *recorder) scheduleEdges(f *Fault, targets []*nodeRun) {
+func (rc *recorder) scheduleEdges(f *scenarios.Fault, targets []*nodeRun) {
 	if f.End() > f.At.Duration {
 		rc.edges = append(rc.edges,
 			faultEdge{at: f.At.Duration, kind: FaultStartedKind, nodes: targets, f: f},
@@ -62,17 +65,17 @@ func (rc *recorder) tellEdges(at time.Duration) {
 		e := rc.edges[rc.nextEdge]
 		detail := faultDetail(e.f)
 		if len(e.nodes) == 0 {
-			rc.emit(TraceEvent{At: e.at, Kind: e.kind, Detail: detail})
+			rc.emit(check.TraceEvent{At: e.at, Kind: e.kind, Detail: detail})
 			continue
 		}
 		for _, n := range e.nodes {
-			ev := TraceEvent{At: e.at, Node: n.node.Name(), Local: n.node.Clock().Local(e.at), Kind: e.kind, Detail: detail}
+			ev := check.TraceEvent{At: e.at, Node: n.node.Name(), Local: n.node.Clock().Local(e.at), Kind: e.kind, Detail: detail}
 			rc.emit(ev)
 			switch e.f.Type {
-			case FaultClockRate:
+			case scenarios.FaultClockRate:
 				ev.Kind, ev.Detail = ClockRateKind, "rate="+strconv.FormatFloat(*e.f.Rate, 'g', -1, 64)
 				rc.emit(ev)
-			case FaultClockJump:
+			case scenarios.FaultClockJump:
 				ev.Kind, ev.Detail = ClockJumpKind, "jump="+e.f.Jump.Duration.String()
 				rc.emit(ev)
 			}
@@ -81,7 +84,7 @@ func (rc *recorder) tellEdges(at time.Duration) {
 }
 
 // faultDetail is "type=<type>" and the fault's settings.
-func faultDetail(f *Fault) string {
+func faultDetail(f *scenarios.Fault) string {
 	parts := []string{"type=" + string(f.Type)}
 	if f.Mode != "" {
 		parts = append(parts, "mode="+string(f.Mode))

@@ -1,21 +1,24 @@
-package scenarios
+package runner
 
 import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
-func mustNamed(t *testing.T, name string) *Scenario {
+func mustNamed(t *testing.T, name string) *scenarios.Scenario {
 	t.Helper()
-	sc, err := Named(name)
+	sc, err := scenarios.Named(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return sc
 }
 
-func mustRun(t *testing.T, sc *Scenario, opts RunOptions) *Result {
+func mustRun(t *testing.T, sc *scenarios.Scenario, opts RunOptions) *check.Result {
 	t.Helper()
 	res, err := RunWith(sc, opts)
 	if err != nil {
@@ -45,7 +48,7 @@ func TestRunIsDeterministic(t *testing.T) {
 		if a.TraceHash != b.TraceHash || a.TraceHash != c.TraceHash {
 			t.Fatalf("%s: trace hashes differ: %s %s %s", name, a.TraceHash, b.TraceHash, c.TraceHash)
 		}
-		if i := FirstDivergence(a.Trace, b.Trace); i >= 0 {
+		if i := check.FirstDivergence(a.Trace, b.Trace); i >= 0 {
 			t.Fatalf("%s: traces diverge at event %d", name, i)
 		}
 		seed := sc.Seed() + 1
@@ -87,7 +90,7 @@ func TestLeaderCrashFailsOverWithinLeaseBounds(t *testing.T) {
 }
 
 func TestLibraryExpectationsHold(t *testing.T) {
-	for _, e := range Library() {
+	for _, e := range scenarios.Library() {
 		t.Run(e.Name, func(t *testing.T) {
 			res := mustRun(t, mustNamed(t, e.Name), RunOptions{})
 			if !res.Expect.Passed {

@@ -1,7 +1,9 @@
-package scenarios
+package check
 
 import (
 	"time"
+
+	"github.com/lesim/lesim/scenarios"
 )
 
 // Result is what one run of a scenario measured, on true time.
@@ -26,7 +28,7 @@ type Result struct {
 	Failovers []Failover
 	// LivenessWindow is the scenario's: some node must lead inside it
 	// when it ends within the run.
-	LivenessWindow LivenessWindow
+	LivenessWindow scenarios.LivenessWindow
 
 	Transitions         int // leadership changed hands (a new leader after another)
 	SpuriousTransitions int // leadership lost with no crash, stop or pause of the leader

@@ -1,4 +1,4 @@
-package scenarios
+package bound
 
 import (
 	"fmt"
@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // ratioTolerance is how far above the first-order ratio LDs/(RD+RP) the
@@ -18,7 +21,7 @@ import (
 const ratioTolerance = 0.15
 
 func TestThresholdFollowerRate15_10_2(t *testing.T) {
-	tm := Timings{15 * time.Second, 10 * time.Second, 2 * time.Second}
+	tm := timings(15*time.Second, 10*time.Second, 2*time.Second)
 	pred := PredictedRatio(tm)
 	res, err := Threshold(ThresholdSpec{
 		Base:  PartitionedLeaderScenario(tm, 2),
@@ -37,13 +40,20 @@ func TestThresholdFollowerRate15_10_2(t *testing.T) {
 		t.Fatalf("measured onset %.4f is more than %.2f above the predicted %.4f", res.Value, ratioTolerance, pred)
 	}
 	// The counterexample reproduces on its own.
-	again := mustRun(t, res.Counterexample, RunOptions{})
+	again, err := runner.RunWith(res.Counterexample, runner.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if again.Overlap.Total == 0 || again.TraceHash != res.Result.TraceHash {
 		t.Fatalf("counterexample does not reproduce: overlap %v, hash %s vs %s", again.Overlap.Total, again.TraceHash, res.Result.TraceHash)
 	}
 }
 
-func yamlOrErr(sc *Scenario) string {
+func timings(ld, rd, rp time.Duration) scenarios.Timings {
+	return scenarios.Timings{LeaseDuration: ld, RenewDeadline: rd, RetryPeriod: rp}
+}
+
+func yamlOrErr(sc *scenarios.Scenario) string {
 	b, err := sc.Marshal()
 	if err != nil {
 		return err.Error()
@@ -54,7 +64,7 @@ func yamlOrErr(sc *Scenario) string {
 // TestMeasureSafetyBound prints the table of docs/safety-bound.md. It runs
 // only when LESIM_MEASURE is set (to the number of seeds, default 200):
 //
-//	LESIM_MEASURE=200 go test ./scenarios -run TestMeasureSafetyBound -v -timeout 30m
+//	LESIM_MEASURE=200 go test ./scenarios/bound -run TestMeasureSafetyBound -v -timeout 30m
 func TestMeasureSafetyBound(t *testing.T) {
 	env := os.Getenv("LESIM_MEASURE")
 	if env == "" {
@@ -64,12 +74,12 @@ func TestMeasureSafetyBound(t *testing.T) {
 	if err != nil || seeds <= 0 {
 		seeds = 200
 	}
-	configs := []Timings{
-		{15 * time.Second, 10 * time.Second, 2 * time.Second},
-		{60 * time.Second, 30 * time.Second, 2 * time.Second},
-		{137 * time.Second, 107 * time.Second, 26 * time.Second},
-		{3 * time.Second, 2 * time.Second, 1 * time.Second},
-		{3500 * time.Millisecond, 2 * time.Second, 500 * time.Millisecond},
+	configs := []scenarios.Timings{
+		timings(15*time.Second, 10*time.Second, 2*time.Second),
+		timings(60*time.Second, 30*time.Second, 2*time.Second),
+		timings(137*time.Second, 107*time.Second, 26*time.Second),
+		timings(3*time.Second, 2*time.Second, 1*time.Second),
+		timings(3500*time.Millisecond, 2*time.Second, 500*time.Millisecond),
 	}
 	for _, followers := range []int{1, 2} {
 		for _, tm := range configs {

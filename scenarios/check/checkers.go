@@ -1,4 +1,4 @@
-package scenarios
+package check
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/lesim/lesim/scenarios"
 )
 
 // The checkers are pure functions of a run's recorded intervals, so each can
@@ -295,7 +297,7 @@ func CheckPausedWhileLeading(ivs []Interval, pauses map[string][]Window) time.Du
 // and so does one in which nobody leads inside the scenario's liveness
 // window (after the last fault and its settle time) or in which a loss of
 // leadership after that window's start is not restored within its bound.
-func CheckExpect(x Expect, res *Result) ExpectResult {
+func CheckExpect(x scenarios.Expect, res *Result) ExpectResult {
 	var v []string
 	if x.LeaderRequired() {
 		v = append(v, livenessViolations(res)...)
@@ -347,7 +349,7 @@ func livenessViolations(res *Result) []string {
 		return []string{fmt.Sprintf("liveness: no node ever led (from the first start at %v to the end at %v); requireLeader", lv.Start, res.Duration)}
 	}
 	var v []string
-	if w.End() <= res.Duration && !ledWithin(res.Leadership, w.Start, w.End()) {
+	if w.End() <= res.Duration && !LedWithin(res.Leadership, w.Start, w.End()) {
 		v = append(v, fmt.Sprintf("liveness: nobody led between %v (the last fault over, every process back) and %v (+%v, the election bound); requireLeader", w.Start, w.End(), w.Bound))
 	}
 	for _, f := range res.Failovers {
@@ -358,73 +360,12 @@ func livenessViolations(res *Result) []string {
 	return v
 }
 
-// ledWithin reports whether some interval leads at a moment of [from, to].
-func ledWithin(ivs []Interval, from, to time.Duration) bool {
+// LedWithin reports whether some interval leads at a moment of [from, to].
+func LedWithin(ivs []Interval, from, to time.Duration) bool {
 	for _, iv := range ivs {
 		if iv.Start <= to && iv.End >= from && iv.End > iv.Start {
 			return true
 		}
 	}
 	return false
-}
-
-// finish closes open intervals at the run's end and runs every checker.
-func (r *runner) finish() *Result {
-	rc := r.rec
-	res := rc.res
-	res.Scenario = r.sc.Metadata.Name
-	res.Seed = r.s.Seed()
-	res.Duration = r.end
-	r.countDrainingRuns()
-	for i := range res.Leadership {
-		iv := &res.Leadership[i]
-		if iv.End < 0 || iv.End > r.end {
-			if iv.Cancelled < 0 {
-				iv.Cancelled = r.end
-			}
-			iv.End = r.end
-			if iv.EndReason == "" {
-				iv.EndReason = "run-end"
-			}
-		}
-	}
-	pauses := map[string][]Window{}
-	for i, name := range rc.nodes {
-		ws := rc.pauses[i]
-		if from := rc.pausedFrom[i]; from >= 0 {
-			ws = append(ws, Window{Start: from, End: r.end})
-		}
-		pauses[name] = ws
-	}
-	res.Overlap = CheckOverlap(res.Leadership)
-	res.LivenessWindow = r.sc.Liveness()
-	start := r.end
-	for _, n := range r.sc.Spec.Nodes {
-		start = min(start, n.Start.Duration)
-	}
-	res.Liveness = CheckLiveness(res.Leadership, start, r.end)
-	res.Leaderless = CheckLeaderless(res.Leadership, start, r.end)
-	res.Failovers = CheckFailovers(res.Leadership, res.Faults, r.sc.failoverGrace(), r.end)
-	res.Transitions, res.SpuriousTransitions = CheckTransitions(res.Leadership)
-	changes := make([]time.Duration, len(rc.holders))
-	for i, c := range rc.holders {
-		changes[i] = c.at
-	}
-	res.StaleLeader = CheckStaleLeader(res.Leadership, changes, rc.holderAt)
-	res.PausedWhileLeading = CheckPausedWhileLeading(res.Leadership, pauses)
-
-	counts := r.srv.Counts()
-	res.API.Requests = int(counts.Total())
-	res.API.ByOp = countsByOp(counts)
-	if r.end > 0 {
-		res.API.PerSecond = float64(res.API.Requests) / r.end.Seconds()
-	}
-	for i := range res.Nodes {
-		nc := r.srv.NodeCounts(res.Nodes[i].Name)
-		res.Nodes[i].Requests = int(nc.Total())
-		res.Nodes[i].ByOp = countsByOp(nc)
-	}
-	res.Expect = CheckExpect(r.sc.Spec.Expect, res)
-	res.TraceHash = fmt.Sprintf("%016x", rc.h.Sum64())
-	return res
 }

@@ -1,10 +1,13 @@
-package scenarios
+package runner
 
 import (
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // Every library scenario's description is a claim about the elector; each
@@ -19,8 +22,8 @@ const (
 
 // outcome is one scenario's runs, seeds 1..n.
 type outcome struct {
-	sc   *Scenario
-	runs []*Result
+	sc   *scenarios.Scenario
+	runs []*check.Result
 }
 
 func runOutcome(t *testing.T, name string, seeds int, keepTrace bool) outcome {
@@ -34,28 +37,28 @@ func runOutcome(t *testing.T, name string, seeds int, keepTrace bool) outcome {
 }
 
 // leaderAt returns the interval leading at true time at, if any.
-func leaderAt(res *Result, at time.Duration) (Interval, bool) {
+func leaderAt(res *check.Result, at time.Duration) (check.Interval, bool) {
 	for _, iv := range res.Leadership {
 		if iv.Start <= at && at < iv.End {
 			return iv, true
 		}
 	}
-	return Interval{}, false
+	return check.Interval{}, false
 }
 
 // firstStartAfter returns the first interval starting at or after at.
-func firstStartAfter(res *Result, at time.Duration) (Interval, bool) {
+func firstStartAfter(res *check.Result, at time.Duration) (check.Interval, bool) {
 	for _, iv := range res.Leadership {
 		if iv.Start >= at {
 			return iv, true
 		}
 	}
-	return Interval{}, false
+	return check.Interval{}, false
 }
 
 // updates counts a run's Update calls and those answered with a Conflict,
 // from the kept trace.
-func updates(res *Result) (all, conflicts int) {
+func updates(res *check.Result) (all, conflicts int) {
 	for _, ev := range res.Trace {
 		if ev.Kind != "call-returned" || !strings.HasPrefix(ev.Detail, "update:") {
 			continue
@@ -73,12 +76,12 @@ func updates(res *Result) (all, conflicts int) {
 // after its first failing renewal round began, which is from or up to a
 // retry period later (1 s slack for latency and rounding), and that nobody
 // starts leading before until.
-func stepsDownAtRenewDeadline(res *Result, from, until time.Duration) error {
+func stepsDownAtRenewDeadline(res *check.Result, from, until time.Duration) error {
 	iv, ok := leaderAt(res, from)
 	if !ok {
 		return fmt.Errorf("seed %d: nobody leads at %v", res.Seed, from)
 	}
-	lo, hi := from+DefaultRenewDeadline-time.Second, from+DefaultRetryPeriod+DefaultRenewDeadline+time.Second
+	lo, hi := from+scenarios.DefaultRenewDeadline-time.Second, from+scenarios.DefaultRetryPeriod+scenarios.DefaultRenewDeadline+time.Second
 	if iv.EndReason != "renew-failed" || iv.End < lo || iv.End > hi {
 		return fmt.Errorf("seed %d: the leader at %v, %s, ends at %v (%s), want renew-failed in [%v, %v]", res.Seed, from, iv.Identity, iv.End, iv.EndReason, lo, hi)
 	}
@@ -95,7 +98,7 @@ type claim struct {
 }
 
 // everyRun applies check to every run and returns the first error.
-func everyRun(check func(res *Result) error) func(o outcome) error {
+func everyRun(check func(res *check.Result) error) func(o outcome) error {
 	return func(o outcome) error {
 		for _, res := range o.runs {
 			if err := check(res); err != nil {
@@ -106,15 +109,15 @@ func everyRun(check func(res *Result) error) func(o outcome) error {
 	}
 }
 
-func noOverlap(res *Result) error {
+func noOverlap(res *check.Result) error {
 	if res.Overlap.Total != 0 {
 		return fmt.Errorf("seed %d: overlap %v", res.Seed, res.Overlap.Total)
 	}
 	return nil
 }
 
-func all(checks ...func(*Result) error) func(*Result) error {
-	return func(res *Result) error {
+func all(checks ...func(*check.Result) error) func(*check.Result) error {
+	return func(res *check.Result) error {
 		for _, c := range checks {
 			if err := c(res); err != nil {
 				return err
@@ -126,7 +129,7 @@ func all(checks ...func(*Result) error) func(*Result) error {
 
 func TestLibraryOutcomes(t *testing.T) {
 	claims := libraryClaims(t)
-	for _, e := range Library() {
+	for _, e := range scenarios.Library() {
 		c, ok := claims[e.Name]
 		if !ok {
 			t.Errorf("%s: no claim checks its description %q", e.Name, e.Description)
@@ -180,10 +183,10 @@ func TestSlowAPIClaimFailsOnALighterTail(t *testing.T) {
 // libraryClaims is a table, one claim per library scenario; the longer
 // claims are functions below it.
 func libraryClaims(t *testing.T) map[string]claim {
-	named := func(name string) *Scenario { return mustNamed(t, name) }
+	named := func(name string) *scenarios.Scenario { return mustNamed(t, name) }
 	partitionStart := 2 * time.Minute
 	return map[string]claim{
-		"api-outage": {seeds: claimSeeds, check: everyRun(all(noOverlap, func(res *Result) error {
+		"api-outage": {seeds: claimSeeds, check: everyRun(all(noOverlap, func(res *check.Result) error {
 			// Both outages, refuse then hang: the leader steps down within
 			// renewDeadline and nobody leads until the server is back.
 			for _, at := range []time.Duration{2 * time.Minute, 6 * time.Minute} {
@@ -197,7 +200,7 @@ func libraryClaims(t *testing.T) map[string]claim {
 			return nil
 		}))},
 		"conflict-storm": {seeds: rareSeeds, keepTrace: true, check: conflictStorm(named("healthy"))},
-		"default": {seeds: claimSeeds, check: everyRun(all(noOverlap, func(res *Result) error {
+		"default": {seeds: claimSeeds, check: everyRun(all(noOverlap, func(res *check.Result) error {
 			// a crashes at 2m; b or c leads at 5m and is cut off with the
 			// other: it steps down, and a, the only one left, takes over.
 			if iv, ok := leaderAt(res, 2*time.Minute-time.Nanosecond); !ok || iv.Node != "a" {
@@ -215,7 +218,7 @@ func libraryClaims(t *testing.T) map[string]claim {
 			}
 			return nil
 		}))},
-		"gc-pause-leader": {seeds: claimSeeds, check: everyRun(func(res *Result) error {
+		"gc-pause-leader": {seeds: claimSeeds, check: everyRun(func(res *check.Result) error {
 			// A follower takes over during a's 20 s pause; a still believes
 			// it leads and finds out only after it resumes at 2m20s.
 			next, ok := firstStartAfter(res, 2*time.Minute)
@@ -232,7 +235,7 @@ func libraryClaims(t *testing.T) map[string]claim {
 			}
 			return nil
 		})},
-		"healthy": {seeds: claimSeeds, check: everyRun(func(res *Result) error {
+		"healthy": {seeds: claimSeeds, check: everyRun(func(res *check.Result) error {
 			if len(res.Leadership) != 1 || res.Leadership[0].Node != "a" || res.Leadership[0].End != res.Duration {
 				return fmt.Errorf("seed %d: want a leading once until the end, got %+v", res.Seed, res.Leadership)
 			}
@@ -240,21 +243,21 @@ func libraryClaims(t *testing.T) map[string]claim {
 		})},
 		"herd-100":                        {seeds: 3, check: everyRun(herd)},
 		"leader-crash":                    {seeds: claimSeeds, check: everyRun(all(noOverlap, leaderCrash))},
-		"leader-partition-drop-requests":  {seeds: claimSeeds, check: partitions(named, ModeDropRequests)},
-		"leader-partition-drop-responses": {seeds: claimSeeds, check: partitions(named, ModeDropResponses)},
-		"leader-partition-refuse":         {seeds: claimSeeds, check: partitions(named, ModeRefuse)},
+		"leader-partition-drop-requests":  {seeds: claimSeeds, check: partitions(named, scenarios.ModeDropRequests)},
+		"leader-partition-drop-responses": {seeds: claimSeeds, check: partitions(named, scenarios.ModeDropResponses)},
+		"leader-partition-refuse":         {seeds: claimSeeds, check: partitions(named, scenarios.ModeRefuse)},
 		"lost-ack":                        {seeds: claimSeeds, check: lostAck(named("lost-ack"))},
-		"release-on-cancel": {seeds: claimSeeds, check: everyRun(all(noOverlap, func(res *Result) error {
+		"release-on-cancel": {seeds: claimSeeds, check: everyRun(all(noOverlap, func(res *check.Result) error {
 			// Within a retry period or two: a candidate's wait is at most
 			// 2.2·RP, so two attempts take under 4.4·RP.
-			if len(res.Failovers) != 1 || res.Failovers[0].From != "a" || res.Failovers[0].HandoverGap > time.Duration(2*(1+JitterFactor)*float64(DefaultRetryPeriod)) {
+			if len(res.Failovers) != 1 || res.Failovers[0].From != "a" || res.Failovers[0].HandoverGap > time.Duration(2*(1+scenarios.JitterFactor)*float64(scenarios.DefaultRetryPeriod)) {
 				return fmt.Errorf("seed %d: want one failover from a within two retry periods, got %+v", res.Seed, res.Failovers)
 			}
 			return nil
 		}))},
 		"rolling-restart":   {seeds: claimSeeds, check: everyRun(all(noOverlap, rollingRestart))},
 		"skew-beyond-bound": {seeds: claimSeeds, check: everyRun(skewBeyond(partitionStart))},
-		"skew-within-bound": {seeds: claimSeeds, check: everyRun(all(noOverlap, func(res *Result) error {
+		"skew-within-bound": {seeds: claimSeeds, check: everyRun(all(noOverlap, func(res *check.Result) error {
 			if len(res.Failovers) == 0 {
 				return fmt.Errorf("seed %d: the partition hands nothing over", res.Seed)
 			}
@@ -271,7 +274,7 @@ func libraryClaims(t *testing.T) map[string]claim {
 // requests (more than healthy's on every seed), and rare runs of
 // conflicts make the leader step down: in some runs, not in most (seeds
 // 1–60: 12 runs with a spurious transition, 13 in all).
-func conflictStorm(healthy *Scenario) func(o outcome) error {
+func conflictStorm(healthy *scenarios.Scenario) func(o outcome) error {
 	return func(o outcome) error {
 		var updatesAll, conflicts, stepDowns int
 		for _, res := range o.runs {
@@ -305,7 +308,7 @@ func conflictStorm(healthy *Scenario) func(o outcome) error {
 // herd: n000 leads until its crash at 2m, a member of the herd takes over,
 // without overlap, and the 99 followers' polling dominates the load: at
 // least 99 Gets per retry period's worth of time.
-func herd(res *Result) error {
+func herd(res *check.Result) error {
 	if len(res.Nodes) != 100 {
 		return fmt.Errorf("seed %d: %d nodes", res.Seed, len(res.Nodes))
 	}
@@ -315,7 +318,7 @@ func herd(res *Result) error {
 	if next, ok := firstStartAfter(res, 2*time.Minute); !ok || next.Node == "n000" {
 		return fmt.Errorf("seed %d: no follower takes over after the crash: %+v", res.Seed, next)
 	}
-	if minGets := int(99 * (res.Duration - 5*time.Second) / (DefaultRetryPeriod * 22 / 10)); res.API.ByOp["get"] < minGets {
+	if minGets := int(99 * (res.Duration - 5*time.Second) / (scenarios.DefaultRetryPeriod * 22 / 10)); res.API.ByOp["get"] < minGets {
 		return fmt.Errorf("seed %d: %d Gets, want at least %d from 99 polling followers", res.Seed, res.API.ByOp["get"], minGets)
 	}
 	return noOverlap(res)
@@ -326,7 +329,7 @@ func herd(res *Result) error {
 // comes leaseDuration (15 s) after the follower saw the last renewal, up to
 // a retry period (2 s) before the crash, plus up to a jittered poll on
 // either side; seeds 1–500 gave 13.35 s to 19.96 s.
-func leaderCrash(res *Result) error {
+func leaderCrash(res *check.Result) error {
 	iv, ok := leaderAt(res, 2*time.Minute-time.Nanosecond)
 	if !ok || iv.Node != "a" || iv.End != 2*time.Minute || iv.EndReason != "crashed" {
 		return fmt.Errorf("seed %d: a does not lead until it crashes at 2m: %+v", res.Seed, iv)
@@ -348,7 +351,7 @@ func leaderCrash(res *Result) error {
 // first renewal in the partition lands, and a follower that polled between
 // a's last two renewals sees it as a change (seeds 1–200: later in 150,
 // the same in 50, earlier in none).
-func partitions(named func(string) *Scenario, mode FaultMode) func(o outcome) error {
+func partitions(named func(string) *scenarios.Scenario, mode scenarios.FaultMode) func(o outcome) error {
 	return func(o outcome) error {
 		dropped := named("leader-partition-drop-requests")
 		later := 0
@@ -362,7 +365,7 @@ func partitions(named func(string) *Scenario, mode FaultMode) func(o outcome) er
 			if len(res.Failovers) != 1 || res.Failovers[0].From != "a" {
 				return fmt.Errorf("seed %d: want one failover from a, got %+v", res.Seed, res.Failovers)
 			}
-			if mode == ModeDropRequests {
+			if mode == scenarios.ModeDropRequests {
 				continue
 			}
 			seed := res.Seed
@@ -370,18 +373,18 @@ func partitions(named func(string) *Scenario, mode FaultMode) func(o outcome) er
 			if err != nil {
 				return err
 			}
-			takeover := func(r *Result) time.Duration { return r.Failovers[0].Lost + r.Failovers[0].HandoverGap }
+			takeover := func(r *check.Result) time.Duration { return r.Failovers[0].Lost + r.Failovers[0].HandoverGap }
 			switch {
-			case mode == ModeDropResponses && takeover(res) < takeover(base):
+			case mode == scenarios.ModeDropResponses && takeover(res) < takeover(base):
 				return fmt.Errorf("seed %d: takeover at %v, earlier than with dropped requests (%v)", seed, takeover(res), takeover(base))
-			case mode == ModeRefuse && res.Nodes[0].Requests <= base.Nodes[0].Requests:
+			case mode == scenarios.ModeRefuse && res.Nodes[0].Requests <= base.Nodes[0].Requests:
 				return fmt.Errorf("seed %d: a sends %d requests, not more than with dropped requests (%d)", seed, res.Nodes[0].Requests, base.Nodes[0].Requests)
 			}
 			if takeover(res) > takeover(base) {
 				later++
 			}
 		}
-		if mode == ModeDropResponses && later <= len(o.runs)/2 {
+		if mode == scenarios.ModeDropResponses && later <= len(o.runs)/2 {
 			return fmt.Errorf("takeover later than with dropped requests in %d of %d runs, want most", later, len(o.runs))
 		}
 		return nil
@@ -391,7 +394,7 @@ func partitions(named func(string) *Scenario, mode FaultMode) func(o outcome) er
 // lostAck: without a request timeout one lost acknowledgement costs a its
 // leadership although its renewal landed (a spurious transition in every
 // run); the default timeout avoids it (none in any run).
-func lostAck(sc *Scenario) func(o outcome) error {
+func lostAck(sc *scenarios.Scenario) func(o outcome) error {
 	return func(o outcome) error {
 		withTimeout := sc.Clone()
 		withTimeout.Spec.Client.RequestTimeout = nil
@@ -417,7 +420,7 @@ func lostAck(sc *Scenario) func(o outcome) error {
 
 // rollingRestart: each node is stopped in turn (2m, 4m, 6m) and comes
 // back 30 s later as a fresh process; a stopped leader hands over.
-func rollingRestart(res *Result) error {
+func rollingRestart(res *check.Result) error {
 	for i, n := range res.Nodes {
 		if len(n.Processes) != 2 {
 			return fmt.Errorf("seed %d: %s ran %d processes, want 2", res.Seed, n.Name, len(n.Processes))
@@ -440,8 +443,8 @@ func rollingRestart(res *Result) error {
 
 // skewBeyond: with followers at twice the rate, a follower takes the lease
 // while the partitioned a still leads.
-func skewBeyond(at time.Duration) func(res *Result) error {
-	return func(res *Result) error {
+func skewBeyond(at time.Duration) func(res *check.Result) error {
+	return func(res *check.Result) error {
 		a, ok := leaderAt(res, at)
 		next, nok := firstStartAfter(res, at)
 		if !ok || a.Node != "a" || !nok || next.Start >= a.End || res.Overlap.Total == 0 {
@@ -487,7 +490,7 @@ func staleReads(o outcome) error {
 		total += c
 		for _, ev := range res.Trace {
 			if ev.Kind == "call-returned" && strings.Contains(ev.Detail, "Operation cannot be fulfilled") &&
-				ev.At >= 3*time.Minute && ev.At <= 3*time.Minute+DefaultLeaseDuration+5*time.Second {
+				ev.At >= 3*time.Minute && ev.At <= 3*time.Minute+scenarios.DefaultLeaseDuration+5*time.Second {
 				nearCrash++
 			}
 		}

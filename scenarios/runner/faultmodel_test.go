@@ -1,10 +1,11 @@
-package scenarios
+package runner
 
 import (
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/lesim/lesim/scenarios"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -14,10 +15,10 @@ import (
 // fault names every node, and unlike a run without the fault.
 func TestLatencyFaultWithoutNodesHitsEveryNode(t *testing.T) {
 	base := mustNamed(t, "healthy")
-	slow := &Distribution{Type: DistFixed, Value: &metav1.Duration{Duration: time.Minute}}
-	withFault := func(nodes []string) *Scenario {
+	slow := &scenarios.Distribution{Type: scenarios.DistFixed, Value: &metav1.Duration{Duration: time.Minute}}
+	withFault := func(nodes []string) *scenarios.Scenario {
 		sc := base.Clone()
-		sc.Spec.Faults = append(sc.Spec.Faults, Fault{Type: FaultLatency, At: metav1.Duration{Duration: 20 * time.Second},
+		sc.Spec.Faults = append(sc.Spec.Faults, scenarios.Fault{Type: scenarios.FaultLatency, At: metav1.Duration{Duration: 20 * time.Second},
 			Duration: &metav1.Duration{Duration: 40 * time.Second}, Nodes: nodes, Request: slow})
 		return sc
 	}

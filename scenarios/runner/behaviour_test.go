@@ -1,4 +1,4 @@
-package scenarios_test
+package runner_test
 
 import (
 	"bytes"
@@ -13,7 +13,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	. "github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 	"github.com/lesim/lesim/scenarios/gen"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // behaviourFile pins, for a fixed set of scenarios and seeds, everything a
@@ -52,11 +54,11 @@ func behaviourCases(t testing.TB) []behaviourCase {
 		}
 		add("library/"+e.Name, sc)
 	}
-	data, err := os.ReadFile("testdata/example.yaml")
+	data, err := os.ReadFile("../testdata/example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex, err := Parse("testdata/example.yaml", data)
+	ex, err := Parse("../testdata/example.yaml", data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +122,7 @@ func digest(v any) string {
 
 // behaviourLine summarises one run; trace is the digest of the kept trace
 // (empty when the trace was off).
-func behaviourLine(name string, res *Result, trace string) string {
+func behaviourLine(name string, res *check.Result, trace string) string {
 	// The fields are listed rather than the whole Result digested, so that
 	// a field added to Result later does not read as a change of behaviour.
 	nodes := make([]any, len(res.Nodes))
@@ -155,7 +157,7 @@ var goldenKinds = map[string]bool{
 
 // traceLines renders the golden events of a trace, one per line: true time
 // in seconds to the nanosecond, node, identity, kind, detail.
-func traceLines(tr []TraceEvent) []string {
+func traceLines(tr []check.TraceEvent) []string {
 	var out []string
 	for _, ev := range tr {
 		if !goldenKinds[ev.Kind] {
@@ -183,11 +185,11 @@ func TestBehaviourGolden(t *testing.T) {
 	}
 	var out bytes.Buffer
 	for _, c := range behaviourCases(t) {
-		kept, err := RunWith(c.sc, RunOptions{KeepTrace: true, Seed: c.seed})
+		kept, err := runner.RunWith(c.sc, runner.RunOptions{KeepTrace: true, Seed: c.seed})
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		plain, err := RunWith(c.sc, RunOptions{Seed: c.seed})
+		plain, err := runner.RunWith(c.sc, runner.RunOptions{Seed: c.seed})
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
