@@ -874,7 +874,7 @@ func (e *Elector) isLeaseValid(now time.Time) bool {
 		ld -= 500 * time.Millisecond
 	}
 	if Mutated(MutantEarlyTakeoverSmall) && !e.IsLeader() {
-		ld -= 40 * time.Millisecond
+		ld -= 20 * time.Millisecond
 	}
 	return e.observedTime.Add(ld).After(now)
 }

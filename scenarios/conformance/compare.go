@@ -62,7 +62,7 @@ func compareScenario(sc *scenarios.Scenario, real, lesim []*outcome) []compariso
 	add("overlap > 0 (rate)", "pp", floorPoints, proportionTest(kr, len(real), kl, len(lesim)), len(real), len(lesim),
 		pct(kr, len(real)), pct(kl, len(lesim)))
 	if b, c := discordantOverlap(real, lesim); b+c > 0 {
-		add("overlap > 0 (paired)", "pp", floorPairedPoints, mcnemarTest(b, c, len(real)), len(real), len(lesim),
+		add(overlapPaired, "pp", floorPairedPoints, mcnemarTest(b, c, len(real)), len(real), len(lesim),
 			fmt.Sprintf("only real: %d", b), fmt.Sprintf("only lesim: %d", c))
 	}
 
@@ -89,6 +89,9 @@ func compareScenario(sc *scenarios.Scenario, real, lesim []*outcome) []compariso
 	}
 	return out
 }
+
+// overlapPaired names the paired comparison of the overlap indicator.
+const overlapPaired = "overlap > 0 (paired)"
 
 // discordantOverlap counts the seeds on which only the real run (b) or
 // only lesim's (c) had any overlap.

@@ -4,6 +4,7 @@ package conformance
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -43,7 +44,8 @@ func runSuite(t *testing.T, n int, mutants []elector.Mutant) *suiteReport {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := &suiteReport{n: n, scenarios: base, comparison: countComparisons(base)}
+	rep := &suiteReport{n: n, scenarios: base, comparison: countComparisons(base), jitterDraws: jitterDraws}
+	rep.jitterMismatches = jitterMismatches(1, jitterDraws, retryPeriods(real))
 	reportDisagreements(t, base)
 	for _, m := range mutants {
 		mr := runMutant(real, m)
@@ -69,6 +71,21 @@ func runSuite(t *testing.T, n int, mutants []elector.Mutant) *suiteReport {
 	return rep
 }
 
+// jitterDraws is how many acquire waits the report checks goOneSource on.
+const jitterDraws = 1 << 22
+
+// retryPeriods is every retry period of the corpus, once.
+func retryPeriods(real []realSide) []time.Duration {
+	var out []time.Duration
+	for _, rs := range real {
+		for i := range rs.sc.Spec.Nodes {
+			out = append(out, rs.sc.NodeElector(i).RetryPeriod)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // runMutant compares lesim under mutant m with the real runs.
 func runMutant(real []realSide, m elector.Mutant) (mr mutantResult) {
 	mr.mutant = m.String()
@@ -87,6 +104,9 @@ func runMutant(real []realSide, m elector.Mutant) (mr mutantResult) {
 	}
 	for _, s := range rs {
 		for _, c := range s.comparisons {
+			if c.quantity == overlapPaired && (mr.overlapShift == nil || c.effect > mr.overlapShift.effect) {
+				mr.overlapShift = &c
+			}
 			if !c.differs() {
 				continue
 			}
