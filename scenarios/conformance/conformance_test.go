@@ -39,10 +39,22 @@ func runsPerSide() int {
 	return fastRuns
 }
 
+// propertyChecks is how many cases TestPropPairedAgreement draws unless
+// -rapid.checks is given: a case (three seeds a side, two simulated
+// minutes) costs about a quarter of a second.
+const propertyChecks = "24"
+
 func TestMain(m *testing.M) {
 	// The real elector logs every failed renewal through klog.
 	klog.SetLogger(logr.Discard())
 	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "rapid.checks" })
+	if !set {
+		if err := flag.Set("rapid.checks", propertyChecks); err != nil {
+			panic(err)
+		}
+	}
 	os.Exit(m.Run())
 }
 

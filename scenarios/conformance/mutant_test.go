@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"pgregory.net/rapid"
+
 	"github.com/lesim/lesim/elector"
 )
 
@@ -117,4 +119,25 @@ func runMutant(real []realSide, m elector.Mutant) (mr mutantResult) {
 		}
 	}
 	return mr
+}
+
+// TestPropPairedAgreementKillsMutants: the seed-by-seed property fails on
+// wrong electors. Under each mutant the same generated scenarios give
+// seeds that differ with no tie race to explain them.
+func TestPropPairedAgreementKillsMutants(t *testing.T) {
+	for _, m := range []elector.Mutant{elector.MutantJitterOne, elector.MutantNoFastPath} {
+		elector.SetMutant(m)
+		unexplained := 0
+		rapid.Check(t, func(rt *rapid.T) {
+			sc, err := prepare(apart(comparableScenarios().Draw(rt, "scenario")))
+			if err != nil {
+				rt.Fatal(err)
+			}
+			unexplained += len(pairScenario(t, sc, pairedSeeds).unexplained)
+		})
+		elector.SetMutant(elector.MutantNone)
+		if unexplained == 0 {
+			t.Errorf("mutant %s: no seed differed without a tie race", m)
+		}
+	}
 }

@@ -4,12 +4,10 @@ import (
 	"hash/fnv"
 	mathrand "math/rand"
 	randv2 "math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/lesim/lesim/elector"
 	"github.com/lesim/lesim/scenarios/check"
-	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // sharedJitter makes a lesim run draw its acquire jitter as the real run
@@ -27,8 +25,8 @@ import (
 // function, also after the try that acquired and after one that ended
 // because Run's context was cancelled; lesim's elector draws only before a
 // next try. So sharedJitter watches the run's events and draws one value
-// and throws it away when a node acquires, and when a stop or a crash hits
-// a node whose acquire try is in flight.
+// and throws it away when a node acquires, and when a node's process
+// crashes or its Run returns (a stop) with an acquire try in flight.
 type sharedJitter struct {
 	src        *mathrand.Rand
 	attempting map[string]bool // node → an acquire try is in flight
@@ -59,8 +57,11 @@ func (j *sharedJitter) observe(ev check.TraceEvent) {
 	case "became-leader":
 		j.attempting[ev.Node] = false
 		j.float64()
-	case runner.FaultKind:
-		if j.attempting[ev.Node] && (strings.HasPrefix(ev.Detail, "type=crash") || strings.HasPrefix(ev.Detail, "type=stop")) {
+	case "process-crashed", "stopped-leading":
+		// The process crashed, or its Run returned (a stop), with an
+		// acquire try in flight: client-go's try returns on the cancelled
+		// context, and its loop draws.
+		if j.attempting[ev.Node] {
 			j.attempting[ev.Node] = false
 			j.float64()
 		}

@@ -52,9 +52,9 @@ func TestSharedJitterOrderAndDiscards(t *testing.T) {
 	want.Float64() // the draw after the acquiring try
 	expect(b.Float64(), "b's draw after a acquired")
 	j.observe(traceEvent("b", "try-started", "acquire"))
-	j.observe(traceEvent("b", "fault", "type=stop"))
+	j.observe(traceEvent("b", "stopped-leading", ""))
 	want.Float64()                                    // the draw after the try the stop cut short
-	j.observe(traceEvent("a", "fault", "type=crash")) // a leads: no try in flight, no draw
+	j.observe(traceEvent("a", "process-crashed", "")) // a leads: no try in flight, no draw
 	expect(b.Float64(), "b's draw after its stop")
 	if j.draws != 6 {
 		t.Errorf("%d draws, want 6", j.draws)

@@ -67,13 +67,16 @@ func prepare(sc *scenarios.Scenario) (*scenarios.Scenario, error) {
 
 // addSetupCost lengthens every node's request timeout by setupCost, on
 // both sides alike, so that a timed-out request ends at the same instant
-// in the real run and in the simulation.
+// in the real run and in the simulation. No timeout (0) stays none.
 func addSetupCost(c *scenarios.Scenario) {
 	timeouts := make([]time.Duration, len(c.Spec.Nodes))
 	for i := range c.Spec.Nodes {
 		timeouts[i] = c.RequestTimeout(i)
 	}
 	for i := range c.Spec.Nodes {
+		if timeouts[i] == 0 {
+			continue
+		}
 		n := &c.Spec.Nodes[i]
 		if n.Client == nil {
 			n.Client = &scenarios.Client{}

@@ -163,6 +163,11 @@ func (r *realRun) run() *outcome {
 		}
 		sleepUntil(r.start, a.at)
 		a.do()
+		// What the action started runs until it blocks before the next
+		// action of the same instant, as an event of the simulation runs
+		// to its end before the next: a process started and crashed at
+		// one instant sends its first request first.
+		synctest.Wait()
 	}
 	sleepUntil(r.start, r.end)
 	// The simulation runs what falls on its last instant (a renewal due at
