@@ -217,6 +217,10 @@ func TestCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%d scenarios, %d comparisons at N = %d", len(rs), countComparisons(rs), n)
+	for _, r := range rs {
+		p := r.pairs
+		t.Logf("%s: identical on %d of %d seeds, %d parted on a tie race, %d unexplained", r.name, p.identical, p.n, p.tieRace, len(p.unexplained))
+	}
 	reportDisagreements(t, rs)
 }
 

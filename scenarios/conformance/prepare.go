@@ -14,9 +14,11 @@ import (
 
 // prepare defaults and validates a copy of sc and checks that both sides
 // can run it: the real elector runs on one fake clock shared by every
-// goroutine, so clocks must be perfect, and it has no pause button, no
-// workload and no variant other than the client-go it is (v0.37.2: one
-// build can hold only one version of the k8s.io/client-go module).
+// goroutine, so clocks must be perfect, and it has no pause button and no
+// variant other than the client-go it is (v0.37.2: one build can hold only
+// one version of the k8s.io/client-go module). A workload runs on both
+// sides as its drain: the leader keeps working for spec.workload.drain
+// after its leading context ends (its writes are not compared).
 func prepare(sc *scenarios.Scenario) (*scenarios.Scenario, error) {
 	c := sc.Clone()
 	scenarios.Default(c)
@@ -54,9 +56,6 @@ func prepare(sc *scenarios.Scenario) (*scenarios.Scenario, error) {
 		default:
 			why = append(why, fmt.Sprintf("spec.faults[%d] is a %s fault; conformance runs partition, crash, stop, apiOutage and latency faults", i, f.Type))
 		}
-	}
-	if c.Spec.Workload != nil {
-		why = append(why, "spec.workload is set; conformance compares the election only")
 	}
 	if len(why) > 0 {
 		return nil, fmt.Errorf("%s: not comparable with the real elector: %s", c.Metadata.Name, strings.Join(why, "; "))
@@ -100,7 +99,13 @@ func runLesim(sc *scenarios.Scenario, seed uint64) (*outcome, error) {
 	out := &outcome{duration: res.Duration, calls: map[string]fakeapi.Counts{},
 		stoppedLeading: res.StoppedLeadingCalls, runsEnded: res.RunsEnded, tieFlips: ties.flips}
 	for _, iv := range res.Leadership {
-		out.leadership = append(out.leadership, interval{node: iv.Node, start: iv.Start, end: iv.Cancelled, endReason: iv.EndReason})
+		// End is when the leader stopped acting as one: its leading
+		// context's cancellation plus the workload's drain.
+		reason := iv.EndReason
+		if iv.End >= res.Duration {
+			reason = "run-end"
+		}
+		out.leadership = append(out.leadership, interval{node: iv.Node, start: iv.Start, end: iv.End, endReason: reason})
 	}
 	for _, n := range res.Nodes {
 		out.calls[n.Name] = fakeapi.Counts{

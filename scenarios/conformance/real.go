@@ -87,6 +87,10 @@ type realProc struct {
 	ended    bool
 	lead     int // index into out.Leadership of the open interval, or -1
 	stopping bool
+	// leading is the OnStartedLeading goroutine, drain included; killed
+	// closes when a crash or the run's end cuts its drain short.
+	leading sync.WaitGroup
+	killed  chan struct{}
 }
 
 func newRealRun(sc *scenarios.Scenario, seed uint64) (*realRun, error) {
@@ -212,6 +216,7 @@ func (r *realRun) finish() {
 		p.ended = true
 		p.dead.Store(true)
 		p.cancel()
+		close(p.killed)
 	}
 }
 
@@ -238,7 +243,7 @@ func (n *realNode) startProcess() {
 		return
 	}
 	n.procs++
-	p := &realProc{n: n, identity: n.identity(), lead: -1}
+	p := &realProc{n: n, identity: n.identity(), lead: -1, killed: make(chan struct{})}
 	n.proc = p
 	ec := r.sc.NodeElector(n.idx)
 	cfg := rest.RESTConfig(r.chaos, n.name, r.sc.RequestTimeout(n.idx))
@@ -273,12 +278,20 @@ func (n *realNode) startProcess() {
 	go func() {
 		defer r.live.Done()
 		le.Run(ctx)
+		p.runReturned()
+		// The process exits once its leader's work has drained, as
+		// lesim's does. OnStartedLeading's goroutine, if the process led,
+		// started before fake time moved on from the acquisition, so it
+		// has joined leading by now.
+		p.leading.Wait()
 		p.exited()
 	}()
 }
 
 func (p *realProc) startedLeading(ctx context.Context) {
 	r := p.n.r
+	p.leading.Add(1)
+	defer p.leading.Done()
 	r.mu.Lock()
 	if p.ended {
 		r.mu.Unlock()
@@ -288,6 +301,14 @@ func (p *realProc) startedLeading(ctx context.Context) {
 	r.out.leadership = append(r.out.leadership, interval{node: p.n.name, start: r.now(), end: -1})
 	r.mu.Unlock()
 	<-ctx.Done()
+	// The leader's work goes on for the workload's drain (lesim's
+	// workload semantics), unless the process crashes or the run ends.
+	if w := r.sc.Spec.Workload; w != nil && w.Drain.Duration > 0 {
+		select {
+		case <-time.After(w.Drain.Duration):
+		case <-p.killed:
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if p.lead >= 0 {
@@ -308,8 +329,20 @@ func (p *realProc) stoppedLeading() {
 	}
 }
 
-// exited is the end of Run: the process exits and restarts per its
-// policy, unless a crash or the run's end got there first.
+// runReturned counts a Run that returned before a crash or the run's end
+// (OnStoppedLeading was called, counted unless the process was dead).
+func (p *realProc) runReturned() {
+	r := p.n.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !p.ended {
+		r.out.runsEnded++
+	}
+}
+
+// exited is the end of the process, once Run has returned and its leader's
+// work has drained: it restarts per its policy, unless a crash or the
+// run's end got there first.
 func (p *realProc) exited() {
 	n := p.n
 	r := n.r
@@ -319,16 +352,6 @@ func (p *realProc) exited() {
 		return
 	}
 	p.ended = true
-	r.out.runsEnded++
-	if p.lead >= 0 {
-		// The leading goroutine has not yet seen its context end; Run's
-		// return cancelled it at this instant.
-		reason := "renew-failed"
-		if p.stopping {
-			reason = "stopped"
-		}
-		r.endLeading(p, reason, r.now())
-	}
 	if rc := r.sc.NodeRestart(n.idx); rc.Policy == scenarios.RestartAlways {
 		r.restartAfter(n, rc.Delay)
 	}
@@ -359,6 +382,7 @@ func (n *realNode) crash(restartAfter *time.Duration) {
 		r.endLeading(p, "crashed", r.now())
 	}
 	p.cancel()
+	close(p.killed)
 	switch rc := r.sc.NodeRestart(n.idx); {
 	case restartAfter != nil:
 		r.restartAfter(n, *restartAfter)
