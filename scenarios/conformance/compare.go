@@ -41,6 +41,10 @@ type comparison struct {
 // differs is the verdict: significant after correction and above the floor.
 func (c *comparison) differs() bool { return c.pHolm < alpha && c.effect >= c.floor }
 
+// fastRuns is the make-test sample size: enough for the paired
+// comparisons and for large shifts, small enough for the time budget.
+const fastRuns = 24
+
 // minSample is the least number of runs on each side in which a quantity
 // must occur for it to be compared: at n runs, max(10, n/10).
 func minSample(n int) int { return max(10, n/10) }

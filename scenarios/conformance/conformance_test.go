@@ -28,9 +28,6 @@ var (
 	runsN  = flag.Int("conformance.n", 0, "runs a side per corpus scenario (0: the make-test size)")
 )
 
-// fastRuns is the make-test sample size: enough for the paired
-// comparisons and for large shifts, small enough for the time budget.
-const fastRuns = 24
 
 func runsPerSide() int {
 	if *runsN > 0 {
