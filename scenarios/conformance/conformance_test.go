@@ -28,7 +28,6 @@ var (
 	runsN  = flag.Int("conformance.n", 0, "runs a side per corpus scenario (0: the make-test size)")
 )
 
-
 func runsPerSide() int {
 	if *runsN > 0 {
 		return *runsN
