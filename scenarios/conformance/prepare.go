@@ -97,7 +97,7 @@ func runLesim(sc *scenarios.Scenario, seed uint64) (*outcome, error) {
 		return nil, err
 	}
 	out := &outcome{duration: res.Duration, calls: map[string]fakeapi.Counts{},
-		stoppedLeading: res.StoppedLeadingCalls, runsEnded: res.RunsEnded, tieFlips: ties.flips}
+		stoppedLeading: res.StoppedLeadingCalls, runsEnded: res.RunsEnded, tieFlips: ties.flips, jitterDraws: j.draws}
 	for _, iv := range res.Leadership {
 		// End is when the leader stopped acting as one: its leading
 		// context's cancellation plus the workload's drain.

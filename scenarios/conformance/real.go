@@ -178,6 +178,9 @@ func (r *realRun) run() *outcome {
 	// the end is sent and counted); here the electors' timers of that
 	// instant fire and their requests leave before the run closes.
 	synctest.Wait()
+	// Where the jitter stream stands at the end, before cancelling the
+	// processes makes their loops draw once more.
+	r.out.jitterNext = rand.Int63() //nolint:gosec // the position of the seeded stream is recorded, not used
 	r.finish()
 	stopFaults()
 	r.live.Wait()
