@@ -17,6 +17,7 @@ import (
 
 	"github.com/lesim/lesim/elector"
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/internal/rapidchecks"
 )
 
 // The //go:debug line above makes rand.Seed effective in this test binary
@@ -43,15 +44,7 @@ const propertyChecks = "24"
 func TestMain(m *testing.M) {
 	// The real elector logs every failed renewal through klog.
 	klog.SetLogger(logr.Discard())
-	flag.Parse()
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "rapid.checks" })
-	if !set {
-		if err := flag.Set("rapid.checks", propertyChecks); err != nil {
-			panic(err)
-		}
-	}
-	os.Exit(m.Run())
+	rapidchecks.Main(m, propertyChecks)
 }
 
 func loadCorpus(t testing.TB) []*scenarios.Scenario {
