@@ -3,8 +3,9 @@ package runner
 import (
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
 	"k8s.io/utils/clock"
+
+	"github.com/lesim/lesim/scenarios"
 )
 
 // workload is the leader's work: a write to a protected object every period
@@ -37,7 +38,7 @@ func (w *workload) start(p *process) {
 func (w *workload) write(p *process) {
 	res := &w.r.rec.res.Workload
 	res.Writes++
-	stored := w.r.rec.holderAt(w.r.s.Now())
+	stored := w.r.rec.holder
 	unsafe := stored != p.identity
 	if w.fencing {
 		if p.token < w.maxTok {
