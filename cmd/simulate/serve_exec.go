@@ -223,6 +223,11 @@ func runExec(ctx context.Context, cmd *cobra.Command, e env, so *serveOpts, p *s
 		}
 		res, source, err := execOnce(ctx, so, p, log, run, runDir)
 		if err != nil {
+			if ctx.Err() != nil && len(results) > 0 {
+				// Interrupted: keep the runs that are complete, and only those.
+				fmt.Fprintf(e.stdout, "interrupted in run %d; the %d complete run(s) are kept\n", run, len(results))
+				finishExec(cmd, e, so, p, args, results, sources)
+			}
 			return err
 		}
 		results, sources = append(results, res), append(sources, source)

@@ -617,6 +617,14 @@ func TestExecLeavesNoChildOnSignal(t *testing.T) {
 				}
 			}()
 			cmd.Process.Signal(sig)
+			if sig == syscall.SIGTERM {
+				// Interrupted in its first run, serve keeps no result.
+				defer func() {
+					if _, err := os.Stat(filepath.Join(dir, "out", "results.json")); !os.IsNotExist(err) {
+						t.Errorf("an interrupted first run left results.json (%v)", err)
+					}
+				}()
+			}
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
 			select {
@@ -632,6 +640,56 @@ func TestExecLeavesNoChildOnSignal(t *testing.T) {
 				t.Fatalf("after %v to serve: %v", sig, err)
 			}
 		})
+	}
+}
+
+// Interrupted in its second run, serve keeps the first, complete one:
+// results.json holds it alone, and the exit status is 1.
+func TestExecInterruptedKeepsCompleteRuns(t *testing.T) {
+	t.Parallel()
+	bin := electorBinary(t)
+	dir := t.TempDir()
+	sc := execScenario(t, dir, "exec-interrupted", "2s", "")
+	cmd := exec.Command(os.Args[0], "serve", sc, "--addr", "127.0.0.1:0", "--kubeconfig", filepath.Join(dir, "k.kubeconfig"),
+		"--out", filepath.Join(dir, "out"), "--runs", "3", "--exec", electorTemplate(bin))
+	cmd.Env = append(os.Environ(), "LESIM_TEST_MAIN=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	first := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "run 1: ") {
+				first <- true
+			}
+		}
+	}()
+	select {
+	case <-first:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no first run within 30s")
+	}
+	time.Sleep(300 * time.Millisecond) // into the second run
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			t.Errorf("interrupted serve: %v, want exit status 1", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not exit within 15s of SIGTERM")
+	}
+	r, err := readExecResults(filepath.Join(dir, "out", "results.json"))
+	if err != nil || len(r.Runs) != 1 {
+		t.Fatalf("results after an interrupted second run: %v, %+v", err, r)
 	}
 }
 
