@@ -169,7 +169,7 @@ pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; 
 </style>
 </head>
 <body>
-<h1>{{.S.Scenario}} <span class="meta">seed {{.S.Seed}}, {{.S.DurationSeconds}} s simulated</span></h1>
+<h1>{{.S.Scenario}} <span class="meta">{{if .S.Real}}real processes, {{.S.DurationSeconds}} s on the wall clock{{else}}seed {{.S.Seed}}, {{.S.DurationSeconds}} s simulated{{end}}</span></h1>
 <p class="meta">trace hash <code>{{.S.TraceHash}}</code>{{if .Command}} · <code>{{.Command}}</code>{{end}}</p>
 <p><span class="status {{.Badge.Class}}">{{.Badge.Text}}</span></p>
 {{if not .S.Expect.Passed}}<ul>{{range .S.Expect.Violations}}<li>{{.}}</li>{{end}}</ul>{{end}}

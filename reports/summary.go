@@ -17,6 +17,9 @@ type Summary struct {
 	Seed            uint64  `json:"seed"`
 	DurationSeconds float64 `json:"durationSeconds"`
 	TraceHash       string  `json:"traceHash"`
+	// Real marks a measurement of real processes on the wall clock
+	// (serve --exec); absent for a simulated run.
+	Real bool `json:"real,omitempty"`
 
 	Nodes      []NodeSummary  `json:"nodes"`
 	Leadership []LeaderTerm   `json:"leadership"`
@@ -169,6 +172,7 @@ func NewSummary(r *check.Result) Summary {
 		Seed:                      r.Seed,
 		DurationSeconds:           secs(r.Duration),
 		TraceHash:                 r.TraceHash,
+		Real:                      r.Real,
 		Nodes:                     []NodeSummary{},
 		Leadership:                []LeaderTerm{},
 		Failovers:                 []FailoverSum{},

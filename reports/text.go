@@ -33,7 +33,11 @@ func FormatAt(d time.Duration) string {
 // leaderless time, failovers, API load and whether spec.expect held.
 func WriteText(w io.Writer, r *check.Result) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "scenario %s  seed %d  simulated %s  trace %s\n", r.Scenario, r.Seed, FormatDuration(r.Duration), shortHash(r.TraceHash))
+	if r.Real {
+		fmt.Fprintf(&b, "scenario %s  real processes  wall clock %s\n", r.Scenario, FormatDuration(r.Duration))
+	} else {
+		fmt.Fprintf(&b, "scenario %s  seed %d  simulated %s  trace %s\n", r.Scenario, r.Seed, FormatDuration(r.Duration), shortHash(r.TraceHash))
+	}
 
 	b.WriteString("\nleadership (true time):\n")
 	if len(r.Leadership) == 0 {

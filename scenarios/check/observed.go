@@ -33,7 +33,7 @@ type Observation struct {
 // observation cannot hold stays zero (stale-leader time, workload).
 func Observed(sc *scenarios.Scenario, o Observation) *Result {
 	end := o.Duration
-	res := &Result{Scenario: sc.Metadata.Name, Seed: sc.Seed(), Duration: end, Faults: o.Faults}
+	res := &Result{Scenario: sc.Metadata.Name, Seed: sc.Seed(), Duration: end, Faults: o.Faults, Real: true}
 	ivs := slices.Clone(o.Leadership)
 	for i := range ivs {
 		iv := &ivs[i]
@@ -76,5 +76,6 @@ func Observed(sc *scenarios.Scenario, o Observation) *Result {
 	res.Transitions, res.SpuriousTransitions = CheckTransitions(ivs)
 	res.PausedWhileLeading = CheckPausedWhileLeading(ivs, o.Pauses)
 	res.Expect = CheckExpect(sc.Spec.Expect, res)
+	res.ExpectSet = sc.Spec.Expect.IsSet()
 	return res
 }

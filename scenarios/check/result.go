@@ -14,6 +14,9 @@ type Result struct {
 	// TraceHash is a hash of the full event sequence: equal inputs give
 	// equal hashes on every machine.
 	TraceHash string
+	// Real says the result measured real processes on the wall clock
+	// (serve --exec), not a simulation: there is no trace hash.
+	Real bool
 
 	Nodes []NodeSummary
 
