@@ -60,12 +60,9 @@ const (
 
 var defaultServeNodes = []string{"a", "b", "c"}
 
-func newServeCmd(e env) *cobra.Command {
-	so := &serveOpts{}
-	cmd := &cobra.Command{
-		Use:   "serve [FILE | --scenario NAME]",
-		Short: "Serve the Lease API with a scenario's faults, in real time, to real programs",
-		Long: `Serve coordination.k8s.io/v1 Leases over HTTP on the wall clock, with the
+// serveLong is serve's help: the Lease API it serves, --exec, and the
+// control endpoints with their authentication.
+const serveLong = `Serve coordination.k8s.io/v1 Leases over HTTP on the wall clock, with the
 API latency, injected errors and API fault windows (partitions, outages,
 latency) of a scenario, so that real binaries — anything built on client-go's
 leader election — can be put through the same faults as the simulation.
@@ -129,7 +126,14 @@ Every request, injected fault, control call, holder change of a lease and
 reported callback is logged as one line on stderr (or --log FILE); on stop
 serve logs the summary. serve runs until SIGINT or SIGTERM and then stops
 gracefully with status 0. It binds to loopback addresses only unless
---allow-non-loopback is given.`,
+--allow-non-loopback is given.`
+
+func newServeCmd(e env) *cobra.Command {
+	so := &serveOpts{}
+	cmd := &cobra.Command{
+		Use:   "serve [FILE | --scenario NAME]",
+		Short: "Serve the Lease API with a scenario's faults, in real time, to real programs",
+		Long:  serveLong,
 		Example: `  simulate serve
   simulate serve --scenario leader-partition-drop-requests --addr 127.0.0.1:8080
   simulate serve my-scenario.yaml --kubeconfig /tmp/lesim.kubeconfig --log serve.log

@@ -45,6 +45,7 @@ import (
 	"github.com/spf13/pflag"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
@@ -96,12 +97,8 @@ func main() {
 	}
 }
 
-// run elects and reports whether the lease was lost (rather than the
-// program stopped).
-func run(o opts) (lost bool, err error) {
-	if o.le.ResourceLock != resourcelock.LeasesResourceLock {
-		return false, fmt.Errorf("--leader-elect-resource-lock %q: expected %s", o.le.ResourceLock, resourcelock.LeasesResourceLock)
-	}
+// restConfig resolves the kubeconfig and context the flags name.
+func restConfig(o opts) (*rest.Config, error) {
 	// The kubeconfig is resolved as kubectl resolves it: an explicit path,
 	// else $KUBECONFIG, else ~/.kube/config; --context picks the context.
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
@@ -109,21 +106,18 @@ func run(o opts) (lost bool, err error) {
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
 		&clientcmd.ConfigOverrides{CurrentContext: o.context}).ClientConfig()
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	// A per-request timeout, as resourcelock.NewFromKubeconfig sets it:
 	// max(1s, RenewDeadline/2), so that one hung request cannot use up the
 	// whole renew deadline.
 	cfg.Timeout = max(time.Second, o.le.RenewDeadline.Duration/2)
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return false, err
-	}
-	lock := &resourcelock.LeaseLock{
-		LeaseMeta:  metav1.ObjectMeta{Namespace: o.le.ResourceNamespace, Name: o.le.ResourceName},
-		Client:     client.CoordinationV1(),
-		LockConfig: resourcelock.ResourceLockConfig{Identity: o.identity},
-	}
+	return cfg, nil
+}
+
+// callbackWrapper is what wraps the elector's callbacks so that serve
+// learns when this process leads.
+func callbackWrapper(cfg *rest.Config, o opts) (func(leaderelection.LeaderCallbacks) leaderelection.LeaderCallbacks, error) {
 	// Under `simulate serve --exec` the probe reports leadership to serve
 	// by itself ($LESIM_CALLBACK_URL); --report-callbacks points it at the
 	// kubeconfig's server when serve runs separately.
@@ -133,9 +127,35 @@ func run(o opts) (lost bool, err error) {
 	if o.reportCallbacks {
 		r, err := probe.NewReporter(cfg, strings.TrimSuffix(cfg.Host, "/")+"/lesim/v1/callbacks", o.identity, o.node)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		wrap = r.Wrap
+	}
+	return wrap, nil
+}
+
+// run elects and reports whether the lease was lost (rather than the
+// program stopped).
+func run(o opts) (lost bool, err error) {
+	if o.le.ResourceLock != resourcelock.LeasesResourceLock {
+		return false, fmt.Errorf("--leader-elect-resource-lock %q: expected %s", o.le.ResourceLock, resourcelock.LeasesResourceLock)
+	}
+	cfg, err := restConfig(o)
+	if err != nil {
+		return false, err
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return false, err
+	}
+	lock := &resourcelock.LeaseLock{
+		LeaseMeta:  metav1.ObjectMeta{Namespace: o.le.ResourceNamespace, Name: o.le.ResourceName},
+		Client:     client.CoordinationV1(),
+		LockConfig: resourcelock.ResourceLockConfig{Identity: o.identity},
+	}
+	wrap, err := callbackWrapper(cfg, o)
+	if err != nil {
+		return false, err
 	}
 
 	// SIGTERM (what Kubernetes sends a pod) and SIGINT cancel the context;
