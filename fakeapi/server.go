@@ -173,6 +173,19 @@ type Counts struct {
 // Total is the sum over the verbs.
 func (c Counts) Total() uint64 { return c.Get + c.Create + c.Update + c.Delete + c.List }
 
+// ByVerb names the verbs the elector uses always, and delete and list only
+// when they were made, so summaries of election-only runs stay short.
+func (c Counts) ByVerb() map[string]int {
+	m := map[string]int{"get": int(c.Get), "create": int(c.Create), "update": int(c.Update)}
+	if c.Delete > 0 {
+		m["delete"] = int(c.Delete)
+	}
+	if c.List > 0 {
+		m["list"] = int(c.List)
+	}
+	return m
+}
+
 func (c *Counts) add(op Op) {
 	switch op {
 	case OpGet:

@@ -16,7 +16,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/lesim/lesim/cmd/simulate/internal/procs"
-	"github.com/lesim/lesim/fakeapi"
 	"github.com/lesim/lesim/reports"
 	"github.com/lesim/lesim/scenarios"
 	"github.com/lesim/lesim/scenarios/check"
@@ -392,7 +391,7 @@ func (r *execRun) observation(end time.Duration) (check.Observation, string) {
 		o.Leadership = r.logs.snapshot()
 	}
 	for _, n := range r.nodes {
-		o.Requests[n.name] = countsByVerb(r.si.chaos.Counts(n.name))
+		o.Requests[n.name] = r.si.chaos.Counts(n.name).ByVerb()
 		o.Processes[n.name] = n.processes
 	}
 	for _, f := range r.p.sc.Spec.Faults {
@@ -403,18 +402,6 @@ func (r *execRun) observation(end time.Duration) (check.Observation, string) {
 		o.Faults = append(o.Faults, fw)
 	}
 	return o, source
-}
-
-// countsByVerb is a node's requests per verb, as a run counts them.
-func countsByVerb(c fakeapi.Counts) map[string]int {
-	m := map[string]int{"get": int(c.Get), "create": int(c.Create), "update": int(c.Update)}
-	if c.Delete > 0 {
-		m["delete"] = int(c.Delete)
-	}
-	if c.List > 0 {
-		m["list"] = int(c.List)
-	}
-	return m
 }
 
 // leaderLogEvent classifies a line of a process's output: client-go's

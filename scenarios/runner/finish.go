@@ -32,14 +32,14 @@ func (r *runner) finish() *check.Result {
 
 	counts := r.srv.Counts()
 	res.API.Requests = int(counts.Total())
-	res.API.ByOp = countsByOp(counts)
+	res.API.ByOp = counts.ByVerb()
 	if r.end > 0 {
 		res.API.PerSecond = float64(res.API.Requests) / r.end.Seconds()
 	}
 	for i := range res.Nodes {
 		nc := r.srv.NodeCounts(res.Nodes[i].Name)
 		res.Nodes[i].Requests = int(nc.Total())
-		res.Nodes[i].ByOp = countsByOp(nc)
+		res.Nodes[i].ByOp = nc.ByVerb()
 	}
 	res.Expect = check.CheckExpect(r.sc.Spec.Expect, res)
 	res.ExpectSet = r.sc.Spec.Expect.IsSet()

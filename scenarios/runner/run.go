@@ -431,16 +431,3 @@ func (t *traceHasher) str(s string) {
 
 // Sum64 is the hash of everything folded in so far.
 func (t *traceHasher) Sum64() uint64 { return t.sum }
-
-// countsByOp names the verbs the elector uses always, and delete and list
-// only when they were made, so summaries of election-only runs stay short.
-func countsByOp(c fakeapi.Counts) map[string]int {
-	m := map[string]int{"get": int(c.Get), "create": int(c.Create), "update": int(c.Update)}
-	if c.Delete > 0 {
-		m["delete"] = int(c.Delete)
-	}
-	if c.List > 0 {
-		m["list"] = int(c.List)
-	}
-	return m
-}
