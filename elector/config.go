@@ -76,6 +76,11 @@ type Env struct {
 	// Rand draws the acquire jitter; in a simulation it is the node's own
 	// stream, so jitter draws never depend on anything else in the run.
 	Rand *rand.Rand
+	// Jitter, when set, makes the acquire loop's wait a choice: it gets
+	// the wait drawn from Rand and the bounds [lo, hi] client-go's jitter
+	// allows, and returns the wait to use (clamped to the bounds). A
+	// simulation's adversary or replayer chooses here; nil keeps the draw.
+	Jitter func(drawn, lo, hi time.Duration) time.Duration
 }
 
 // validate applies client-go's NewLeaderElector checks in its order, with

@@ -295,7 +295,18 @@ func (e *Elector) acquireAttempted(ok bool) {
 		factor = 1.0
 	}
 	wait := e.cfg.RetryPeriod + time.Duration(e.env.Rand.Float64()*factor*float64(e.cfg.RetryPeriod))
+	if e.env.Jitter != nil {
+		wait = e.chosenWait(wait, factor)
+	}
 	e.timer = e.arm(&e.acquireWaitTimer, wait, e.bound.acquireWaited)
+}
+
+// chosenWait asks Env.Jitter for the acquire wait, inside what
+// JitterUntil can produce: [RP, RP·(1+factor)), the upper end exclusive.
+func (e *Elector) chosenWait(drawn time.Duration, factor float64) time.Duration {
+	rp := e.cfg.RetryPeriod
+	lo, hi := rp, rp+time.Duration(factor*float64(rp))-1
+	return min(max(e.env.Jitter(drawn, lo, hi), lo), max(lo, hi))
 }
 
 func (e *Elector) acquireWaited() {

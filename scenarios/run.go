@@ -41,6 +41,10 @@ type RunOptions struct {
 	// to observe or instrument it (tests count and poison its recycled
 	// leases this way).
 	Server func(*fakeapi.Server)
+	// Choices, when set, makes the run's nondeterministic choices (see
+	// sim.Chooser): a recorder, a replayer of pinned choices, an
+	// adversary. Nil keeps the seeded draws.
+	Choices sim.Chooser
 }
 
 // Run runs the scenario with its own seed and returns what it measured.
@@ -117,7 +121,11 @@ func newRunner(sc *Scenario, seed uint64, opts RunOptions) *runner {
 	return r
 }
 
-func (r *runner) apiConfig() fakeapi.Config { return APIConfig(r.sc) }
+func (r *runner) apiConfig() fakeapi.Config {
+	cfg := APIConfig(r.sc)
+	cfg.Choices = r.opts.Choices
+	return cfg
+}
 
 // APIConfig is the API server configuration a defaulted, valid scenario
 // starts with: latencies, per-node latencies, injected errors and service
@@ -264,7 +272,14 @@ func (n *nodeRun) startProcess() {
 	if r.rec.keep {
 		cfg.Trace = func(ev elector.Event) { r.rec.electorEvent(n, ev) }
 	}
-	e, err := elector.New(cfg, elector.Env{Clock: n.node.Clock(), Rand: n.jitter.r})
+	env := elector.Env{Clock: n.node.Clock(), Rand: n.jitter.r}
+	if ch := r.opts.Choices; ch != nil {
+		clk, name := n.node.Clock(), n.node.Name()
+		env.Jitter = func(drawn, lo, hi time.Duration) time.Duration {
+			return sim.ChooseDuration(ch, r.s, clk, sim.ChoiceJitter, name, drawn, lo, hi)
+		}
+	}
+	e, err := elector.New(cfg, env)
 	if err != nil {
 		// Validation ran on the scenario already; reaching here is a bug.
 		panic(fmt.Sprintf("scenarios: node %s: %v", n.node.Name(), err))
