@@ -86,6 +86,9 @@ type runner struct {
 	nodes []*nodeRun
 	rec   *recorder
 	work  *workload
+	// choices makes the run's choices: spec.choices, then
+	// RunOptions.Choices (nil: the seeded draws).
+	choices sim.Chooser
 }
 
 // nodeRun is one node and its succession of processes.
@@ -114,7 +117,7 @@ type process struct {
 
 func newRunner(sc *Scenario, seed uint64, opts RunOptions) *runner {
 	s := sim.New(seed)
-	r := &runner{sc: sc, opts: opts, s: s, end: sc.Duration()}
+	r := &runner{sc: sc, opts: opts, s: s, end: sc.Duration(), choices: runChooser(sc, opts)}
 	r.rec = newRecorder(r, opts)
 	s.Observer = r.rec.kernelEvent
 	r.srv = fakeapi.NewServer(s, r.apiConfig())
@@ -123,7 +126,7 @@ func newRunner(sc *Scenario, seed uint64, opts RunOptions) *runner {
 
 func (r *runner) apiConfig() fakeapi.Config {
 	cfg := APIConfig(r.sc)
-	cfg.Choices = r.opts.Choices
+	cfg.Choices = r.choices
 	return cfg
 }
 
@@ -273,7 +276,7 @@ func (n *nodeRun) startProcess() {
 		cfg.Trace = func(ev elector.Event) { r.rec.electorEvent(n, ev) }
 	}
 	env := elector.Env{Clock: n.node.Clock(), Rand: n.jitter.r}
-	if ch := r.opts.Choices; ch != nil {
+	if ch := r.choices; ch != nil {
 		clk, name := n.node.Clock(), n.node.Name()
 		env.Jitter = func(drawn, lo, hi time.Duration) time.Duration {
 			return sim.ChooseDuration(ch, r.s, clk, sim.ChoiceJitter, name, drawn, lo, hi)

@@ -41,6 +41,7 @@ var docs = map[reflect.Type]map[string]fieldDoc{
 		"faults":   {Default: "none", Text: "Scheduled faults, each at a true time. A fault that finds no process on a node (before its start, after a crash) does nothing to that node's process; clock faults still change its clock. Windows of one API fault type on one target (a node's partition or latency, the outage, stale reads) do not stack: the window that began last holds the setting and only its own end clears it, so a short window inside a longer one does not cut the longer one short."},
 		"workload": {Default: "none", Text: "The work a leader does. Absent: no workload (and no unsafe-write counts)."},
 		"expect":   {Text: "Bounds the run is checked against; a run that exceeds one fails (exit status 1 in the CLI). Absent bounds are not checked."},
+		"choices":  {Text: "Pinned choices: the schedule a worst-case search (simulate search) found, which this run replays exactly. Each fixes one nondeterministic choice instead of its seeded draw; choices not listed keep their draws. Written by simulate search, rarely by hand."},
 	},
 	reflect.TypeFor[Elector](): {
 		"variant":         {Default: "v0.37", Values: "seed, v0.37", Text: "Which client-go elector is simulated: seed behaves as client-go v0.30.0 (one-shot release with the cached resourceVersion, no coordinated mode); v0.37 as client-go v0.37.2 (release re-reads the lease and retries on conflict; coordinated mode)."},
@@ -121,6 +122,13 @@ var docs = map[reflect.Type]map[string]fieldDoc{
 		"period":  {Default: "1s", Text: "The leader writes to a protected object every period while it leads; greater than 0s."},
 		"fencing": {Default: "false", Text: "Writes carry the lease's leaderTransitions as a fencing token and the protected object rejects tokens older than the newest it has seen: unsafe writes are then fenced rather than accepted."},
 		"drain":   {Default: "0s", Text: "How long the workload keeps writing after its leading context is cancelled: the leading interval extends by it, a real source of overlap."},
+	},
+	reflect.TypeFor[PinnedChoice](): {
+		"kind":  {Default: "required", Values: "jitter, request, response, service, error, stale", Text: "What the choice decides: an acquire loop's wait (jitter), a request's or response's delay, a serial server's service time, an injected-error pick, a stale read's lag."},
+		"node":  {Text: "The node the choice is about: required for jitter, request and response; absent for the server's own choices."},
+		"n":     {Default: "0", Text: "How many choices of the same kind about the same node the run made before this one."},
+		"value": {Text: "The duration chosen (every kind but error). Clamped into what the scenario allows at that point: client-go's jitter range [retryPeriod, 2.2·retryPeriod), a distribution's support (up to its cap, or its 0.999 quantile when uncapped)."},
+		"pick":  {Text: "For error: 0 for no error, i for the i-th rule (with a positive probability) matching the request's op."},
 	},
 	reflect.TypeFor[Expect](): {
 		"requireLeader":          {Default: "true", Text: "Liveness: the run fails when no node ever leads, when nobody leads inside the scenario's liveness window (from the moment the last fault is over and every process it hit is back, T0, to T0 plus the election bound LDs/r + 2·2.2·RP/r + request timeout + 2 round trips + 1s at the slowest clock rate r), or when a loss of leadership after T0 is not restored within that bound. Leadership lost by a fault too close to the end of the run to recover is not a failure. Set false for a scenario meant to have no leader."},

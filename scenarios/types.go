@@ -52,6 +52,7 @@ type Spec struct {
 	Faults   []Fault          `json:"faults,omitempty"`
 	Workload *Workload        `json:"workload,omitempty"`
 	Expect   Expect           `json:"expect,omitzero"`
+	Choices  []PinnedChoice   `json:"choices,omitempty"`
 }
 
 // Variant selects which release of the client-go elector is simulated.

@@ -123,6 +123,7 @@ func (v *validator) spec() {
 	v.readings(p)
 	v.workload(p.Child("workload"))
 	v.expect(p.Child("expect"))
+	v.choices(p.Child("choices"))
 }
 
 // elector checks the configuration e produces (merged) and reports each

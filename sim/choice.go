@@ -200,3 +200,20 @@ func (p *Pins) Choose(c *Choice) int64 {
 	}
 	return c.Drawn
 }
+
+// Chain returns a chooser that asks first, then asks then with first's
+// value as the draw (nil then: first alone).
+func Chain(first, then Chooser) Chooser {
+	if then == nil {
+		return first
+	}
+	return chain{first, then}
+}
+
+type chain struct{ first, then Chooser }
+
+func (c chain) Choose(x *Choice) int64 {
+	y := *x
+	y.Drawn = x.Clamp(c.first.Choose(x))
+	return c.then.Choose(&y)
+}

@@ -67,6 +67,33 @@ func (d *drawer) spec() {
 	if d.on(Description) {
 		d.sc.Metadata.Annotations = map[string]string{scenarios.DescriptionAnnotation: "A generated scenario."}
 	}
+	if d.on(PinnedChoices) {
+		d.pinnedChoices()
+	}
+}
+
+// pinnedChoices pins a few choices of the nodes: the run clamps each into
+// what the scenario allows, so any value is valid and none widens it.
+func (d *drawer) pinnedChoices() {
+	sp := &d.sc.Spec
+	n := rapid.IntRange(1, 4).Draw(d.t, "choices")
+	seen := map[string]bool{}
+	for range n {
+		kind := rapid.SampledFrom([]string{"jitter", "request", "response", "error"}).Draw(d.t, "choiceKind")
+		pc := scenarios.PinnedChoice{Kind: kind, N: rapid.IntRange(0, 20).Draw(d.t, "choiceN")}
+		if kind == "error" {
+			pick := int64(rapid.IntRange(0, 2).Draw(d.t, "choicePick"))
+			pc.Pick = &pick
+		} else {
+			pc.Node = rapid.SampledFrom(sp.Nodes).Draw(d.t, "choiceNode").Name
+			pc.Value = d.millis(0, 10*time.Second, "choiceValue")
+		}
+		key := pc.Kind + "/" + pc.Node + "/" + string(rune('0'+pc.N))
+		if !seen[key] {
+			seen[key] = true
+			sp.Choices = append(sp.Choices, pc)
+		}
+	}
 }
 
 func (d *drawer) errorRule() *rapid.Generator[scenarios.ErrorRule] {
