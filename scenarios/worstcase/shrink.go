@@ -1,0 +1,82 @@
+package worstcase
+
+import (
+	"github.com/lesim/lesim/sim"
+)
+
+// shrinkShare is the part of the budget kept for shrinking (at most
+// shrinkMax runs).
+const (
+	shrinkShare = 5
+	shrinkMax   = 300
+)
+
+func shrinkReserve(budget int) int { return min(shrinkMax, budget/shrinkShare) }
+
+// shrink removes pinned choices (those choices then take their seeded
+// draws) while the schedule still reaches best's value: first every pin
+// equal to its draw at once, then chunks of the rest, halving the chunk
+// size down to single pins (delta debugging's complement steps). The
+// result reproduces at least best's value; its run is re-recorded.
+func (s *searcher) shrink(best *candidate) (*candidate, error) {
+	limit := s.runs + shrinkReserve(s.budget)
+	keep := func(pins map[sim.ChoiceKey]int64) (*candidate, error) {
+		c, err := s.try(pins, nil)
+		if err != nil || c.m.degenerate || c.m.value < best.m.value {
+			return nil, err
+		}
+		c.pins, c.how = pins, best.how
+		return c, nil
+	}
+	var keys []sim.ChoiceKey
+	drawnOnly := make(map[sim.ChoiceKey]int64)
+	for _, m := range best.made {
+		if v, ok := best.pins[m.Key]; ok && v != m.Choice.Drawn {
+			keys = append(keys, m.Key)
+			drawnOnly[m.Key] = v
+		}
+	}
+	cur := best
+	if len(drawnOnly) < len(best.pins) {
+		c, err := keep(drawnOnly)
+		if err != nil {
+			return nil, err
+		}
+		if c != nil {
+			cur = c
+		}
+	}
+	for size := len(keys) / 2; size >= 1 && s.runs < limit; size /= 2 {
+		for i := 0; i < len(keys) && s.runs < limit; {
+			end := min(i+size, len(keys))
+			pins := make(map[sim.ChoiceKey]int64, len(cur.pins))
+			for k, v := range cur.pins {
+				pins[k] = v
+			}
+			removed := false
+			for _, k := range keys[i:end] {
+				if _, ok := pins[k]; ok {
+					delete(pins, k)
+					removed = true
+				}
+			}
+			if !removed {
+				i = end
+				continue
+			}
+			c, err := keep(pins)
+			if err != nil {
+				return nil, err
+			}
+			if c != nil {
+				cur = c
+			} else {
+				i = end
+			}
+			if c != nil {
+				i = end
+			}
+		}
+	}
+	return cur, nil
+}
