@@ -76,11 +76,20 @@ type Env struct {
 	// Rand draws the acquire jitter; in a simulation it is the node's own
 	// stream, so jitter draws never depend on anything else in the run.
 	Rand *rand.Rand
+	// Ties decides the races client-go leaves to the Go scheduler (a renew
+	// tick on the poll's deadline). A stream of its own keeps the jitter
+	// draws of Rand in step with client-go's, which draws jitter alone from
+	// its source; nil means Rand.
+	Ties *rand.Rand
 	// Jitter, when set, makes the acquire loop's wait a choice: it gets
 	// the wait drawn from Rand and the bounds [lo, hi] client-go's jitter
 	// allows, and returns the wait to use (clamped to the bounds). A
 	// simulation's adversary or replayer chooses here; nil keeps the draw.
 	Jitter func(drawn, lo, hi time.Duration) time.Duration
+	// Tie, when set, makes the tie's coin a choice: it gets the coin Ties
+	// drew (0: the tick wins and one more request goes out; 1: the
+	// deadline wins) and returns the outcome to use.
+	Tie func(drawn int) int
 }
 
 // validate applies client-go's NewLeaderElector checks in its order, with

@@ -132,16 +132,20 @@
 //     timeout by a microsecond to restore that order, and moves generated
 //     scenarios' instants off exact ties.
 //
-//  4. Open: the renew deadline at a tick. With RenewDeadline a multiple of
-//     RetryPeriod (10 s and 2 s) and requests refused at once, the poll's
-//     last tick falls on its deadline. lesim ends the poll (deadline
-//     first, as in a real process, which set the deadline before it
-//     started the ticker); in the bubble the scheduler picks, and client-go
-//     sends one more update in about 60 % of runs (60 paired seeds of
-//     outage-refuse: 17 of 28 runs with the same leaders differ by one
-//     update). At N = 500 that is significant, and with the mixture of
-//     leader sequences the difference of means reaches 1.2 updates, so
-//     outage-refuse is reported as differing.
+//  4. The renew deadline at a tick. With RenewDeadline a multiple of
+//     RetryPeriod (10 s and 2 s) and requests that fail at once, the
+//     poll's last tick falls on its deadline. client-go races the two:
+//     the ticker's receive and the deadline's AfterFunc goroutine become
+//     ready together, and the goroutine readied last tends to run first.
+//     Measured on v0.37.2's wait.PollUntilContextTimeout with a condition
+//     that fails at once, the tick won 165 of 300 polls on the wall clock
+//     (GOMAXPROCS 2), 284 of 300 with GOMAXPROCS 1, and 183 of 400 in a
+//     synctest bubble. lesim flips a fair coin from Env.Ties: on
+//     heads the attempt runs and sends its first request, which the
+//     deadline then aborts (pollDeadline). Before, lesim always let the
+//     deadline win, and the conformance suite told the two apart on
+//     outage-refuse (one update a run fewer than client-go); the old rule
+//     is kept as the deadline-first mutant.
 //
 // The verdicts of the latest run, scenario by scenario, and the mutation
 // score are in docs/conformance.md.

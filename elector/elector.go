@@ -57,9 +57,12 @@ type Elector struct {
 	// fixed-renew-period mutant reads it.
 	roundStart time.Time
 
-	renewPoll pollState    // the renew poll in progress (one at a time)
-	attempt   attemptState // the attempt in progress
-	call      callState    // the lock call in progress
+	renewPoll pollState // the renew poll in progress (one at a time)
+	// tieCtx is the poll context whose deadline instant is lent to the one
+	// attempt that won the tick/deadline race (pollDeadline); nil otherwise.
+	tieCtx  *Context
+	attempt attemptState // the attempt in progress
+	call    callState    // the lock call in progress
 
 	bound boundFuncs
 }
@@ -112,6 +115,9 @@ func New(cfg Config, env Env) (*Elector, error) {
 	}
 	if env.Clock == nil || env.Rand == nil {
 		return nil, fmt.Errorf("elector: Env needs a Clock and a Rand")
+	}
+	if env.Ties == nil {
+		env.Ties = env.Rand
 	}
 	e := &Elector{cfg: cfg, env: env, id: cfg.Lock.Identity(), ldSec: int(cfg.LeaseDuration / time.Second)}
 	e.metrics.LeaderOff++
@@ -238,7 +244,7 @@ func (e *Elector) expired(c *Context) error {
 	if c.err != nil {
 		return c.err
 	}
-	if c.hasDL && !e.env.Clock.Now().Before(c.deadline) {
+	if c.hasDL && c != e.tieCtx && !e.env.Clock.Now().Before(c.deadline) {
 		e.cancel(c, context.DeadlineExceeded)
 		return c.err
 	}
@@ -472,7 +478,47 @@ func (e *Elector) startPoll(parent *Context) *pollState {
 	return poll
 }
 
-func (e *Elector) pollDeadline() { e.cancel(e.renewPoll.ctx, context.DeadlineExceeded) }
+// pollDeadline ends the poll's context at its deadline. When a tick of the
+// grid falls on the same instant and no attempt runs (RenewDeadline a
+// multiple of RetryPeriod, attempts that fail at once), client-go races: the
+// ticker's receive in loopConditionUntilContext's select and the deadline's
+// AfterFunc goroutine become ready together, and the goroutine readied last
+// usually runs first. Measured on client-go v0.37.2's wait loop, on the wall
+// clock and in a synctest bubble, the tick wins about half the time and the
+// condition sends one more request, whose context ends microseconds later.
+// lesim models the race as a fair coin from Env.Ties: on heads the
+// attempt starts with the context still live, sends its first request, and
+// the deadline then aborts it.
+func (e *Elector) pollDeadline() {
+	poll := &e.renewPoll
+	if e.tickTiesDeadline(poll) && e.tieCoin() == 0 {
+		e.tieCtx = poll.ctx
+		poll.running = true
+		e.startAttempt(poll.ctx, PhaseRenew, e.bound.pollAttempted)
+		e.tieCtx = nil
+	}
+	e.cancel(poll.ctx, context.DeadlineExceeded)
+}
+
+// tieCoin is the tie's coin: Ties' draw, or Env.Tie's choice.
+func (e *Elector) tieCoin() int {
+	c := e.env.Ties.IntN(2)
+	if e.env.Tie != nil {
+		c = min(max(e.env.Tie(c), 0), 1)
+	}
+	return c
+}
+
+// tickTiesDeadline reports whether v0.37's tick grid has a tick at this
+// instant, the poll's deadline, with nothing else deciding the poll: no
+// attempt running and no earlier end of its context.
+func (e *Elector) tickTiesDeadline(poll *pollState) bool {
+	if e.cfg.Variant == VariantSeed || Mutated(MutantDeadlineFirst) || !poll.ticking || poll.running || poll.finished || poll.ctx.err != nil {
+		return false
+	}
+	now := e.env.Clock.Now()
+	return now.Equal(poll.ctx.deadline) && poll.start.Add(time.Duration(poll.ticks)*e.cfg.RetryPeriod).Equal(now)
+}
 
 func (e *Elector) pollEnd(err error) {
 	poll := &e.renewPoll

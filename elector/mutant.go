@@ -41,6 +41,10 @@ const (
 	MutantNoFastPath
 	// MutantConflictIsSuccess takes a 409 Conflict on a write for success.
 	MutantConflictIsSuccess
+	// MutantDeadlineFirst resolves a renew tick that falls on the poll's
+	// deadline always in the deadline's favour (no attempt), instead of
+	// client-go's race, which the tick wins about half the time.
+	MutantDeadlineFirst
 
 	mutantCount
 )
@@ -48,7 +52,7 @@ const (
 var mutantNames = [mutantCount]string{
 	"none", "early-takeover", "jitter-1.0", "fixed-renew-period", "no-request-timeout",
 	"untruncated-lease-duration", "microsecond-change-detection", "release-without-get",
-	"v0.30-release-as-v0.37", "no-fast-path", "conflict-is-success",
+	"v0.30-release-as-v0.37", "no-fast-path", "conflict-is-success", "deadline-first",
 }
 
 func (m Mutant) String() string {

@@ -26,13 +26,14 @@ type PinnedChoice struct {
 	N int `json:"n"`
 	// Value is a duration choice's value.
 	Value *metav1.Duration `json:"value,omitempty"`
-	// Pick is an error choice's value: 0 for none, i for the i-th rule
-	// matching the request's op.
+	// Pick is an error choice's value (0 for none, i for the i-th rule
+	// matching the request's op) or a tie's (0: the renew tick wins the
+	// race with the poll's deadline, 1: the deadline does).
 	Pick *int64 `json:"pick,omitempty"`
 }
 
 // pinnableKinds are the kinds a file may pin: the choices a run makes.
-var pinnableKinds = []sim.ChoiceKind{sim.ChoiceJitter, sim.ChoiceRequest, sim.ChoiceResponse, sim.ChoiceService, sim.ChoiceError, sim.ChoiceStale}
+var pinnableKinds = []sim.ChoiceKind{sim.ChoiceJitter, sim.ChoiceRequest, sim.ChoiceResponse, sim.ChoiceService, sim.ChoiceError, sim.ChoiceStale, sim.ChoiceTie}
 
 // PinChoices returns the pinned choices for values, in the order of keys
 // (the order the run made them).
@@ -97,7 +98,7 @@ func (v *validator) choices(p *field.Path) {
 			v.add(field.NotSupported(pi.Child("kind"), pc.Kind, kindNames()))
 			continue
 		}
-		perNode := k == sim.ChoiceJitter || k == sim.ChoiceRequest || k == sim.ChoiceResponse
+		perNode := k == sim.ChoiceJitter || k == sim.ChoiceRequest || k == sim.ChoiceResponse || k == sim.ChoiceTie
 		switch {
 		case perNode && v.s.NodeIndex(pc.Node) < 0:
 			v.add(field.Invalid(pi.Child("node"), pc.Node, "expected the name of a node in spec.nodes"))

@@ -98,6 +98,7 @@ type nodeRun struct {
 	node     *sim.Node
 	client   *fakeapi.Client
 	jitter   *randSource
+	ties     *randSource
 	suffixes *randSource
 	proc     *process
 	procs    int
@@ -209,6 +210,7 @@ func (r *runner) setup() {
 		node := r.s.AddNode(ns.Name, sim.ClockConfig{Rate: cc.Rate, Offset: cc.Offset})
 		n := &nodeRun{r: r, idx: i, node: node, client: r.srv.Client(node),
 			jitter:   newRandSource(r.s, "node/"+ns.Name+"/jitter"),
+			ties:     newRandSource(r.s, "node/"+ns.Name+"/ties"),
 			suffixes: newRandSource(r.s, "node/"+ns.Name+"/identity")}
 		r.nodes = append(r.nodes, n)
 		r.rec.addNode(ns.Name, cc.Rate)
@@ -275,12 +277,9 @@ func (n *nodeRun) startProcess() {
 	if r.rec.keep {
 		cfg.Trace = func(ev elector.Event) { r.rec.electorEvent(n, ev) }
 	}
-	env := elector.Env{Clock: n.node.Clock(), Rand: n.jitter.r}
+	env := elector.Env{Clock: n.node.Clock(), Rand: n.jitter.r, Ties: n.ties.r}
 	if ch := r.choices; ch != nil {
-		clk, name := n.node.Clock(), n.node.Name()
-		env.Jitter = func(drawn, lo, hi time.Duration) time.Duration {
-			return sim.ChooseDuration(ch, r.s, clk, sim.ChoiceJitter, name, drawn, lo, hi)
-		}
+		r.chooseFor(&env, n)
 	}
 	e, err := elector.New(cfg, env)
 	if err != nil {
@@ -290,6 +289,19 @@ func (n *nodeRun) startProcess() {
 	p.e = e
 	r.rec.processStarted(n, p.identity)
 	e.Run()
+}
+
+// chooseFor makes the elector's acquire waits and tie coins choices of
+// the run's chooser.
+func (r *runner) chooseFor(env *elector.Env, n *nodeRun) {
+	clk, name := n.node.Clock(), n.node.Name()
+	env.Jitter = func(drawn, lo, hi time.Duration) time.Duration {
+		return sim.ChooseDuration(r.choices, r.s, clk, sim.ChoiceJitter, name, drawn, lo, hi)
+	}
+	env.Tie = func(drawn int) int {
+		c := sim.Choice{Kind: sim.ChoiceTie, Subject: name, At: r.s.Now(), Local: clk.LocalNow(), Rate: clk.Rate(), Lo: 0, Hi: 1, Drawn: int64(drawn)}
+		return int(sim.Choose(r.choices, &c))
+	}
 }
 
 func (p *process) startedLeading(ctx *elector.Context) {

@@ -124,11 +124,11 @@ var docs = map[reflect.Type]map[string]fieldDoc{
 		"drain":   {Default: "0s", Text: "How long the workload keeps writing after its leading context is cancelled: the leading interval extends by it, a real source of overlap."},
 	},
 	reflect.TypeFor[PinnedChoice](): {
-		"kind":  {Default: "required", Values: "jitter, request, response, service, error, stale", Text: "What the choice decides: an acquire loop's wait (jitter), a request's or response's delay, a serial server's service time, an injected-error pick, a stale read's lag."},
-		"node":  {Text: "The node the choice is about: required for jitter, request and response; absent for the server's own choices."},
+		"kind":  {Default: "required", Values: "jitter, request, response, service, error, stale, tie", Text: "What the choice decides: an acquire loop's wait (jitter), a request's or response's delay, a serial server's service time, an injected-error pick, a stale read's lag, the race of a renew tick with the poll's deadline (tie)."},
+		"node":  {Text: "The node the choice is about: required for jitter, request, response and tie; absent for the server's own choices."},
 		"n":     {Default: "0", Text: "How many choices of the same kind about the same node the run made before this one."},
 		"value": {Text: "The duration chosen (every kind but error). Clamped into what the scenario allows at that point: client-go's jitter range [retryPeriod, 2.2·retryPeriod), a distribution's support (up to its cap, or its 0.999 quantile when uncapped)."},
-		"pick":  {Text: "For error: 0 for no error, i for the i-th rule (with a positive probability) matching the request's op."},
+		"pick":  {Text: "For error: 0 for no error, i for the i-th rule (with a positive probability) matching the request's op. For tie: 0 when the renew tick wins (one more request goes out), 1 when the deadline does."},
 	},
 	reflect.TypeFor[Expect](): {
 		"requireLeader":          {Default: "true", Text: "Liveness: the run fails when no node ever leads, when nobody leads inside the scenario's liveness window (from the moment the last fault is over and every process it hit is back, T0, to T0 plus the election bound LDs/r + 2·2.2·RP/r + request timeout + 2 round trips + 1s at the slowest clock rate r), or when a loss of leadership after T0 is not restored within that bound. Leadership lost by a fault too close to the end of the run to recover is not a failure. Set false for a scenario meant to have no leader."},

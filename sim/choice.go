@@ -45,10 +45,12 @@ const (
 	// ChoiceClockRate is a node's clock rate inside its band, in parts
 	// per million (1.25 is 1250000).
 	ChoiceClockRate
+	// ChoiceTie is a race client-go leaves to the scheduler: 0 or 1.
+	ChoiceTie
 	choiceKinds
 )
 
-var choiceKindNames = [choiceKinds]string{"", "jitter", "request", "response", "service", "error", "stale", "faultStart", "faultLength", "clockRate"}
+var choiceKindNames = [choiceKinds]string{"", "jitter", "request", "response", "service", "error", "stale", "faultStart", "faultLength", "clockRate", "tie"}
 
 func (k ChoiceKind) String() string {
 	if k > 0 && k < choiceKinds {
@@ -69,7 +71,7 @@ func ParseChoiceKind(s string) (ChoiceKind, bool) {
 
 // IsDuration says whether the kind's values are durations in nanoseconds.
 func (k ChoiceKind) IsDuration() bool {
-	return k != ChoiceError && k != ChoiceClockRate
+	return k != ChoiceError && k != ChoiceClockRate && k != ChoiceTie
 }
 
 // Choice is one choice point as the run reaches it.
