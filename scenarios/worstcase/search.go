@@ -59,6 +59,11 @@ type Found struct {
 	Runs, Degenerate int
 	// Improvements counts accepted mutations that raised the score.
 	Improvements int
+	// Schedule lists the pinned choices as the run made them, in order.
+	Schedule []sim.Made
+	// Bound is the formula's prediction for the run's first leader that
+	// lost leadership (nil when none did).
+	Bound *Bound
 }
 
 // candidate is one schedule and its run.
@@ -241,7 +246,11 @@ func (s *searcher) found(best *candidate, improvements int) *Found {
 	keys := make([]sim.ChoiceKey, 0, len(best.made))
 	for _, m := range best.made {
 		keys = append(keys, m.Key)
+		if _, ok := best.pins[m.Key]; ok {
+			f.Schedule = append(f.Schedule, m)
+		}
 	}
+	f.Bound = boundFor(s.base, best)
 	cx.Spec.Choices = scenarios.PinChoices(keys, best.pins)
 	f.Counterexample = cx
 	return f

@@ -107,7 +107,13 @@ func TestSearchAtTheBound(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%s: overlap %v, closest %v, %s, %d runs, %d of %d choices pinned", c.name, f.Value, f.Closest, f.How, f.Runs, f.Pinned, f.Choices)
+		t.Logf("%s: overlap %v, closest %v, %s, %d runs, %d of %d choices pinned; %s", c.name, f.Value, f.Closest, f.How, f.Runs, f.Pinned, f.Choices, f.Bound)
+		// The formula is the worst case: the search reaches it within 1 ms
+		// (its aim's slack and whole-millisecond pins cost microseconds)
+		// and never beats it.
+		if got := f.Value - f.Closest; got > f.Bound.Overlap || got < f.Bound.Overlap-time.Millisecond {
+			t.Errorf("%s: the search reached %v, the formula predicts %v", c.name, got, f.Bound.Overlap)
+		}
 		if !c.overlap {
 			if f.Value != 0 {
 				t.Errorf("%s: overlap %v inside the bound", c.name, f.Value)
