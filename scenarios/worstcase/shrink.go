@@ -1,6 +1,8 @@
 package worstcase
 
 import (
+	"time"
+
 	"github.com/lesim/lesim/sim"
 )
 
@@ -13,16 +15,22 @@ const (
 
 func shrinkReserve(budget int) int { return min(shrinkMax, budget/shrinkShare) }
 
+// shrinkSlack is how much of the value shrinking may give up for fewer
+// pins: a thousandth, at most a millisecond. A pin that moves every later
+// event by a microsecond is not one that matters.
+func shrinkSlack(v time.Duration) time.Duration { return min(v/1000, time.Millisecond) }
+
 // shrink removes pinned choices (those choices then take their seeded
-// draws) while the schedule still reaches best's value: first every pin
+// draws) while the schedule still reaches best's value (up to
+// shrinkSlack): first every pin
 // equal to its draw at once, then chunks of the rest, halving the chunk
 // size down to single pins (delta debugging's complement steps). The
-// result reproduces at least best's value; its run is re-recorded.
+// result is the counterexample: its own run and value are reported.
 func (s *searcher) shrink(best *candidate) (*candidate, error) {
 	limit := s.runs + shrinkReserve(s.budget)
 	keep := func(pins map[sim.ChoiceKey]int64) (*candidate, error) {
 		c, err := s.try(pins, nil)
-		if err != nil || c.m.degenerate || c.m.value < best.m.value {
+		if err != nil || c.m.degenerate || c.m.value < best.m.value-shrinkSlack(best.m.value) {
 			return nil, err
 		}
 		c.pins, c.how = pins, best.how
@@ -70,12 +78,8 @@ func (s *searcher) shrink(best *candidate) (*candidate, error) {
 			}
 			if c != nil {
 				cur = c
-			} else {
-				i = end
 			}
-			if c != nil {
-				i = end
-			}
+			i = end
 		}
 	}
 	return cur, nil
