@@ -23,7 +23,7 @@ type PinnedChoice struct {
 	// choices: service, error, stale).
 	Node string `json:"node,omitempty"`
 	// N counts the earlier choices of the same kind and node, from 0.
-	N int `json:"n"`
+	N int `json:"index"`
 	// Value is a duration choice's value.
 	Value *metav1.Duration `json:"value,omitempty"`
 	// Pick is an error choice's value (0 for none, i for the i-th rule
@@ -101,12 +101,12 @@ func (v *validator) choices(p *field.Path) {
 		perNode := k == sim.ChoiceJitter || k == sim.ChoiceRequest || k == sim.ChoiceResponse || k == sim.ChoiceTie
 		switch {
 		case perNode && v.s.NodeIndex(pc.Node) < 0:
-			v.add(field.Invalid(pi.Child("node"), pc.Node, "expected the name of a node in spec.nodes"))
+			v.add(field.Invalid(pi.Child("node"), pc.Node, fmt.Sprintf("node %q is not in spec.nodes; expected the name of one of its nodes", pc.Node)))
 		case !perNode && pc.Node != "":
 			v.add(field.Invalid(pi.Child("node"), pc.Node, fmt.Sprintf("a %s choice is the server's: expected no node", pc.Kind)))
 		}
 		if pc.N < 0 {
-			v.add(field.Invalid(pi.Child("n"), pc.N, "expected 0 or more"))
+			v.add(field.Invalid(pi.Child("index"), pc.N, fmt.Sprintf("index %d: expected 0 or more", pc.N)))
 		}
 		v.choiceValue(pi, k, pc)
 		key := sim.ChoiceKey{Kind: k, Subject: pc.Node, N: pc.N}
@@ -125,7 +125,7 @@ func (v *validator) choiceValue(p *field.Path, k sim.ChoiceKind, pc PinnedChoice
 		case pc.Value == nil:
 			v.add(field.Required(p.Child("value"), "a duration of 0s or more"))
 		case pc.Value.Duration < 0:
-			v.add(field.Invalid(p.Child("value"), fmtDur(pc.Value.Duration), "expected a duration of 0s or more"))
+			v.add(field.Invalid(p.Child("value"), fmtDur(pc.Value.Duration), fmt.Sprintf("value %s: expected a duration of 0s or more", fmtDur(pc.Value.Duration))))
 		}
 		return
 	}
@@ -135,7 +135,7 @@ func (v *validator) choiceValue(p *field.Path, k sim.ChoiceKind, pc PinnedChoice
 	case pc.Pick == nil:
 		v.add(field.Required(p.Child("pick"), "0 (no error) or the index, from 1, of a matching rule"))
 	case *pc.Pick < 0:
-		v.add(field.Invalid(p.Child("pick"), *pc.Pick, "expected 0 (no error) or the index, from 1, of a matching rule"))
+		v.add(field.Invalid(p.Child("pick"), *pc.Pick, fmt.Sprintf("pick %d: expected 0 or more", *pc.Pick)))
 	}
 }
 

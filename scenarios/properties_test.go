@@ -480,6 +480,9 @@ func scaleScenario(sc *Scenario, k int64) *Scenario {
 	md(sp.API.Latency.Request)
 	md(sp.API.Latency.Response)
 	md(sp.API.ServiceTime)
+	for i := range sp.Choices {
+		m(sp.Choices[i].Value) // a pinned delay or wait scales with the rest
+	}
 	for i := range sp.Nodes {
 		n := &sp.Nodes[i]
 		m(&n.Start)

@@ -126,7 +126,7 @@ var docs = map[reflect.Type]map[string]fieldDoc{
 	reflect.TypeFor[PinnedChoice](): {
 		"kind":  {Default: "required", Values: "jitter, request, response, service, error, stale, tie", Text: "What the choice decides: an acquire loop's wait (jitter), a request's or response's delay, a serial server's service time, an injected-error pick, a stale read's lag, the race of a renew tick with the poll's deadline (tie)."},
 		"node":  {Text: "The node the choice is about: required for jitter, request, response and tie; absent for the server's own choices."},
-		"n":     {Default: "0", Text: "How many choices of the same kind about the same node the run made before this one."},
+		"index": {Default: "0", Text: "How many choices of the same kind about the same node the run made before this one."},
 		"value": {Text: "The duration chosen (every kind but error). Clamped into what the scenario allows at that point: client-go's jitter range [retryPeriod, 2.2·retryPeriod), a distribution's support (up to its cap, or its 0.999 quantile when uncapped)."},
 		"pick":  {Text: "For error: 0 for no error, i for the i-th rule (with a positive probability) matching the request's op. For tie: 0 when the renew tick wins (one more request goes out), 1 when the deadline does."},
 	},
