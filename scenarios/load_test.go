@@ -145,7 +145,7 @@ func TestParseBadInput(t *testing.T) {
 		{"scenario name", "apiVersion: lesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: My_Scenario}\n",
 			`bad.yaml: metadata.name: invalid name "My_Scenario"; expected lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (a Kubernetes object name)`},
 		{"control characters in a key", scenarioHead + "spec: {\"a\\nb\": 1}\n",
-			`bad.yaml: spec."a\nb": unknown field; expected one of: seed, duration, elector, client, api, restart, nodes, faults, workload, expect`},
+			`bad.yaml: spec."a\nb": unknown field; expected one of: seed, duration, elector, client, api, restart, nodes, faults, workload, expect, choices`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Parse("bad.yaml", []byte(tc.in))
