@@ -28,7 +28,11 @@ type aim struct {
 	leader string        // the node whose responses are as late as allowed
 	commit time.Duration // true time of the leader's commit to observe; <0: no aiming
 	lds    time.Duration // the lease duration the record carries (whole seconds)
-	reqLo  map[string]time.Duration
+	// early moves the second target before the expiry: an elector that
+	// takes over earlier than the record says (a wrong one) is found by
+	// trying earlier polls (constructed's bisection).
+	early time.Duration
+	reqLo map[string]time.Duration
 	nodes  map[string]*aimNode
 }
 
@@ -78,7 +82,7 @@ func (a *aim) wait(c *sim.Choice) time.Duration {
 		st.landing = false
 		st.phase++
 		if st.phase == 1 {
-			st.target = c.Local + a.lds + aimSlack
+			st.target = c.Local + a.lds + aimSlack - a.early
 		}
 	}
 	var target time.Duration
@@ -113,23 +117,69 @@ func step(remaining, lo, hi time.Duration) (time.Duration, bool) {
 
 // constructed runs the worst schedules aim builds for the first leaders
 // of base's run (up to three leading intervals that ended before the run
-// did) and their last few commits, and returns the best.
+// did) and their last few commits, then, for the best of them, looks for
+// the earliest takeover poll the elector accepts (earliest), and returns
+// the best schedule.
 func (s *searcher) constructed(base *candidate) (*candidate, error) {
 	var best *candidate
+	var bestAim *aim
 	for _, iv := range endedIntervals(base.result, 3) {
 		commits, err := s.leaderCommits(iv.Node)
 		if err != nil {
 			return nil, err
 		}
 		for _, c := range commits {
-			cand, err := s.try(nil, newAim(iv.Node, c, s.lds))
+			a := newAim(iv.Node, c, s.lds)
+			cand, err := s.try(nil, a)
 			if err != nil {
 				return nil, err
 			}
 			cand.how = "constructed"
 			if best == nil || cand.m.score > best.m.score {
-				best = cand
+				best, bestAim = cand, a
 			}
+			if s.done(best) {
+				return best, nil
+			}
+		}
+	}
+	if best == nil {
+		return nil, nil
+	}
+	return s.earliest(best, bestAim)
+}
+
+// earliestSteps bounds the bisection of earliest: LDs/2 down to LDs/2¹².
+const earliestSteps = 12
+
+// earliest bisects how far before the record's expiry the followers'
+// takeover poll can start and still take over. A faithful elector accepts
+// no earlier poll (the bisection then only confirms the construction);
+// one that judges expiry wrongly is caught at its real expiry. A poll the
+// elector turns down delays the takeover by a whole retry period, so
+// "accepted" is "scores higher than the poll at the expiry".
+func (s *searcher) earliest(best *candidate, a *aim) (*candidate, error) {
+	atExpiry := best.m.score
+	lo, hi := time.Duration(0), s.lds/2
+	for range earliestSteps {
+		if s.done(best) {
+			break
+		}
+		mid := (lo + hi) / 2
+		b := newAim(a.leader, a.commit, a.lds)
+		b.early = mid
+		cand, err := s.try(nil, b)
+		if err != nil {
+			return nil, err
+		}
+		if cand.m.degenerate || cand.m.score <= atExpiry {
+			hi = mid
+			continue
+		}
+		lo = mid
+		if cand.m.score > best.m.score {
+			cand.how = "constructed"
+			best = cand
 		}
 	}
 	return best, nil
