@@ -33,7 +33,7 @@ type aim struct {
 	// trying earlier polls (constructed's bisection).
 	early time.Duration
 	reqLo map[string]time.Duration
-	nodes  map[string]*aimNode
+	nodes map[string]*aimNode
 }
 
 // aimNode is one follower's progress through the two targets: 0 aims at
