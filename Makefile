@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 # Long property runs: thousands of rapid checks. `make test` runs each
-# package's own default: the scenario properties 500 (scenarios/main_test.go,
+# package's own default: the scenario properties 500 (scenarios/runner/main_test.go,
 # sized to the package's budget under -race), others rapid's 100.
 LONG_CHECKS ?= 2000
 
@@ -77,7 +77,7 @@ PKG_TEST_IMPORTS = $(GO) list -f '{{.ImportPath}}{{range .TestImports}} {{.}}{{e
 test-long: fmt vet
 	$(GO) test -count=1 -timeout 60m $$($(PKG_TEST_IMPORTS) | grep ' pgregory.net/rapid' | cut -d' ' -f1) -args -rapid.checks=$(LONG_CHECKS)
 	$(GO) test -count=1 -timeout 60m $$($(PKG_TEST_IMPORTS) | grep -v ' pgregory.net/rapid' | cut -d' ' -f1)
-	$(GO) test -count=1 -timeout 30m -tags lesim_mutants ./scenarios -run 'Adversary.*Catches'
+	$(GO) test -count=1 -timeout 30m -tags lesim_mutants ./scenarios/runner -run 'Adversary.*Catches'
 
 bench:
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem -benchtime 1s $(PKGS)

@@ -6,7 +6,9 @@ import (
 
 	"github.com/lesim/lesim/fakeapi"
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 	"github.com/lesim/lesim/scenarios/gen"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // Recycled leases must be invisible: with every recycled lease poisoned
@@ -36,12 +38,12 @@ func TestRecycledLeasesAreNeverSeen(t *testing.T) {
 	for i, sc := range cases {
 		name := fmt.Sprintf("%d/%s", i, sc.Metadata.Name)
 		var plainSrv, poisonedSrv *fakeapi.Server
-		plain, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: true,
+		plain, err := runner.RunWith(sc, runner.RunOptions{KeepTrace: true,
 			Server: func(srv *fakeapi.Server) { plainSrv = srv }})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		poisoned, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: true, Server: func(srv *fakeapi.Server) {
+		poisoned, err := runner.RunWith(sc, runner.RunOptions{KeepTrace: true, Server: func(srv *fakeapi.Server) {
 			poisonedSrv = srv
 			fakeapi.SetPoisonRecycled(srv, true)
 		}})
@@ -52,10 +54,10 @@ func TestRecycledLeasesAreNeverSeen(t *testing.T) {
 			t.Fatalf("%s: recycled %d leases plainly, %d poisoned: the runs should recycle, and the same leases", name, n, m)
 		}
 		if plain.TraceHash != poisoned.TraceHash {
-			i := scenarios.FirstDivergence(plain.Trace, poisoned.Trace)
+			i := check.FirstDivergence(plain.Trace, poisoned.Trace)
 			t.Fatalf("%s: poisoning recycled leases changed the run (hash %s vs %s), first divergence at event %d", name, plain.TraceHash, poisoned.TraceHash, i)
 		}
-		if i := scenarios.FirstDivergence(plain.Trace, poisoned.Trace); i >= 0 {
+		if i := check.FirstDivergence(plain.Trace, poisoned.Trace); i >= 0 {
 			t.Fatalf("%s: traces diverge at event %d: %+v vs %+v", name, i, plain.Trace[i], poisoned.Trace[i])
 		}
 	}

@@ -9,13 +9,13 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/lesim/lesim/reports/analysis"
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // holderStops is when the holder of a belief span actually stopped
 // leading: the end of its interval that covers the span, -1 if it never
 // led.
-func holderStops(r *scenarios.Result, sp analysis.BeliefSpan) time.Duration {
+func holderStops(r *check.Result, sp analysis.BeliefSpan) time.Duration {
 	stop := time.Duration(-1)
 	for _, iv := range r.Leadership {
 		if iv.Identity == sp.Holder && iv.Start <= sp.Expires && iv.End >= sp.From {
@@ -30,7 +30,7 @@ func holderStops(r *scenarios.Result, sp analysis.BeliefSpan) time.Duration {
 // a node's belief expired while the holder was in fact still leading, the
 // gap is red: that is the window in which it could take over during the
 // holder's term. Dotted lines mark each holder's actual stop.
-func BeliefVsTruth(r *scenarios.Result, beliefs []analysis.BeliefSpan) *Figure {
+func BeliefVsTruth(r *check.Result, beliefs []analysis.BeliefSpan) *Figure {
 	lanes, _ := timelineLanes(r)
 	n := len(lanes)
 	title := fmt.Sprintf("Belief vs truth: %s, seed %d", r.Scenario, r.Seed)

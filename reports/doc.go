@@ -1,4 +1,4 @@
-// Package reports turns what a run measured (a *scenarios.Result) into what
+// Package reports turns what a run measured (a *check.Result) into what
 // people read: a JSON summary with stable keys, a terminal summary, plots
 // (gonum/plot, PNG and SVG), a self-contained HTML report and JUnit XML.
 //

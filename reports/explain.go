@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/lesim/lesim/reports/analysis"
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // ExplainOptions tunes WriteExplain.
@@ -34,7 +35,7 @@ var ErrNoTrace = errors.New("the run kept no trace; run it with KeepTrace")
 // instant (columns in node order), marked where the episode begins and
 // ends. The clock columns show why nodes disagree: each decides on its own
 // reading.
-func WriteExplain(w io.Writer, r *scenarios.Result, a *analysis.Analysis, opts ExplainOptions) error {
+func WriteExplain(w io.Writer, r *check.Result, a *analysis.Analysis, opts ExplainOptions) error {
 	if !a.HasTrace() {
 		return ErrNoTrace
 	}
@@ -93,7 +94,7 @@ func worstEpisode(eps []analysis.Episode) analysis.Episode {
 
 // clockColumns are the nodes that get a clock column: the episode's
 // leaders and the nodes acting in the window, in the run's node order.
-func clockColumns(r *scenarios.Result, window []scenarios.TraceEvent, ep analysis.Episode, most int) []string {
+func clockColumns(r *check.Result, window []check.TraceEvent, ep analysis.Episode, most int) []string {
 	involved := map[string]bool{ep.Old.Node: true}
 	if ep.HasNew {
 		involved[ep.New.Node] = true
@@ -189,11 +190,11 @@ func annotation(kind string) string {
 		return "  <- process frozen"
 	case "resumed":
 		return "  <- process resumes"
-	case scenarios.FaultStartedKind:
+	case runner.FaultStartedKind:
 		return "  <- fault begins"
-	case scenarios.FaultEndedKind:
+	case runner.FaultEndedKind:
 		return "  <- fault ends"
-	case scenarios.FaultKind:
+	case runner.FaultKind:
 		return "  <- fault"
 	}
 	return ""

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // checkTimeline reads a timeline's SVG and checks it shows r: the title,
@@ -16,7 +16,7 @@ import (
 // in its node's lane with a width proportional to the interval, the
 // draining and paused parts, and each overlap episode shaded red across
 // every lane at its time.
-func checkTimeline(t *testing.T, svg []byte, r *scenarios.Result) error {
+func checkTimeline(t *testing.T, svg []byte, r *check.Result) error {
 	d := parseSVG(t, svg)
 	lanes := []string{"a", "b", "c (clock ×1.3)"}
 	if m := d.missingTexts(append(lanes, fmt.Sprintf("Leadership timeline: %s, seed %d", r.Scenario, r.Seed),
@@ -91,13 +91,13 @@ func TestTimelineShowsTheRun(t *testing.T) {
 // Planted wrong values: a timeline drawn from a run that differs from the
 // one checked, in the overlap, a lane, a pause or an interval's end.
 func TestTimelineCheckFailsOnWrongFigures(t *testing.T) {
-	mutants := map[string]func(r *scenarios.Result){
-		"no overlap":     func(r *scenarios.Result) { r.Overlap.Episodes = nil },
-		"overlap moved":  func(r *scenarios.Result) { r.Overlap.Episodes[0].Start, r.Overlap.Episodes[0].End = s(100), s(101.2) },
-		"lanes swapped":  func(r *scenarios.Result) { r.Leadership[1].Node = "c"; r.Leadership[2].Node = "b" },
-		"pause lost":     func(r *scenarios.Result) { r.Leadership[1].Paused = nil },
-		"bar shortened":  func(r *scenarios.Result) { r.Leadership[0].Cancelled = s(100) },
-		"title mislabel": func(r *scenarios.Result) { r.Seed = 43 },
+	mutants := map[string]func(r *check.Result){
+		"no overlap":     func(r *check.Result) { r.Overlap.Episodes = nil },
+		"overlap moved":  func(r *check.Result) { r.Overlap.Episodes[0].Start, r.Overlap.Episodes[0].End = s(100), s(101.2) },
+		"lanes swapped":  func(r *check.Result) { r.Leadership[1].Node = "c"; r.Leadership[2].Node = "b" },
+		"pause lost":     func(r *check.Result) { r.Leadership[1].Paused = nil },
+		"bar shortened":  func(r *check.Result) { r.Leadership[0].Cancelled = s(100) },
+		"title mislabel": func(r *check.Result) { r.Seed = 43 },
 	}
 	for name, mutate := range mutants {
 		wrong := sampleResult()

@@ -6,12 +6,13 @@ import (
 	"sort"
 	"time"
 
-	"github.com/lesim/lesim/reports/analysis"
-	"github.com/lesim/lesim/scenarios"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lesim/lesim/reports/analysis"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // saveForViewing keeps a rendered figure when LESIM_PLOT_DIR is set, so
@@ -163,7 +164,7 @@ func TestFrontierStable(t *testing.T) {
 // withObservations adds the observation events a kept trace would hold:
 // every follower sees the holder's record change every 2 s while the
 // holder renews (until it stops renewing or is paused).
-func withObservations(r *scenarios.Result) *scenarios.Result {
+func withObservations(r *check.Result) *check.Result {
 	local := map[string]float64{"a": 1, "b": 1, "c": 1.3}
 	for _, iv := range r.Leadership {
 		lastRenew := iv.Cancelled
@@ -175,7 +176,7 @@ func withObservations(r *scenarios.Result) *scenarios.Result {
 				continue
 			}
 			for t := iv.Start + s(1); t <= lastRenew; t += s(2) {
-				r.Trace = append(r.Trace, scenarios.TraceEvent{At: t, Node: node, Local: time.Duration(float64(t) * local[node]), Kind: analysis.ObservedKind,
+				r.Trace = append(r.Trace, check.TraceEvent{At: t, Node: node, Local: time.Duration(float64(t) * local[node]), Kind: analysis.ObservedKind,
 					Detail: fmt.Sprintf("holder=%q leaseDurationSeconds=15", iv.Identity)})
 			}
 		}

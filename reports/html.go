@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/lesim/lesim/reports/analysis"
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // ReportOptions adds context to a run report.
@@ -42,7 +42,7 @@ var ReportFiles = []string{"report.html", "summary.json"}
 // the belief view when the analysis holds observations, the API load when
 // it saw requests, the failover CDF
 // when there were at least MinCDFSamples failovers.
-func Figures(r *scenarios.Result, a *analysis.Analysis) []*Figure {
+func Figures(r *check.Result, a *analysis.Analysis) []*Figure {
 	figs := []*Figure{Timeline(r)}
 	if a != nil && len(a.Beliefs) > 0 {
 		figs = append(figs, BeliefVsTruth(r, a.Beliefs))
@@ -65,7 +65,7 @@ func Figures(r *scenarios.Result, a *analysis.Analysis) []*Figure {
 // with a small script), DIR/summary.json, each figure as DIR/NAME.png and
 // DIR/NAME.svg, and each episode view as DIR/episode-N.svg. Every file is
 // written to a temporary name and renamed.
-func WriteReport(dir string, r *scenarios.Result, opts ReportOptions) error {
+func WriteReport(dir string, r *check.Result, opts ReportOptions) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ type metricRow struct {
 	Bad         bool
 }
 
-func writeHTML(w io.Writer, r *scenarios.Result, figs []figureView, page pageViews, opts ReportOptions) error {
+func writeHTML(w io.Writer, r *check.Result, figs []figureView, page pageViews, opts ReportOptions) error {
 	s := NewSummary(r)
 	rows := []metricRow{
 		{"overlap (two or more leaders)", fmt.Sprintf("%s total, longest %s, %d episode(s)", FormatDuration(r.Overlap.Total), FormatDuration(r.Overlap.Max), len(r.Overlap.Episodes)), r.Overlap.Total > 0},

@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/lesim/lesim/reports/analysis"
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // timelineChart is the whole run as an interactive lane chart: leading
 // bars, draining and pauses, overlap and leaderless stretches, faults.
-func timelineChart(r *scenarios.Result) *laneChart {
+func timelineChart(r *check.Result) *laneChart {
 	lanes, _ := timelineLanes(r)
 	c := &laneChart{id: "timeline", title: fmt.Sprintf("Leadership timeline: %s, seed %d (wheel: zoom, drag: pan, double click: reset)", r.Scenario, r.Seed),
 		from: 0, to: max(r.Duration, time.Second), lanes: lanes}
@@ -35,7 +36,7 @@ func timelineChart(r *scenarios.Result) *laneChart {
 
 // addLeading draws every leading interval on its node's lane between
 // heights y0 and y1 of the lane.
-func addLeading(c *laneChart, r *scenarios.Result, y0, y1 float64) {
+func addLeading(c *laneChart, r *check.Result, y0, y1 float64) {
 	for _, iv := range r.Leadership {
 		lane := c.laneIndex(iv.Node)
 		if lane < 0 || iv.End < c.from || iv.Start > c.to {
@@ -54,7 +55,7 @@ func addLeading(c *laneChart, r *scenarios.Result, y0, y1 float64) {
 
 // addFaults draws windowed faults as strips at the bottom of their lanes
 // (every lane for API-wide ones) and instantaneous ones as marks.
-func addFaults(c *laneChart, r *scenarios.Result, from, to time.Duration) {
+func addFaults(c *laneChart, r *check.Result, from, to time.Duration) {
 	for _, f := range r.Faults {
 		if f.End < from || f.Start > to {
 			continue
@@ -95,7 +96,7 @@ func addFaults(c *laneChart, r *scenarios.Result, from, to time.Duration) {
 // episodeChart zooms to one episode: leading bars, each node's belief in
 // the holder's lease and its believed expiry, every API call (sent,
 // applied, answered, failed, timed out) and the faults.
-func episodeChart(r *scenarios.Result, a *analysis.Analysis, ep analysis.Episode, n int) *laneChart {
+func episodeChart(r *check.Result, a *analysis.Analysis, ep analysis.Episode, n int) *laneChart {
 	c := &laneChart{id: fmt.Sprintf("episode-%d", n), title: fmt.Sprintf("%d. %s, %s to %s", n, ep.Kind, FormatAt(ep.Start), FormatAt(ep.End)), from: ep.From, to: ep.To}
 	lanes, _ := timelineLanes(r)
 	c.lanes = lanes
@@ -125,7 +126,7 @@ func episodeChart(r *scenarios.Result, a *analysis.Analysis, ep analysis.Episode
 }
 
 // addCalls marks the API calls of the window on their nodes' lanes.
-func addCalls(c *laneChart, events []scenarios.TraceEvent) {
+func addCalls(c *laneChart, events []check.TraceEvent) {
 	for _, ev := range events {
 		lane := c.laneIndex(ev.Node)
 		if lane < 0 {
@@ -135,7 +136,7 @@ func addCalls(c *laneChart, events []scenarios.TraceEvent) {
 		switch ev.Kind {
 		case "call-sent":
 			c.mark(lane, ev.At, 0.64, "tick", "sent", fmt.Sprintf("%s sends %s at %s", ev.Node, ev.Detail, at))
-		case scenarios.LeaseWrittenKind:
+		case runner.LeaseWrittenKind:
 			c.mark(lane, ev.At, 0.64, "dot", "applied", fmt.Sprintf("server applies a lease write (%s) at %s", ev.Detail, at))
 		case "call-returned":
 			shape, class := "ring", "answered"

@@ -8,13 +8,13 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/lesim/lesim/reports/analysis"
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // APILoad draws the election's API requests per second over true time,
 // with the fault windows shaded: storms of retries show where leadership
 // was contested.
-func APILoad(r *scenarios.Result, load analysis.Load) *Figure {
+func APILoad(r *check.Result, load analysis.Load) *Figure {
 	title := fmt.Sprintf("API requests per second: %s, seed %d", r.Scenario, r.Seed)
 	if load.Width > 0 {
 		title += fmt.Sprintf(" (%s buckets)", FormatDuration(load.Width))

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/lesim/lesim/reports/analysis"
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // pageViews are the report's interactive parts.
@@ -24,7 +24,7 @@ type episodeView struct {
 	Sentence string
 }
 
-func newPageViews(r *scenarios.Result, a *analysis.Analysis) (pageViews, error) {
+func newPageViews(r *check.Result, a *analysis.Analysis) (pageViews, error) {
 	pv := pageViews{Timeline: template.HTML(timelineChart(r).SVG())}
 	if n := len(r.Failovers); n > 0 && n < MinCDFSamples {
 		var ds []string
@@ -51,7 +51,7 @@ func newPageViews(r *scenarios.Result, a *analysis.Analysis) (pageViews, error) 
 // badge is the report's verdict: passed, failed, or no expectations.
 type badge struct{ Class, Text string }
 
-func newBadge(r *scenarios.Result, set bool) badge {
+func newBadge(r *check.Result, set bool) badge {
 	switch {
 	case !r.Expect.Passed:
 		return badge{"fail", "expectations violated"}
@@ -63,7 +63,7 @@ func newBadge(r *scenarios.Result, set bool) badge {
 
 // Findings are what is unsafe or dead in a run whatever spec.expect says:
 // overlap, no leader ever, leadership not restored by the end.
-func Findings(r *scenarios.Result) []string {
+func Findings(r *check.Result) []string {
 	var out []string
 	if r.Overlap.Total > 0 {
 		out = append(out, fmt.Sprintf("overlap: two leaders at once for %s in %d episode(s), longest %s", FormatDuration(r.Overlap.Total), len(r.Overlap.Episodes), FormatDuration(r.Overlap.Max)))

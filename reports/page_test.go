@@ -11,15 +11,15 @@ import (
 	"time"
 
 	"github.com/lesim/lesim/reports/analysis"
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 func TestBadgeTellsTheTruth(t *testing.T) {
 	passed := sampleResult()
-	passed.Expect = scenarios.ExpectResult{Passed: true}
+	passed.Expect = check.ExpectResult{Passed: true}
 	cases := []struct {
 		name string
-		r    *scenarios.Result
+		r    *check.Result
 		set  bool
 		want badge
 	}{
@@ -39,21 +39,21 @@ func TestBadgeTellsTheTruth(t *testing.T) {
 // says; a clean run has no findings.
 func TestFindings(t *testing.T) {
 	r := sampleResult()
-	r.Expect = scenarios.ExpectResult{Passed: true}
+	r.Expect = check.ExpectResult{Passed: true}
 	if f := Findings(r); len(f) != 1 || !strings.HasPrefix(f[0], "overlap:") {
 		t.Errorf("findings of an overlapping run: %q", f)
 	}
-	none := &scenarios.Result{Duration: s(60), Expect: scenarios.ExpectResult{Passed: true}}
+	none := &check.Result{Duration: s(60), Expect: check.ExpectResult{Passed: true}}
 	if f := Findings(none); len(f) != 1 || !strings.HasPrefix(f[0], "no leader: no node ever led") {
 		t.Errorf("findings of a leaderless run: %q", f)
 	}
-	lost := &scenarios.Result{Duration: s(60),
-		Leadership: []scenarios.Interval{{Node: "a", Identity: "a", Start: s(1), End: s(20), Cancelled: s(20), EndReason: "crashed"}},
-		Failovers:  []scenarios.Failover{{Cause: "crashed", Onset: s(20), Lost: s(20), Recovery: s(40), HandoverGap: s(40), From: "a"}}}
+	lost := &check.Result{Duration: s(60),
+		Leadership: []check.Interval{{Node: "a", Identity: "a", Start: s(1), End: s(20), Cancelled: s(20), EndReason: "crashed"}},
+		Failovers:  []check.Failover{{Cause: "crashed", Onset: s(20), Lost: s(20), Recovery: s(40), HandoverGap: s(40), From: "a"}}}
 	if f := Findings(lost); len(f) != 1 || !strings.Contains(f[0], "not restored after a left at 20.000s") {
 		t.Errorf("findings of a run that lost its leader: %q", f)
 	}
-	clean := &scenarios.Result{Duration: s(60), Leadership: []scenarios.Interval{{Node: "a", Identity: "a", Start: s(1), End: s(60), Cancelled: s(60), EndReason: "run-end"}}}
+	clean := &check.Result{Duration: s(60), Leadership: []check.Interval{{Node: "a", Identity: "a", Start: s(1), End: s(60), Cancelled: s(60), EndReason: "run-end"}}}
 	if f := Findings(clean); len(f) != 0 {
 		t.Errorf("findings of a clean run: %q", f)
 	}
@@ -176,7 +176,7 @@ func TestFailoverCDFNeedsSamples(t *testing.T) {
 		}
 	}
 	for i := 0; i < MinCDFSamples; i++ {
-		r.Failovers = append(r.Failovers, scenarios.Failover{Onset: s(float64(i)), Lost: s(float64(i)), Recovery: s(1), HandoverGap: s(1), Restored: true})
+		r.Failovers = append(r.Failovers, check.Failover{Onset: s(float64(i)), Lost: s(float64(i)), Recovery: s(1), HandoverGap: s(1), Restored: true})
 	}
 	found := false
 	for _, f := range Figures(r, nil) {
@@ -216,7 +216,7 @@ func TestFrontierPointsAndLabels(t *testing.T) {
 func TestAPILoadFigure(t *testing.T) {
 	r := withObservations(sampleResult())
 	for i := 0; i < 50; i++ {
-		r.Trace = append(r.Trace, scenarios.TraceEvent{At: s(float64(i) / 10), Node: "a", Kind: "call-sent", Detail: "update"})
+		r.Trace = append(r.Trace, check.TraceEvent{At: s(float64(i) / 10), Node: "a", Kind: "call-sent", Detail: "update"})
 	}
 	found := false
 	for _, f := range Figures(r, analysis.FromTrace(r)) {

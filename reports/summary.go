@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // Summary is the JSON form of a run's result. Its keys are an interface:
@@ -95,7 +95,7 @@ type LivenessSum struct {
 	Window     Window `json:"window"`
 }
 
-// FailoverSum is one loss of leadership (scenarios.Failover): recovery
+// FailoverSum is one loss of leadership (check.Failover): recovery
 // from the onset of its cause to a node leading alone again, and the
 // handover gap from the loss to the next leader (0 with the overlap when
 // the next leader already led).
@@ -152,7 +152,7 @@ func orEmpty[T any](s []T) []T {
 	return s
 }
 
-func windows(ws []scenarios.Window) []Window {
+func windows(ws []check.Window) []Window {
 	out := make([]Window, 0, len(ws))
 	for _, w := range ws {
 		out = append(out, Window{StartSeconds: secs(w.Start), EndSeconds: secs(w.End)})
@@ -161,7 +161,7 @@ func windows(ws []scenarios.Window) []Window {
 }
 
 // NewSummary converts a result to its JSON form.
-func NewSummary(r *scenarios.Result) Summary {
+func NewSummary(r *check.Result) Summary {
 	s := Summary{
 		Scenario:                  r.Scenario,
 		Seed:                      r.Seed,
@@ -232,13 +232,13 @@ func (s *Summary) MaxRecoverySeconds() float64 {
 
 // WriteJSON writes the summary of r as one indented JSON object and a
 // newline.
-func WriteJSON(w io.Writer, r *scenarios.Result) error {
+func WriteJSON(w io.Writer, r *check.Result) error {
 	s := NewSummary(r)
 	return writeJSON(w, &s)
 }
 
 // SummaryJSON is WriteJSON into a byte slice.
-func SummaryJSON(r *scenarios.Result) ([]byte, error) {
+func SummaryJSON(r *check.Result) ([]byte, error) {
 	return render(func(w io.Writer) error { return WriteJSON(w, r) })
 }
 

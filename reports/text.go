@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // FormatDuration renders a length of time for people: millisecond precision, Go's
@@ -31,7 +31,7 @@ func FormatAt(d time.Duration) string {
 
 // WriteText writes the terminal summary of a run: who led when, overlap,
 // leaderless time, failovers, API load and whether spec.expect held.
-func WriteText(w io.Writer, r *scenarios.Result) error {
+func WriteText(w io.Writer, r *check.Result) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "scenario %s  seed %d  simulated %s  trace %s\n", r.Scenario, r.Seed, FormatDuration(r.Duration), shortHash(r.TraceHash))
 
@@ -109,7 +109,7 @@ func WriteText(w io.Writer, r *scenarios.Result) error {
 }
 
 // TextSummary is WriteText into a string.
-func TextSummary(r *scenarios.Result) string {
+func TextSummary(r *check.Result) string {
 	var b strings.Builder
 	WriteText(&b, r)
 	return b.String()
@@ -149,8 +149,8 @@ func byOp(m map[string]int) string {
 }
 
 // longest returns the longest window, the earliest among equals.
-func longest(ws []scenarios.Window) (scenarios.Window, bool) {
-	var best scenarios.Window
+func longest(ws []check.Window) (check.Window, bool) {
+	var best check.Window
 	found := false
 	for _, w := range ws {
 		if !found || w.End-w.Start > best.End-best.Start {
@@ -161,12 +161,12 @@ func longest(ws []scenarios.Window) (scenarios.Window, bool) {
 }
 
 // WorstOverlap is the longest overlap episode of a run, if any.
-func WorstOverlap(r *scenarios.Result) (scenarios.Window, bool) {
+func WorstOverlap(r *check.Result) (check.Window, bool) {
 	return longest(r.Overlap.Episodes)
 }
 
 // writeLiveness writes whether and when the run had a leader.
-func writeLiveness(b *strings.Builder, r *scenarios.Result) {
+func writeLiveness(b *strings.Builder, r *check.Result) {
 	if r.Liveness.NeverLed {
 		fmt.Fprintf(b, "liveness:     NEVER LED: no node led from the first start at %s to the end\n", FormatAt(r.Liveness.Start))
 	} else {
@@ -177,7 +177,7 @@ func writeLiveness(b *strings.Builder, r *scenarios.Result) {
 
 // writeFailovers writes every loss of leadership with its recovery
 // (from the cause's onset to a node leading alone) and handover gap.
-func writeFailovers(b *strings.Builder, fs []scenarios.Failover) {
+func writeFailovers(b *strings.Builder, fs []check.Failover) {
 	if len(fs) == 0 {
 		b.WriteString("failovers:    none\n")
 		return

@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // maxLanes is the most nodes a timeline draws one lane each for. Beyond
@@ -31,7 +31,7 @@ var instantGlyphs = map[string]draw.GlyphStyle{
 // cancelled), pauses inside them hatched dark, overlap episodes shaded red
 // across all lanes, windowed faults as strips under the lanes and
 // instantaneous ones as markers.
-func Timeline(r *scenarios.Result) *Figure {
+func Timeline(r *check.Result) *Figure {
 	lanes, hidden := timelineLanes(r)
 	n := len(lanes)
 	title := fmt.Sprintf("Leadership timeline: %s, seed %d", r.Scenario, r.Seed)
@@ -109,7 +109,7 @@ type timelineFaults struct {
 	markTypes  []string
 }
 
-func newTimelineFaults(r *scenarios.Result, lanes []string, laneY map[string]float64) timelineFaults {
+func newTimelineFaults(r *check.Result, lanes []string, laneY map[string]float64) timelineFaults {
 	tf := timelineFaults{strips: map[string]rects{}, marks: map[string]*markers{}}
 	for _, f := range r.Faults {
 		nodes := f.Nodes
@@ -146,7 +146,7 @@ func newTimelineFaults(r *scenarios.Result, lanes []string, laneY map[string]flo
 
 // timelineLanes picks the nodes that get a lane, in the result's node
 // order, and says how many were left out.
-func timelineLanes(r *scenarios.Result) (lanes []string, hidden int) {
+func timelineLanes(r *check.Result) (lanes []string, hidden int) {
 	all := make([]string, 0, len(r.Nodes))
 	for _, nd := range r.Nodes {
 		all = append(all, nd.Name)
@@ -182,7 +182,7 @@ var _ plot.Plotter = rects(nil)
 
 // laneLabel names a lane, with the node's clock rate when it is not 1:
 // skew is what most figures are about.
-func laneLabel(r *scenarios.Result, node string) string {
+func laneLabel(r *check.Result, node string) string {
 	for _, n := range r.Nodes {
 		if n.Name == node && n.Rate != 0 && n.Rate != 1 {
 			return fmt.Sprintf("%s (clock ×%g)", node, n.Rate)

@@ -1,14 +1,10 @@
 package scenarios
 
 import (
-	"cmp"
-	"errors"
 	"fmt"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
-
-	"github.com/lesim/lesim/sim"
 )
 
 // DefaultMaxEvents is the event budget of a run unless RunOptions says
@@ -91,31 +87,4 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
-}
-
-// preflight refuses a run whose estimate exceeds its event budget.
-func preflight(sc *Scenario, opts RunOptions) error {
-	if _, ferr := EstimateEvents(sc, cmp.Or(opts.MaxEvents, DefaultMaxEvents)); ferr != nil {
-		return &LoadError{File: sc.Metadata.Name, Errors: field.ErrorList{ferr}}
-	}
-	return nil
-}
-
-// runBounded runs to the end within the event budget and until the
-// context, if any, is done.
-func (r *runner) runBounded() error {
-	budget := cmp.Or(r.opts.MaxEvents, DefaultMaxEvents)
-	lim := sim.Limits{MaxEvents: budget}
-	if ctx := r.opts.Context; ctx != nil {
-		lim.Stop = ctx.Err
-	}
-	r.s.SetLimits(lim)
-	r.s.RunUntil(r.end)
-	err := r.s.Err()
-	var be *sim.BudgetError
-	if errors.As(err, &be) {
-		return fmt.Errorf("%s: the run exhausted its event budget (%d events, --max-events) at simulated time %v of %v; expected a shorter spec.duration or a larger budget",
-			r.sc.Metadata.Name, be.Events, be.At, r.end)
-	}
-	return err
 }

@@ -75,16 +75,6 @@ func (s *Scenario) Pins() map[sim.ChoiceKey]int64 {
 	return m
 }
 
-// runChooser is the chooser a run uses: the file's pinned choices, then
-// the caller's chooser (which sees the pinned value as the draw).
-func runChooser(sc *Scenario, opts RunOptions) sim.Chooser {
-	pins := sc.Pins()
-	if pins == nil {
-		return opts.Choices
-	}
-	return sim.Chain(sim.NewPins(pins), opts.Choices)
-}
-
 // choices validates spec.choices.
 func (v *validator) choices(p *field.Path) {
 	seen := make(map[sim.ChoiceKey]bool)

@@ -63,20 +63,20 @@ func Default(s *Scenario) {
 		sp.Seed = &v
 	}
 	if sp.Duration == nil {
-		sp.Duration = dur(DefaultDuration)
+		sp.Duration = Dur(DefaultDuration)
 	}
 	e := &sp.Elector
 	if e.Variant == "" {
 		e.Variant = DefaultVariant
 	}
 	if e.LeaseDuration == nil {
-		e.LeaseDuration = dur(DefaultLeaseDuration)
+		e.LeaseDuration = Dur(DefaultLeaseDuration)
 	}
 	if e.RenewDeadline == nil {
-		e.RenewDeadline = dur(DefaultRenewDeadline)
+		e.RenewDeadline = Dur(DefaultRenewDeadline)
 	}
 	if e.RetryPeriod == nil {
-		e.RetryPeriod = dur(DefaultRetryPeriod)
+		e.RetryPeriod = Dur(DefaultRetryPeriod)
 	}
 	if e.ReleaseOnCancel == nil {
 		e.ReleaseOnCancel = new(bool)
@@ -85,13 +85,13 @@ func Default(s *Scenario) {
 		e.Coordinated = new(bool)
 	}
 	if e.CallbackDelay == nil {
-		e.CallbackDelay = dur(0)
+		e.CallbackDelay = Dur(0)
 	}
 	if sp.Restart.Policy == "" {
 		sp.Restart.Policy = DefaultRestartPolicy
 	}
 	if sp.Restart.Delay == nil {
-		sp.Restart.Delay = dur(DefaultRestartDelay)
+		sp.Restart.Delay = Dur(DefaultRestartDelay)
 	}
 	if len(sp.API.Errors) == 0 {
 		sp.API.Errors = nil
@@ -99,7 +99,7 @@ func Default(s *Scenario) {
 	for i := range sp.API.Errors {
 		r := &sp.API.Errors[i]
 		if r.Kind == ErrorTooManyRequests && r.RetryAfter == nil {
-			r.RetryAfter = dur(DefaultRetryAfter)
+			r.RetryAfter = Dur(DefaultRetryAfter)
 		}
 	}
 	if len(sp.Nodes) == 0 {
@@ -119,7 +119,7 @@ func Default(s *Scenario) {
 		}
 	}
 	if w := sp.Workload; w != nil && w.Period == nil {
-		w.Period = dur(DefaultWorkloadPeriod)
+		w.Period = Dur(DefaultWorkloadPeriod)
 	}
 	if len(s.Metadata.Annotations) == 0 {
 		s.Metadata.Annotations = nil
@@ -134,7 +134,8 @@ func defaultNodes() []Node {
 	return nodes
 }
 
-func dur(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
+// Dur is a *metav1.Duration of d, for scenarios built in code.
+func Dur(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
 
 // The accessors below return effective values whether or not Default has
 // been applied, so that code building scenarios by hand cannot read a

@@ -21,17 +21,17 @@ func TestDefaults(t *testing.T) {
 		TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: Kind},
 		Spec: Spec{
 			Seed:     &seed,
-			Duration: dur(10 * time.Minute),
+			Duration: Dur(10 * time.Minute),
 			Elector: Elector{
 				Variant:         VariantV037,
-				LeaseDuration:   dur(15 * time.Second),
-				RenewDeadline:   dur(10 * time.Second),
-				RetryPeriod:     dur(2 * time.Second),
+				LeaseDuration:   Dur(15 * time.Second),
+				RenewDeadline:   Dur(10 * time.Second),
+				RetryPeriod:     Dur(2 * time.Second),
 				ReleaseOnCancel: &f,
 				Coordinated:     &f,
-				CallbackDelay:   dur(0),
+				CallbackDelay:   Dur(0),
 			},
-			Restart: Restart{Policy: RestartAlways, Delay: dur(10 * time.Second)},
+			Restart: Restart{Policy: RestartAlways, Delay: Dur(10 * time.Second)},
 			Nodes:   []Node{{Name: "a"}, {Name: "b"}, {Name: "c"}},
 		},
 	}
@@ -185,14 +185,14 @@ func TestRequestTimeoutRule(t *testing.T) {
 		}
 	}
 	s := New()
-	s.Spec.Nodes[1].Elector = &Elector{LeaseDuration: dur(60 * time.Second), RenewDeadline: dur(30 * time.Second)}
+	s.Spec.Nodes[1].Elector = &Elector{LeaseDuration: Dur(60 * time.Second), RenewDeadline: Dur(30 * time.Second)}
 	if got := s.RequestTimeout(1); got != 15*time.Second {
 		t.Errorf("request timeout follows the node's own renewDeadline: got %v", got)
 	}
 }
 
 func TestSample(t *testing.T) {
-	d := func(x time.Duration) *metav1.Duration { return dur(x) }
+	d := func(x time.Duration) *metav1.Duration { return Dur(x) }
 	f := func(x float64) *float64 { return &x }
 	ms := time.Millisecond
 	const n = 20000
@@ -232,7 +232,7 @@ func TestSample(t *testing.T) {
 	}
 	// The median of a lognormal is its median parameter.
 	r := rand.New(rand.NewPCG(3, 4))
-	ln := &Distribution{Type: DistLogNormal, Median: dur(2 * ms), Sigma: f(1)}
+	ln := &Distribution{Type: DistLogNormal, Median: Dur(2 * ms), Sigma: f(1)}
 	below := 0
 	for range n {
 		if ln.Sample(r) < 2*ms {

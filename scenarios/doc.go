@@ -18,4 +18,10 @@
 //
 // Library and Named give the named scenarios embedded from library/*.yaml,
 // among them "default", the one the CLI runs when given no arguments.
+// APIConfig and APIWindows state a scenario's API server and API faults in
+// the fault model of package fakeapi.
+//
+// This package says what a scenario is. Running one is package
+// scenarios/runner, judging a run package scenarios/check, and searching
+// where overlap begins package scenarios/bound.
 package scenarios

@@ -141,11 +141,11 @@ func LatencyQuantile(d *Distribution, p float64) time.Duration {
 	return toDist(d).Quantile(p)
 }
 
-// failoverGrace is how long after a fault's end a leader's loss is still
+// FailoverGrace is how long after a fault's end a leader's loss is still
 // the fault's doing: a renewal can fail up to a renew deadline (at the
 // slowest clock) after the fault, from a request sent during it, and
 // the leading interval ends after its drain.
-func (s *Scenario) failoverGrace() time.Duration {
+func (s *Scenario) FailoverGrace() time.Duration {
 	var rd time.Duration
 	for i := range s.Spec.Nodes {
 		rd = max(rd, s.NodeElector(i).RenewDeadline)

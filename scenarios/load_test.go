@@ -257,7 +257,7 @@ func TestParseExample(t *testing.T) {
 	if got := s.Spec.Faults[5].Jump.Duration.String(); got != "-10m0s" {
 		t.Errorf("jump %s", got)
 	}
-	if *s.Spec.Expect.MaxOverlap != (*dur(0)) || s.Spec.Expect.MaxLeaderless.Duration.String() != "1m0s" {
+	if *s.Spec.Expect.MaxOverlap != (*Dur(0)) || s.Spec.Expect.MaxLeaderless.Duration.String() != "1m0s" {
 		t.Errorf("expect %+v", s.Spec.Expect)
 	}
 }

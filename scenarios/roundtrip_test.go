@@ -217,7 +217,7 @@ func TestRoundTripValid(t *testing.T) {
 		rp := rapid.Int64Range(1, int64(5*time.Second)).Draw(t, "rp")
 		rd := rapid.Int64Range(int64(float64(rp)*JitterFactor)+1, int64(20*time.Second)).Draw(t, "rd")
 		ld := rapid.Int64Range(rd+1, int64(time.Minute)).Draw(t, "ld")
-		s.Spec.Elector.RetryPeriod, s.Spec.Elector.RenewDeadline, s.Spec.Elector.LeaseDuration = dur(time.Duration(rp)), dur(time.Duration(rd)), dur(time.Duration(ld))
+		s.Spec.Elector.RetryPeriod, s.Spec.Elector.RenewDeadline, s.Spec.Elector.LeaseDuration = Dur(time.Duration(rp)), Dur(time.Duration(rd)), Dur(time.Duration(ld))
 		for i := range s.Spec.Nodes {
 			if rapid.Bool().Draw(t, "skew") {
 				r := rapid.Float64Range(0.5, 2).Draw(t, "rate")
@@ -230,8 +230,8 @@ func TestRoundTripValid(t *testing.T) {
 			node := rapid.SampledFrom(DefaultNodeNames()).Draw(t, "node")
 			s.Spec.Faults = append(s.Spec.Faults, rapid.SampledFrom([]Fault{
 				{Type: FaultCrash, At: metav1.Duration{Duration: at}, Nodes: []string{node}},
-				{Type: FaultPartition, At: metav1.Duration{Duration: at}, Duration: dur(time.Minute), Nodes: []string{node}, Mode: ModeDropResponses},
-				{Type: FaultClockJump, At: metav1.Duration{Duration: at}, Nodes: []string{node}, Jump: dur(-time.Hour)},
+				{Type: FaultPartition, At: metav1.Duration{Duration: at}, Duration: Dur(time.Minute), Nodes: []string{node}, Mode: ModeDropResponses},
+				{Type: FaultClockJump, At: metav1.Duration{Duration: at}, Nodes: []string{node}, Jump: Dur(-time.Hour)},
 			}).Draw(t, "fault"))
 		}
 		Default(s)

@@ -12,7 +12,7 @@ type Timings struct {
 
 // Elector returns the timings as a spec-level elector block.
 func (tm Timings) Elector() Elector {
-	return Elector{LeaseDuration: dur(tm.LeaseDuration), RenewDeadline: dur(tm.RenewDeadline), RetryPeriod: dur(tm.RetryPeriod)}
+	return Elector{LeaseDuration: Dur(tm.LeaseDuration), RenewDeadline: Dur(tm.RenewDeadline), RetryPeriod: Dur(tm.RetryPeriod)}
 }
 
 // LDs is the lease duration as written into the record: whole seconds.

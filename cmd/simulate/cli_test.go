@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 type result struct {
@@ -140,7 +141,7 @@ func TestRunReportAndTrace(t *testing.T) {
 		t.Errorf("only %d trace lines", len(lines))
 	}
 	for _, l := range lines {
-		var ev scenarios.TraceEvent
+		var ev check.TraceEvent
 		if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.Kind == "" {
 			t.Fatalf("bad trace line %q: %v", l, err)
 		}

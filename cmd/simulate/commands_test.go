@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 	"github.com/lesim/lesim/scenarios/compare"
 )
 
@@ -20,7 +20,7 @@ func TestCompareVariants(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &c); err != nil {
 		t.Fatalf("%v\n%s", err, r)
 	}
-	if len(c.Seeds) != 4 || len(c.Diffs) != len(scenarios.MetricInfos()) || !strings.Contains(c.A, "variant seed") || !strings.Contains(c.B, "variant v0.37") {
+	if len(c.Seeds) != 4 || len(c.Diffs) != len(check.MetricInfos()) || !strings.Contains(c.A, "variant seed") || !strings.Contains(c.B, "variant v0.37") {
 		t.Errorf("comparison: %+v", c)
 	}
 	if (c.Verdict == compare.Worse || c.Verdict == compare.Fails) != (r.code == 1) {

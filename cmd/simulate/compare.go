@@ -16,6 +16,7 @@ import (
 	"github.com/lesim/lesim/reports"
 	"github.com/lesim/lesim/scenarios"
 	"github.com/lesim/lesim/scenarios/batch"
+	"github.com/lesim/lesim/scenarios/check"
 	"github.com/lesim/lesim/scenarios/compare"
 )
 
@@ -96,8 +97,8 @@ func parseThresholds(flag string, specs []string) (map[string]compare.Threshold,
 	out := compare.DefaultThresholds()
 	for _, s := range specs {
 		name, val, ok := strings.Cut(s, "=")
-		if _, known := scenarios.MetricInfoOf(name); !ok || !known {
-			return nil, badInput("%s %q: expected METRIC=ABS or METRIC=REL%% with METRIC one of: %s", flag, s, strings.Join(scenarios.MetricNames(), ", "))
+		if _, known := check.MetricInfoOf(name); !ok || !known {
+			return nil, badInput("%s %q: expected METRIC=ABS or METRIC=REL%% with METRIC one of: %s", flag, s, strings.Join(check.MetricNames(), ", "))
 		}
 		rel := strings.HasSuffix(val, "%")
 		v, err := strconv.ParseFloat(strings.TrimSuffix(val, "%"), 64)
@@ -200,7 +201,7 @@ func runCompare(e env, o *compareOpts, args []string) error {
 	return nil
 }
 
-func recoveries(runs []*scenarios.Result) []float64 {
+func recoveries(runs []*check.Result) []float64 {
 	var out []float64
 	for _, r := range runs {
 		for _, f := range r.Failovers {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/lesim/lesim/reports"
 	"github.com/lesim/lesim/reports/analysis"
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 type explainOpts struct {
@@ -51,7 +51,7 @@ Exit status: 1 when the run violates spec.expect, as for run.`,
 			if err := o.electorFlags.apply(sc, scenarioName(args, &o.scenarioSource)); err != nil {
 				return err
 			}
-			res, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: true, Seed: o.seedFlag.get(), Context: cmd.Context()})
+			res, err := runner.RunWith(sc, runner.RunOptions{KeepTrace: true, Seed: o.seedFlag.get(), Context: cmd.Context()})
 			if err != nil {
 				return err
 			}

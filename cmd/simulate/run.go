@@ -14,6 +14,8 @@ import (
 	"github.com/lesim/lesim/reports"
 	"github.com/lesim/lesim/reports/analysis"
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // runOpts are the flags of `simulate run` (and of `simulate` alone).
@@ -90,7 +92,7 @@ func runScenario(cmd *cobra.Command, e env, ro *runOpts, args []string) error {
 
 // runAndReport applies the elector flags, runs sc and writes what the flags
 // ask for: the summary (text or JSON), the report, the trace.
-func runAndReport(cmd *cobra.Command, e env, ro *runOpts, sc *scenarios.Scenario, yamlData []byte, name string, args []string) (*scenarios.Result, error) {
+func runAndReport(cmd *cobra.Command, e env, ro *runOpts, sc *scenarios.Scenario, yamlData []byte, name string, args []string) (*check.Result, error) {
 	if err := ro.electorFlags.apply(sc, name); err != nil {
 		return nil, err
 	}
@@ -148,7 +150,7 @@ func expectationsSet(sc *scenarios.Scenario) bool {
 // (the trace inside its directory, created if missing; the report beside
 // its directory) and moved into place only once the run and both outputs
 // are complete. It returns the number of trace events written.
-func (ro *runOpts) runWithOutputs(cmd *cobra.Command, sc *scenarios.Scenario, name string, yamlData []byte, args []string) (*scenarios.Result, int, error) {
+func (ro *runOpts) runWithOutputs(cmd *cobra.Command, sc *scenarios.Scenario, name string, yamlData []byte, args []string) (*check.Result, int, error) {
 	var staged []*reports.Staged
 	var trace *streamedTrace
 	committed := false
@@ -160,7 +162,7 @@ func (ro *runOpts) runWithOutputs(cmd *cobra.Command, sc *scenarios.Scenario, na
 			trace.discard()
 		}
 	}()
-	opts := scenarios.RunOptions{Seed: ro.seedFlag.get(), MaxEvents: ro.maxEventsFlag.n, Context: cmd.Context()}
+	opts := runner.RunOptions{Seed: ro.seedFlag.get(), MaxEvents: ro.maxEventsFlag.n, Context: cmd.Context()}
 	var col *analysis.Collector
 	if ro.report != "" || ro.autoReport {
 		col = analysis.NewCollector(sc)
@@ -170,7 +172,7 @@ func (ro *runOpts) runWithOutputs(cmd *cobra.Command, sc *scenarios.Scenario, na
 	if err != nil {
 		return nil, 0, err
 	}
-	res, err := scenarios.RunWith(sc, opts)
+	res, err := runner.RunWith(sc, opts)
 	var le *scenarios.LoadError
 	if errors.As(err, &le) {
 		le.File = name // the pre-flight estimate names the field; this, the file
@@ -207,7 +209,7 @@ type streamedTrace struct {
 
 // openTrace stages the --trace file, if any, and chains a writer of its
 // JSON lines onto opts.OnEvent.
-func (ro *runOpts) openTrace(opts *scenarios.RunOptions, staged *[]*reports.Staged) (*streamedTrace, error) {
+func (ro *runOpts) openTrace(opts *runner.RunOptions, staged *[]*reports.Staged) (*streamedTrace, error) {
 	t := &streamedTrace{}
 	if ro.trace == "" {
 		return t, nil
@@ -234,7 +236,7 @@ func (ro *runOpts) openTrace(opts *scenarios.RunOptions, staged *[]*reports.Stag
 	}
 	t.bw = bufio.NewWriter(t.f)
 	also := opts.OnEvent
-	opts.OnEvent = func(ev scenarios.TraceEvent) {
+	opts.OnEvent = func(ev check.TraceEvent) {
 		if also != nil {
 			also(ev)
 		}
@@ -275,7 +277,7 @@ func (t *streamedTrace) close() error {
 
 // writeReport stages the report (--report, or a new directory in the
 // system's temporary directory for simulate alone).
-func (ro *runOpts) writeReport(cmd *cobra.Command, sc *scenarios.Scenario, res *scenarios.Result, col *analysis.Collector, yamlData []byte, args []string, staged *[]*reports.Staged) error {
+func (ro *runOpts) writeReport(cmd *cobra.Command, sc *scenarios.Scenario, res *check.Result, col *analysis.Collector, yamlData []byte, args []string, staged *[]*reports.Staged) error {
 	if ro.autoReport {
 		dir, err := os.MkdirTemp("", "lesim-report-")
 		if err != nil {

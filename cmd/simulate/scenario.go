@@ -12,6 +12,7 @@ import (
 	"k8s.io/component-base/config/options"
 
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // scenarioSource says where a command's scenario comes from: a file
@@ -75,8 +76,8 @@ func (ef *electorFlags) addFlags(fs *pflag.FlagSet) {
 		RenewDeadline:     metav1.Duration{Duration: scenarios.DefaultRenewDeadline},
 		RetryPeriod:       metav1.Duration{Duration: scenarios.DefaultRetryPeriod},
 		ResourceLock:      "leases",
-		ResourceName:      scenarios.LeaseName,
-		ResourceNamespace: scenarios.LeaseNamespace,
+		ResourceName:      runner.LeaseName,
+		ResourceNamespace: runner.LeaseNamespace,
 	}
 	options.BindLeaderElectionFlags(&ef.cfg, fs)
 	ef.fs = fs

@@ -12,6 +12,7 @@ import (
 	"github.com/lesim/lesim/reports"
 	"github.com/lesim/lesim/reports/analysis"
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/runner"
 	"github.com/lesim/lesim/scenarios/worstcase"
 	"github.com/lesim/lesim/sim"
 )
@@ -109,7 +110,7 @@ func runSearch(cmd *cobra.Command, e env, o *searchOpts, args []string) error {
 	}
 	// The readable account comes from a re-run of the counterexample
 	// itself, so what is printed is what the file reproduces.
-	res, err := scenarios.RunWith(f.Counterexample, scenarios.RunOptions{KeepTrace: true, Context: cmd.Context()})
+	res, err := runner.RunWith(f.Counterexample, runner.RunOptions{KeepTrace: true, Context: cmd.Context()})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/bound"
 )
 
 // writeRateScenario writes the safety bound's partitioned-leader scenario
@@ -15,8 +16,8 @@ import (
 func writeRateScenario(t *testing.T, dir string, rate float64) string {
 	t.Helper()
 	tm := scenarios.Timings{LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second}
-	sc := scenarios.PartitionedLeaderScenario(tm, 2)
-	scenarios.FollowerRate().Apply(sc, rate)
+	sc := bound.PartitionedLeaderScenario(tm, 2)
+	bound.FollowerRate().Apply(sc, rate)
 	data, err := sc.Marshal()
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 
 	"github.com/lesim/lesim/reports"
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // The callback hook: a program that serve serves reports its leader
@@ -48,7 +48,7 @@ type observer struct {
 	start     time.Time
 	monoStart int64 // CLOCK_MONOTONIC at start, ns
 	holders   map[string]string
-	ivs       []scenarios.Interval
+	ivs       []check.Interval
 	open      map[string]int // identity -> index of its open interval
 	reported  bool
 }
@@ -131,7 +131,7 @@ func (o *observer) record(rep callbackReport) {
 	i, leading := o.open[rep.Identity]
 	switch {
 	case rep.Event == "started-leading" && !leading:
-		o.ivs = append(o.ivs, scenarios.Interval{Node: node, Identity: rep.Identity, Start: at, End: -1, Cancelled: -1})
+		o.ivs = append(o.ivs, check.Interval{Node: node, Identity: rep.Identity, Start: at, End: -1, Cancelled: -1})
 		o.open[rep.Identity] = len(o.ivs) - 1
 	case rep.Event == "stopped-leading" && leading:
 		o.ivs[i].End, o.ivs[i].Cancelled, o.ivs[i].EndReason = max(at, o.ivs[i].Start), max(at, o.ivs[i].Start), "stopped"
@@ -155,7 +155,7 @@ type serveSummary struct {
 	Failovers         []failoverJSON `json:"failovers"`
 	Transitions       int            `json:"transitions"`
 	Findings          []string       `json:"findings"`
-	result            *scenarios.Result
+	result            *check.Result
 }
 
 type intervalJSON struct {
@@ -197,11 +197,11 @@ func (o *observer) summary() serveSummary {
 		}
 		s.Leadership = append(s.Leadership, intervalJSON{Node: ivs[i].Node, Identity: ivs[i].Identity, Start: ivs[i].Start.Seconds(), End: ivs[i].End.Seconds(), Open: open})
 	}
-	res := &scenarios.Result{Scenario: "serve", Duration: now, Leadership: ivs}
-	res.Overlap = scenarios.CheckOverlap(ivs)
-	res.Leaderless = scenarios.CheckLeaderless(ivs, 0, now)
-	res.Failovers = scenarios.CheckFailovers(ivs, nil, 0, now)
-	res.Transitions, _ = scenarios.CheckTransitions(ivs)
+	res := &check.Result{Scenario: "serve", Duration: now, Leadership: ivs}
+	res.Overlap = check.CheckOverlap(ivs)
+	res.Leaderless = check.CheckLeaderless(ivs, 0, now)
+	res.Failovers = check.CheckFailovers(ivs, nil, 0, now)
+	res.Transitions, _ = check.CheckTransitions(ivs)
 	s.OverlapSeconds, s.OverlapMaxSeconds, s.OverlapEpisodes = res.Overlap.Total.Seconds(), res.Overlap.Max.Seconds(), len(res.Overlap.Episodes)
 	s.LeaderlessSeconds, s.LeaderlessMax = res.Leaderless.Total.Seconds(), res.Leaderless.Max.Seconds()
 	for _, f := range res.Failovers {

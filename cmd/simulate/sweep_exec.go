@@ -13,6 +13,7 @@ import (
 
 	"github.com/lesim/lesim/reports"
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // seedTask is one run of a sweep: seed number j of a point.
@@ -114,7 +115,7 @@ func (st *sweepState) record(jf io.Writer, plan *sweepPlan, r seedResult) error 
 func runSeed(ctx context.Context, base *scenarios.Scenario, t seedTask) seedResult {
 	sc := applyParams(base, t.pp.params)
 	seed := t.seed
-	res, err := scenarios.RunWith(sc, scenarios.RunOptions{Seed: &seed, Context: ctx})
+	res, err := runner.RunWith(sc, runner.RunOptions{Seed: &seed, Context: ctx})
 	if err != nil {
 		return seedResult{task: t, err: fmt.Errorf("point %s: %w", t.pp.key, err)}
 	}

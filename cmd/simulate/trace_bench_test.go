@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // BenchmarkTraceReportMemory runs leader-crash for a number of simulated
@@ -58,7 +59,7 @@ func BenchmarkTraceReportMemory(b *testing.B) {
 
 func runForMemory(b *testing.B, sc *scenarios.Scenario, traced bool) {
 	if !traced {
-		if _, err := scenarios.RunWith(sc, scenarios.RunOptions{}); err != nil {
+		if _, err := runner.RunWith(sc, runner.RunOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		return

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // ObservedKind is the trace event a node's elector records when it
@@ -39,7 +39,7 @@ func newBeliefs(rates Rates) *beliefs {
 	return &beliefs{rates: rates, identities: map[string]string{}, open: map[string]int{}}
 }
 
-func (b *beliefs) see(ev scenarios.TraceEvent) {
+func (b *beliefs) see(ev check.TraceEvent) {
 	switch ev.Kind {
 	case "process-started":
 		b.identities[ev.Identity] = ev.Node

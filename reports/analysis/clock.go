@@ -3,7 +3,7 @@ package analysis
 import (
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // ClockReader estimates each node's local (monotonic) reading at any true
@@ -12,13 +12,13 @@ import (
 // the latest event of the node seen so far (before any: its first event).
 type ClockReader struct {
 	rates  Rates
-	anchor map[string]scenarios.TraceEvent
-	first  map[string]scenarios.TraceEvent
+	anchor map[string]check.TraceEvent
+	first  map[string]check.TraceEvent
 }
 
 // NewClockReader reads clocks through the analysis's events.
 func (a *Analysis) NewClockReader() *ClockReader {
-	cr := &ClockReader{rates: a.Rates, anchor: map[string]scenarios.TraceEvent{}, first: map[string]scenarios.TraceEvent{}}
+	cr := &ClockReader{rates: a.Rates, anchor: map[string]check.TraceEvent{}, first: map[string]check.TraceEvent{}}
 	for _, ev := range a.Events {
 		if _, ok := cr.first[ev.Node]; ev.Node != "" && !ok {
 			cr.first[ev.Node] = ev
@@ -28,7 +28,7 @@ func (a *Analysis) NewClockReader() *ClockReader {
 }
 
 // See moves a node's anchor to its latest event.
-func (cr *ClockReader) See(ev scenarios.TraceEvent) {
+func (cr *ClockReader) See(ev check.TraceEvent) {
 	if ev.Node != "" {
 		cr.anchor[ev.Node] = ev
 	}

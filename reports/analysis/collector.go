@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // DefaultMaxEvents caps the events a Collector keeps around episodes.
@@ -25,9 +26,9 @@ type Collector struct {
 	beliefs *beliefs
 	load    Load
 
-	recent    []scenarios.TraceEvent // the last window of events, oldest first from head
+	recent    []check.TraceEvent // the last window of events, oldest first from head
 	head      int
-	kept      []scenarios.TraceEvent
+	kept      []check.TraceEvent
 	keepUntil time.Duration
 	dropped   int
 
@@ -81,7 +82,7 @@ func WindowOf(sc *scenarios.Scenario) time.Duration {
 }
 
 // Add takes the next event of the trace (events come in trace order).
-func (c *Collector) Add(ev scenarios.TraceEvent) {
+func (c *Collector) Add(ev check.TraceEvent) {
 	c.rates.See(ev)
 	c.beliefs.see(ev)
 	c.load.see(ev)
@@ -110,7 +111,7 @@ func (c *Collector) Add(ev scenarios.TraceEvent) {
 }
 
 // follow tracks who leads, to keep what happens while nobody does.
-func (c *Collector) follow(ev scenarios.TraceEvent) {
+func (c *Collector) follow(ev check.TraceEvent) {
 	switch ev.Kind {
 	case "leading-started":
 		c.leaders[ev.Identity], c.everLed, c.stretchLen = true, true, 0
@@ -137,7 +138,7 @@ func (c *Collector) keepRecent(t time.Duration) {
 	c.recent, c.head = c.recent[:0], 0
 }
 
-func (c *Collector) keep(ev scenarios.TraceEvent) {
+func (c *Collector) keep(ev check.TraceEvent) {
 	if len(c.kept) >= c.max {
 		c.dropped++
 		return
@@ -158,13 +159,13 @@ type Analysis struct {
 	Load Load
 	// Events are the kept events, in trace order: all of them for
 	// FromTrace, the windows around leadership changes for a Collector.
-	Events []scenarios.TraceEvent
+	Events []check.TraceEvent
 	// Dropped counts events past the Collector's cap.
 	Dropped int
 }
 
 // FromTrace analyses a result whose trace was kept whole.
-func FromTrace(res *scenarios.Result) *Analysis {
+func FromTrace(res *check.Result) *Analysis {
 	rates := RatesFromResult(res)
 	b := newBeliefs(rates)
 	var load Load
@@ -179,8 +180,8 @@ func FromTrace(res *scenarios.Result) *Analysis {
 func (a *Analysis) HasTrace() bool { return a != nil && (len(a.Events) > 0 || len(a.Beliefs) > 0) }
 
 // Window returns the kept events with from <= At <= to.
-func (a *Analysis) Window(from, to time.Duration) []scenarios.TraceEvent {
-	var out []scenarios.TraceEvent
+func (a *Analysis) Window(from, to time.Duration) []check.TraceEvent {
+	var out []check.TraceEvent
 	for _, ev := range a.Events {
 		if ev.At >= from && ev.At <= to {
 			out = append(out, ev)

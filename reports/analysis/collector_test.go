@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // The streamed fold keeps a fraction of the trace yet tells every episode
@@ -16,7 +17,7 @@ func TestCollectorMatchesWholeTrace(t *testing.T) {
 			t.Fatal(err)
 		}
 		col := NewCollector(sc)
-		res, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: true, OnEvent: col.Add})
+		res, err := runner.RunWith(sc, runner.RunOptions{KeepTrace: true, OnEvent: col.Add})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,7 +44,7 @@ func TestCollectorWindowMatters(t *testing.T) {
 		t.Fatal(err)
 	}
 	col := newCollector(RatesOf(sc), 1, DefaultMaxEvents)
-	res, err := scenarios.RunWith(sc, scenarios.RunOptions{KeepTrace: true, OnEvent: col.Add})
+	res, err := runner.RunWith(sc, runner.RunOptions{KeepTrace: true, OnEvent: col.Add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ spec:
 		t.Fatal(err)
 	}
 	col := NewCollector(sc)
-	if _, err := scenarios.RunWith(sc, scenarios.RunOptions{OnEvent: col.Add}); err != nil {
+	if _, err := runner.RunWith(sc, runner.RunOptions{OnEvent: col.Add}); err != nil {
 		t.Fatal(err)
 	}
 	last := col.Analysis().Events[len(col.Analysis().Events)-1]

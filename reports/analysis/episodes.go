@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // Episode kinds.
@@ -21,14 +21,14 @@ type Episode struct {
 	Start, End time.Duration
 	// Old is the leader the episode takes leadership from; New the one
 	// that has it afterwards (HasNew false when nobody took over).
-	Old, New scenarios.Interval
+	Old, New check.Interval
 	HasNew   bool
 	// From and To frame the view: the old leader's last successful
 	// renewal before the episode to the new leader's first renewal, with
 	// margins, within the run.
 	From, To time.Duration
 	// Faults are the run's faults in force during the episode.
-	Faults []scenarios.FaultWindow
+	Faults []check.FaultWindow
 	// Sentence states the causal chain in numbers.
 	Sentence string
 }
@@ -36,7 +36,7 @@ type Episode struct {
 // Episodes lists the run's overlaps, failovers and spurious transitions
 // in time order, each with its view and sentence. A spurious transition
 // that is also a failover or an overlap is told once, as that.
-func Episodes(res *scenarios.Result, a *Analysis) []Episode {
+func Episodes(res *check.Result, a *Analysis) []Episode {
 	var eps []Episode
 	for _, w := range res.Overlap.Episodes {
 		ep := Episode{Kind: KindOverlap, Start: w.Start, End: w.End}
@@ -76,48 +76,48 @@ func Episodes(res *scenarios.Result, a *Analysis) []Episode {
 	return eps
 }
 
-func startingAt(ivs []scenarios.Interval, t time.Duration) (scenarios.Interval, bool) {
+func startingAt(ivs []check.Interval, t time.Duration) (check.Interval, bool) {
 	for _, iv := range ivs {
 		if iv.Start == t {
 			return iv, true
 		}
 	}
-	return scenarios.Interval{}, false
+	return check.Interval{}, false
 }
 
-func endingAt(ivs []scenarios.Interval, t time.Duration) (scenarios.Interval, bool) {
+func endingAt(ivs []check.Interval, t time.Duration) (check.Interval, bool) {
 	for _, iv := range ivs {
 		if iv.End == t {
 			return iv, true
 		}
 	}
-	return scenarios.Interval{}, false
+	return check.Interval{}, false
 }
 
 // ledAcross is the earliest-started interval other than identity that
 // leads at t.
-func ledAcross(ivs []scenarios.Interval, t time.Duration, not string) (scenarios.Interval, bool) {
+func ledAcross(ivs []check.Interval, t time.Duration, not string) (check.Interval, bool) {
 	for _, iv := range ivs {
 		if iv.Identity != not && iv.Start <= t && iv.End >= t {
 			return iv, true
 		}
 	}
-	return scenarios.Interval{}, false
+	return check.Interval{}, false
 }
 
 // nextLeader is the first interval of another process that starts after
 // iv started.
-func nextLeader(ivs []scenarios.Interval, iv scenarios.Interval) (scenarios.Interval, bool) {
+func nextLeader(ivs []check.Interval, iv check.Interval) (check.Interval, bool) {
 	for _, o := range ivs {
 		if o.Identity != iv.Identity && o.Start > iv.Start {
 			return o, true
 		}
 	}
-	return scenarios.Interval{}, false
+	return check.Interval{}, false
 }
 
 // frame sets the episode's view.
-func frame(ep *Episode, res *scenarios.Result, a *Analysis) {
+func frame(ep *Episode, res *check.Result, a *Analysis) {
 	from := ep.Old.Start
 	if t, ok := a.lastOf(ep.Old.Identity, "renewed", ep.Start); ok {
 		from = t

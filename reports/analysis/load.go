@@ -3,7 +3,7 @@ package analysis
 import (
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // maxLoadBuckets bounds the API-load series: when a run outgrows it, two
@@ -44,7 +44,7 @@ func (l *Load) add(at time.Duration) {
 // PerSecond is bucket i's rate in requests per second.
 func (l *Load) PerSecond(i int) float64 { return float64(l.Counts[i]) / l.Width.Seconds() }
 
-func (l *Load) see(ev scenarios.TraceEvent) {
+func (l *Load) see(ev check.TraceEvent) {
 	if ev.Kind == "call-sent" {
 		l.add(ev.At)
 	}

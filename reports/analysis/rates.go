@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // Rates is each node's clock rate over true time: piecewise constant,
@@ -45,7 +47,7 @@ func RatesOf(sc *scenarios.Scenario) Rates {
 
 // RatesFromResult rebuilds the schedule from a result: initial rates,
 // clockRate faults and the clock-rate events of its kept trace.
-func RatesFromResult(res *scenarios.Result) Rates {
+func RatesFromResult(res *check.Result) Rates {
 	r := Rates{}
 	for _, n := range res.Nodes {
 		r.Set(n.Name, 0, n.Rate)
@@ -69,8 +71,8 @@ func RatesFromResult(res *scenarios.Result) Rates {
 }
 
 // See takes a clock-rate event into the schedule.
-func (r Rates) See(ev scenarios.TraceEvent) {
-	if ev.Kind != scenarios.ClockRateKind || ev.Node == "" {
+func (r Rates) See(ev check.TraceEvent) {
+	if ev.Kind != runner.ClockRateKind || ev.Node == "" {
 		return
 	}
 	v, ok := DetailField(ev.Detail, "rate")

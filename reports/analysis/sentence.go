@@ -7,7 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // Sentence states an episode's causal chain in numbers, from the
@@ -80,7 +81,7 @@ func stepDown(ep *Episode, a *Analysis) string {
 		}
 	case "stopped":
 		s = fmt.Sprintf("%s was stopped and stopped leading at %s", o.Node, at(o.Cancelled))
-		if t, ok := a.firstFrom("", scenarios.LeaseWrittenKind, o.Cancelled, "holder", ""); ok && t <= ep.End {
+		if t, ok := a.firstFrom("", runner.LeaseWrittenKind, o.Cancelled, "holder", ""); ok && t <= ep.End {
 			s += fmt.Sprintf("; it released the lease, written at %s", at(t))
 		}
 	case "crashed":
@@ -101,7 +102,7 @@ func stepDown(ep *Episode, a *Analysis) string {
 }
 
 // faultPhrase is "a partition (refuse) of b" or "an apiOutage (refuse)".
-func faultPhrase(f scenarios.FaultWindow) string {
+func faultPhrase(f check.FaultWindow) string {
 	s := f.Type
 	if f.Note != "" {
 		s += " (" + f.Note + ")"

@@ -5,7 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 func sec(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
@@ -15,18 +16,18 @@ func sec(s float64) time.Duration { return time.Duration(s * float64(time.Second
 // its clock after 7.50 s of true time, at 125.70 s, when it takes the
 // lease; a's renew calls fail from 120.00 s and it steps down at 130.31 s:
 // 130.31 - 125.70 = 4.61 s of overlap.
-func handOverlap(cRate float64) *scenarios.Result {
-	res := &scenarios.Result{
+func handOverlap(cRate float64) *check.Result {
+	res := &check.Result{
 		Scenario: "by-hand",
 		Duration: 200 * time.Second,
-		Nodes:    []scenarios.NodeSummary{{Name: "a", Rate: 1}, {Name: "c", Rate: cRate}},
-		Leadership: []scenarios.Interval{
+		Nodes:    []check.NodeSummary{{Name: "a", Rate: 1}, {Name: "c", Rate: cRate}},
+		Leadership: []check.Interval{
 			{Node: "a", Identity: "a", Start: sec(1), Cancelled: sec(130.31), End: sec(130.31), EndReason: "renew-failed"},
 			{Node: "c", Identity: "c", Start: sec(125.70), Cancelled: sec(200), End: sec(200), EndReason: "run-end"},
 		},
-		Overlap: scenarios.Overlap{Total: sec(4.61), Max: sec(4.61), Episodes: []scenarios.Window{{Start: sec(125.70), End: sec(130.31)}}},
+		Overlap: check.Overlap{Total: sec(4.61), Max: sec(4.61), Episodes: []check.Window{{Start: sec(125.70), End: sec(130.31)}}},
 	}
-	res.Trace = []scenarios.TraceEvent{
+	res.Trace = []check.TraceEvent{
 		{At: 0, Node: "a", Identity: "a", Kind: "process-started"},
 		{At: 0, Node: "c", Identity: "c", Kind: "process-started"},
 		{At: sec(118.00), Node: "a", Identity: "a", Kind: "renewed"},
@@ -73,20 +74,20 @@ func TestOverlapSentenceWrongRateFails(t *testing.T) {
 }
 
 func TestFailoverAfterReleaseSentence(t *testing.T) {
-	res := &scenarios.Result{
+	res := &check.Result{
 		Duration: 60 * time.Second,
-		Nodes:    []scenarios.NodeSummary{{Name: "a", Rate: 1}, {Name: "b", Rate: 1}},
-		Leadership: []scenarios.Interval{
+		Nodes:    []check.NodeSummary{{Name: "a", Rate: 1}, {Name: "b", Rate: 1}},
+		Leadership: []check.Interval{
 			{Node: "a", Identity: "a1", Start: sec(1), Cancelled: sec(20), End: sec(20), EndReason: "stopped"},
 			{Node: "b", Identity: "b1", Start: sec(22.5), Cancelled: sec(60), End: sec(60), EndReason: "run-end"},
 		},
-		Failovers: []scenarios.Failover{{Cause: "stopped", Onset: sec(20), Lost: sec(20), Recovery: sec(2.5), HandoverGap: sec(2.5), Restored: true, From: "a", To: "b"}},
+		Failovers: []check.Failover{{Cause: "stopped", Onset: sec(20), Lost: sec(20), Recovery: sec(2.5), HandoverGap: sec(2.5), Restored: true, From: "a", To: "b"}},
 	}
-	res.Trace = []scenarios.TraceEvent{
+	res.Trace = []check.TraceEvent{
 		{At: 0, Node: "a", Identity: "a1", Kind: "process-started"},
 		{At: 0, Node: "b", Identity: "b1", Kind: "process-started"},
 		{At: sec(19), Node: "b", Identity: "b1", Kind: ObservedKind, Detail: `holder="a1" leaseDurationSeconds=15`},
-		{At: sec(20.004), Kind: scenarios.LeaseWrittenKind, Detail: `holder="" transitions=0`},
+		{At: sec(20.004), Kind: runner.LeaseWrittenKind, Detail: `holder="" transitions=0`},
 		{At: sec(21), Node: "b", Identity: "b1", Kind: ObservedKind, Detail: `holder="" leaseDurationSeconds=1`},
 	}
 	eps := Episodes(res, FromTrace(res))
@@ -99,12 +100,12 @@ func TestFailoverAfterReleaseSentence(t *testing.T) {
 // Nobody takes over: the sentence says so and names the fault that kept
 // the other node out.
 func TestFailoverWithoutSuccessorSentence(t *testing.T) {
-	res := &scenarios.Result{
+	res := &check.Result{
 		Duration:   180 * time.Second,
-		Nodes:      []scenarios.NodeSummary{{Name: "a", Rate: 1}, {Name: "b", Rate: 1}},
-		Leadership: []scenarios.Interval{{Node: "a", Identity: "a", Start: sec(1), Cancelled: sec(60), End: sec(60), EndReason: "crashed"}},
-		Failovers:  []scenarios.Failover{{Cause: "crashed", Onset: sec(60), Lost: sec(60), Recovery: sec(120), HandoverGap: sec(120), From: "a"}},
-		Faults: []scenarios.FaultWindow{
+		Nodes:      []check.NodeSummary{{Name: "a", Rate: 1}, {Name: "b", Rate: 1}},
+		Leadership: []check.Interval{{Node: "a", Identity: "a", Start: sec(1), Cancelled: sec(60), End: sec(60), EndReason: "crashed"}},
+		Failovers:  []check.Failover{{Cause: "crashed", Onset: sec(60), Lost: sec(60), Recovery: sec(120), HandoverGap: sec(120), From: "a"}},
+		Faults: []check.FaultWindow{
 			{Type: "crash", Nodes: []string{"a"}, Start: sec(60), End: sec(60)},
 			{Type: "partition", Nodes: []string{"b"}, Start: sec(55), End: sec(180), Note: "refuse"},
 		},

@@ -11,6 +11,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
+	"github.com/lesim/lesim/scenarios/runner"
 	"github.com/lesim/lesim/sim"
 )
 
@@ -35,10 +37,10 @@ func Seeds(base uint64, label string, n int) []uint64 {
 // Run runs every scenario on every seed on jobs workers and returns
 // results[scenario][seed]. The trace is not kept. The first error stops
 // the remaining runs.
-func Run(ctx context.Context, jobs int, scs []*scenarios.Scenario, seeds []uint64) ([][]*scenarios.Result, error) {
-	out := make([][]*scenarios.Result, len(scs))
+func Run(ctx context.Context, jobs int, scs []*scenarios.Scenario, seeds []uint64) ([][]*check.Result, error) {
+	out := make([][]*check.Result, len(scs))
 	for i := range out {
-		out[i] = make([]*scenarios.Result, len(seeds))
+		out[i] = make([]*check.Result, len(seeds))
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(jobs, 1))
@@ -48,7 +50,7 @@ func Run(ctx context.Context, jobs int, scs []*scenarios.Scenario, seeds []uint6
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				res, err := scenarios.RunWith(sc, scenarios.RunOptions{Seed: &seed, Context: ctx})
+				res, err := runner.RunWith(sc, runner.RunOptions{Seed: &seed, Context: ctx})
 				if err != nil {
 					return fmt.Errorf("%s seed %d: %w", sc.Metadata.Name, seed, err)
 				}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/lesim/lesim/scenarios"
 	"github.com/lesim/lesim/scenarios/batch"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // Threshold is the smallest difference that matters in practice:
@@ -93,7 +94,7 @@ type Diff struct {
 	// BWorse/BBetter count the pairs in which B was higher or lower.
 	BWorse  int `json:"bWorse"`
 	BBetter int `json:"bBetter"`
-	// Judged is false for a diagnostic metric (scenarios.MetricInfo):
+	// Judged is false for a diagnostic metric (check.MetricInfo):
 	// its verdict decides nothing.
 	Judged bool `json:"judged"`
 }
@@ -185,7 +186,7 @@ type Comparison struct {
 
 // Compare judges the runs b[i] against a[i] (run on the same seed) on
 // every metric, with thresholds by metric name (absent: DefaultThresholds).
-func Compare(nameA, nameB string, a, b []*scenarios.Result, thresholds map[string]Threshold) (*Comparison, error) {
+func Compare(nameA, nameB string, a, b []*check.Result, thresholds map[string]Threshold) (*Comparison, error) {
 	if len(a) != len(b) || len(a) < 2 {
 		return nil, fmt.Errorf("compare: %d and %d runs; expected the same number of paired runs, two or more", len(a), len(b))
 	}
@@ -198,7 +199,7 @@ func Compare(nameA, nameB string, a, b []*scenarios.Result, thresholds map[strin
 }
 
 // compareRuns is Compare without the check that pairs share their seed.
-func compareRuns(nameA, nameB string, a, b []*scenarios.Result, thresholds map[string]Threshold) *Comparison {
+func compareRuns(nameA, nameB string, a, b []*check.Result, thresholds map[string]Threshold) *Comparison {
 	seeds := make([]uint64, len(a))
 	va := make([]map[string]float64, len(a))
 	vb := make([]map[string]float64, len(b))
@@ -209,7 +210,7 @@ func compareRuns(nameA, nameB string, a, b []*scenarios.Result, thresholds map[s
 	return CompareMetrics(nameA, nameB, seeds, va, vb, thresholds)
 }
 
-// CompareMetrics judges per-run metric values (scenarios.Result.MetricMap)
+// CompareMetrics judges per-run metric values (check.Result.MetricMap)
 // paired by index: a[i] and b[i] ran seeds[i]. A metric missing from a
 // side's maps counts as 0 there. There must be two pairs or more.
 func CompareMetrics(nameA, nameB string, seeds []uint64, a, b []map[string]float64, thresholds map[string]Threshold) *Comparison {
@@ -219,7 +220,7 @@ func CompareMetrics(nameA, nameB string, seeds []uint64, a, b []map[string]float
 		c.LivenessFailuresA += int(a[i]["liveness.failed"])
 		c.LivenessFailuresB += int(b[i]["liveness.failed"])
 	}
-	for _, m := range scenarios.MetricInfos() {
+	for _, m := range check.MetricInfos() {
 		th, ok := thresholds[m.Name]
 		if !ok {
 			th = defaults[m.Name]
@@ -284,11 +285,11 @@ func (c *Comparison) Get(metric string) (Diff, bool) {
 
 // Run runs a and b on the same seeds on jobs workers and compares them.
 // It returns the runs too, A's then B's.
-func Run(ctx context.Context, nameA, nameB string, a, b *scenarios.Scenario, seeds []uint64, jobs int, thresholds map[string]Threshold) (*Comparison, [2][]*scenarios.Result, error) {
+func Run(ctx context.Context, nameA, nameB string, a, b *scenarios.Scenario, seeds []uint64, jobs int, thresholds map[string]Threshold) (*Comparison, [2][]*check.Result, error) {
 	res, err := batch.Run(ctx, jobs, []*scenarios.Scenario{a, b}, seeds)
 	if err != nil {
-		return nil, [2][]*scenarios.Result{}, err
+		return nil, [2][]*check.Result{}, err
 	}
 	c, err := Compare(nameA, nameB, res[0], res[1], thresholds)
-	return c, [2][]*scenarios.Result{res[0], res[1]}, err
+	return c, [2][]*check.Result{res[0], res[1]}, err
 }

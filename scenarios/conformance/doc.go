@@ -13,7 +13,7 @@
 // seeded: the REST surface's draws and client-go's jitter (the global
 // math/rand, seedable in a binary built with //go:debug randseednop=0).
 //
-// The lesim side (runLesim) is scenarios.RunWith with the v0.37 variant,
+// The lesim side (runLesim) is runner.RunWith with the v0.37 variant,
 // run i on the same seed as real run i, so that the two share latency
 // draws where their requests coincide.
 //

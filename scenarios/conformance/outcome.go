@@ -9,6 +9,7 @@ import (
 
 	"github.com/lesim/lesim/fakeapi"
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // interval is one leading interval of one process, on true time since the
@@ -39,7 +40,7 @@ type outcome struct {
 // overlap is the total time two or more nodes led at once, and the longest
 // such episode.
 func (o *outcome) overlap() (total, longest time.Duration) {
-	ov := scenarios.CheckOverlap(o.scenarioIntervals())
+	ov := check.CheckOverlap(o.scenarioIntervals())
 	return ov.Total, ov.Max
 }
 
@@ -72,10 +73,10 @@ func (o *outcome) leaders() string {
 	return strings.Join(out, " ")
 }
 
-func (o *outcome) scenarioIntervals() []scenarios.Interval {
-	ivs := make([]scenarios.Interval, len(o.leadership))
+func (o *outcome) scenarioIntervals() []check.Interval {
+	ivs := make([]check.Interval, len(o.leadership))
 	for i, iv := range o.leadership {
-		ivs[i] = scenarios.Interval{Node: iv.node, Start: iv.start, End: iv.end, Cancelled: iv.end, EndReason: iv.endReason}
+		ivs[i] = check.Interval{Node: iv.node, Start: iv.start, End: iv.end, Cancelled: iv.end, EndReason: iv.endReason}
 	}
 	return ivs
 }

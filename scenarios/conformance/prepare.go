@@ -6,6 +6,7 @@ import (
 
 	"github.com/lesim/lesim/fakeapi"
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // prepare defaults and validates a copy of sc and checks that both sides
@@ -62,7 +63,7 @@ func prepare(sc *scenarios.Scenario) (*scenarios.Scenario, error) {
 
 // runLesim runs a prepared scenario on lesim's elector with the given seed.
 func runLesim(sc *scenarios.Scenario, seed uint64) (*outcome, error) {
-	res, err := scenarios.RunWith(sc, scenarios.RunOptions{Seed: &seed})
+	res, err := runner.RunWith(sc, runner.RunOptions{Seed: &seed})
 	if err != nil {
 		return nil, err
 	}

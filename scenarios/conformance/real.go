@@ -19,6 +19,7 @@ import (
 	"github.com/lesim/lesim/fakeapi"
 	"github.com/lesim/lesim/fakeapi/rest"
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/runner"
 )
 
 // runReal runs a prepared scenario on client-go's own leader elector: one
@@ -237,7 +238,7 @@ func (n *realNode) startProcess() {
 		panic(fmt.Sprintf("conformance: clientset: %v", err))
 	}
 	lock := &resourcelock.LeaseLock{
-		LeaseMeta:  metav1.ObjectMeta{Namespace: scenarios.LeaseNamespace, Name: scenarios.LeaseName},
+		LeaseMeta:  metav1.ObjectMeta{Namespace: runner.LeaseNamespace, Name: runner.LeaseName},
 		Client:     cs.CoordinationV1(),
 		LockConfig: resourcelock.ResourceLockConfig{Identity: p.identity},
 	}
@@ -247,7 +248,7 @@ func (n *realNode) startProcess() {
 		RenewDeadline:   ec.RenewDeadline,
 		RetryPeriod:     ec.RetryPeriod,
 		ReleaseOnCancel: ec.ReleaseOnCancel,
-		Name:            scenarios.LeaseName,
+		Name:            runner.LeaseName,
 		Callbacks: leaderelection.LeaderCallbacks{
 			OnStartedLeading: p.startedLeading,
 			OnStoppedLeading: p.stoppedLeading,

@@ -20,6 +20,7 @@ import (
 
 	"github.com/lesim/lesim/scenarios"
 	"github.com/lesim/lesim/scenarios/batch"
+	"github.com/lesim/lesim/scenarios/check"
 	"github.com/lesim/lesim/scenarios/compare"
 )
 
@@ -90,7 +91,7 @@ func Read(path string) (*Baseline, error) {
 }
 
 func (b *Baseline) check(path string) error {
-	known := scenarios.MetricNames()
+	known := check.MetricNames()
 	for _, name := range slices.Sorted(maps.Keys(b.Tolerances.Metrics)) {
 		t := b.Tolerances.Metrics[name]
 		if !slices.Contains(known, name) {
@@ -121,7 +122,7 @@ func (b *Baseline) check(path string) error {
 // thresholds merges Default under Metrics for every known metric.
 func (t Tolerances) thresholds() map[string]compare.Threshold {
 	out := map[string]compare.Threshold{}
-	for _, name := range scenarios.MetricNames() {
+	for _, name := range check.MetricNames() {
 		th, ok := t.Metrics[name]
 		if !ok {
 			th = t.Default
@@ -177,8 +178,8 @@ func (b *Baseline) seedsFor(s Scenario, n int) []uint64 {
 }
 
 // runSuite runs every scenario on its seeds.
-func runSuite(ctx context.Context, suite []Scenario, seeds func(Scenario) []uint64, jobs int) ([][]*scenarios.Result, []time.Duration, error) {
-	out := make([][]*scenarios.Result, len(suite))
+func runSuite(ctx context.Context, suite []Scenario, seeds func(Scenario) []uint64, jobs int) ([][]*check.Result, []time.Duration, error) {
+	out := make([][]*check.Result, len(suite))
 	took := make([]time.Duration, len(suite))
 	for i, s := range suite {
 		start := time.Now() //lesim:allow wallclock: the wall time of a whole batch, for JUnit's elapsed column, outside every run
@@ -219,7 +220,7 @@ func Evaluate(ctx context.Context, suite []Scenario, base *Baseline, o Options) 
 
 // runFailures are the liveness and spec.expect failures of a scenario's
 // runs: the count and the first seed's violations.
-func runFailures(runs []*scenarios.Result) []string {
+func runFailures(runs []*check.Result) []string {
 	var out []string
 	failed, first := 0, -1
 	for i, r := range runs {
@@ -238,13 +239,13 @@ func runFailures(runs []*scenarios.Result) []string {
 }
 
 // judge compares the current runs with the baseline entry.
-func (c *Case) judge(e Entry, runs []*scenarios.Result, th map[string]compare.Threshold) {
+func (c *Case) judge(e Entry, runs []*check.Result, th map[string]compare.Threshold) {
 	base := make([]map[string]float64, len(e.Seeds))
 	cur := make([]map[string]float64, len(runs))
 	for i := range runs {
 		base[i], cur[i] = map[string]float64{}, map[string]float64{}
 		all := runs[i].MetricMap()
-		for _, m := range scenarios.MetricNames() {
+		for _, m := range check.MetricNames() {
 			// A metric newer than the baseline is not judged.
 			if vs, had := e.Metrics[m]; had {
 				base[i][m], cur[i][m] = vs[i], all[m]

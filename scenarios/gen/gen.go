@@ -4,7 +4,7 @@
 //
 //	rapid.Check(t, func(t *rapid.T) {
 //		sc := gen.Scenario(gen.Options{}).Draw(t, "scenario")
-//		res, err := scenarios.Run(sc)
+//		res, err := runner.Run(sc)
 //		...
 //	})
 //

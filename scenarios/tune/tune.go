@@ -25,6 +25,7 @@ import (
 
 	"github.com/lesim/lesim/scenarios"
 	"github.com/lesim/lesim/scenarios/batch"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // Timings are the three elector timings tuned.
@@ -193,7 +194,7 @@ func Measure(ctx context.Context, sc *scenarios.Scenario, t Timings, seeds []uin
 	return figures(res[0]), nil
 }
 
-func figures(runs []*scenarios.Result) Figures {
+func figures(runs []*check.Result) Figures {
 	f := Figures{Runs: len(runs)}
 	var rec, first []float64
 	for _, r := range runs {

@@ -3,7 +3,8 @@ package worstcase
 import (
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
+	"github.com/lesim/lesim/scenarios/runner"
 	"github.com/lesim/lesim/sim"
 )
 
@@ -189,9 +190,9 @@ func (s *searcher) earliest(best *candidate, a *aim) (*candidate, error) {
 // the true times of the last few lease writes node's process made while it
 // led the first time it lost leadership.
 func (s *searcher) leaderCommits(node string) ([]time.Duration, error) {
-	var writes []scenarios.TraceEvent
-	res, err := s.runOnce(newAim(node, -1, s.lds), func(ev scenarios.TraceEvent) {
-		if ev.Kind == scenarios.LeaseWrittenKind && ev.Node == node {
+	var writes []check.TraceEvent
+	res, err := s.runOnce(newAim(node, -1, s.lds), func(ev check.TraceEvent) {
+		if ev.Kind == runner.LeaseWrittenKind && ev.Node == node {
 			writes = append(writes, ev)
 		}
 	})
@@ -217,8 +218,8 @@ func (s *searcher) leaderCommits(node string) ([]time.Duration, error) {
 
 // endedIntervals returns the leading intervals that ended before the run
 // did, in order of start (at most n; n = 0: all).
-func endedIntervals(r *scenarios.Result, n int) []scenarios.Interval {
-	var out []scenarios.Interval
+func endedIntervals(r *check.Result, n int) []check.Interval {
+	var out []check.Interval
 	for _, iv := range r.Leadership {
 		if iv.End < r.Duration && iv.EndReason != "run-end" {
 			out = append(out, iv)

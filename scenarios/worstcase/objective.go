@@ -13,7 +13,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 // Objective is what the search maximises.
@@ -60,7 +60,7 @@ type measure struct {
 }
 
 // judge measures r for o.
-func judge(o Objective, r *scenarios.Result) measure {
+func judge(o Objective, r *check.Result) measure {
 	if r.Liveness.NeverLed {
 		return measure{degenerate: true, score: negInf}
 	}
@@ -97,9 +97,9 @@ const negInf = -1e300
 // closestHandover is the smallest gap between a leading interval's end and
 // the start of a later interval of another process: how near the run came
 // to an overlap. With no handover at all it is the run's duration.
-func closestHandover(r *scenarios.Result) time.Duration {
+func closestHandover(r *check.Result) time.Duration {
 	iv := slices.Clone(r.Leadership)
-	slices.SortStableFunc(iv, func(a, b scenarios.Interval) int { return int(a.Start - b.Start) })
+	slices.SortStableFunc(iv, func(a, b check.Interval) int { return int(a.Start - b.Start) })
 	gap := r.Duration
 	for j := 1; j < len(iv); j++ {
 		for i := j - 1; i >= 0 && i >= j-3; i-- {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
+	"github.com/lesim/lesim/scenarios/runner"
 	"github.com/lesim/lesim/sim"
 )
 
@@ -47,7 +49,7 @@ type Found struct {
 	// Counterexample is the scenario with the schedule's choices pinned
 	// (spec.choices) and the seed fixed: running it reproduces Result.
 	Counterexample *scenarios.Scenario
-	Result         *scenarios.Result
+	Result         *check.Result
 	// Pinned is how many choices the schedule pins, and Choices how many
 	// the run made that the environment left open.
 	Pinned, Choices int
@@ -70,7 +72,7 @@ type Found struct {
 type candidate struct {
 	pins   map[sim.ChoiceKey]int64
 	made   []sim.Made
-	result *scenarios.Result
+	result *check.Result
 	m      measure
 	how    string
 }
@@ -164,11 +166,11 @@ func (s *searcher) try(pins map[sim.ChoiceKey]int64, next sim.Chooser) (*candida
 }
 
 // runOnce runs the base scenario (its own pinned choices replaced by ch).
-func (s *searcher) runOnce(ch sim.Chooser, onEvent func(scenarios.TraceEvent)) (*scenarios.Result, error) {
+func (s *searcher) runOnce(ch sim.Chooser, onEvent func(check.TraceEvent)) (*check.Result, error) {
 	s.runs++
 	sc := s.base.Clone()
 	sc.Spec.Choices = nil
-	return scenarios.RunWith(sc, scenarios.RunOptions{Choices: ch, OnEvent: onEvent, Context: s.sp.Context})
+	return runner.RunWith(sc, runner.RunOptions{Choices: ch, OnEvent: onEvent, Context: s.sp.Context})
 }
 
 // open keeps the choices the environment left open (Lo < Hi).

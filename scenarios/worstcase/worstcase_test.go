@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/bound"
+	"github.com/lesim/lesim/scenarios/runner"
 	"github.com/lesim/lesim/sim"
 )
 
@@ -15,15 +17,15 @@ var tm15 = scenarios.Timings{LeaseDuration: 15 * time.Second, RenewDeadline: 10 
 // RateScenario is the partitioned-leader scenario of the safety bound
 // with followers at rate.
 func rateScenario(rate float64) *scenarios.Scenario {
-	sc := scenarios.PartitionedLeaderScenario(tm15, 2)
-	scenarios.FollowerRate().Apply(sc, rate)
+	sc := bound.PartitionedLeaderScenario(tm15, 2)
+	bound.FollowerRate().Apply(sc, rate)
 	return sc
 }
 
 // latencyScenario is the slow-leader scenario with the leader's responses
 // up to lat late (uniform in [0, lat]: the adversary picks inside it).
 func latencyScenario(lat time.Duration) *scenarios.Scenario {
-	sc := scenarios.SlowLeaderScenario(tm15, 2)
+	sc := bound.SlowLeaderScenario(tm15, 2)
 	sc.Spec.Faults[1].Response = &scenarios.Distribution{Type: scenarios.DistUniform, Min: &metaZero, Max: dur(lat)}
 	return sc
 }
@@ -38,12 +40,12 @@ func TestRecordReplay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		plain, err := scenarios.Run(sc)
+		plain, err := runner.Run(sc)
 		if err != nil {
 			t.Fatal(err)
 		}
 		rec := &sim.Recorder{}
-		recorded, err := scenarios.RunWith(sc, scenarios.RunOptions{Choices: rec})
+		recorded, err := runner.RunWith(sc, runner.RunOptions{Choices: rec})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,7 +59,7 @@ func TestRecordReplay(t *testing.T) {
 		if kinds[sim.ChoiceJitter] == 0 || kinds[sim.ChoiceRequest] == 0 || kinds[sim.ChoiceResponse] == 0 {
 			t.Fatalf("%s: choices made %v: expected jitter, request and response choices", name, kinds)
 		}
-		replayed, err := scenarios.RunWith(sc, scenarios.RunOptions{Choices: sim.NewPins(sim.PinsOf(rec.Made))})
+		replayed, err := runner.RunWith(sc, runner.RunOptions{Choices: sim.NewPins(sim.PinsOf(rec.Made))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +77,7 @@ func TestRecordReplay(t *testing.T) {
 				break
 			}
 		}
-		mutated, err := scenarios.RunWith(sc, scenarios.RunOptions{Choices: sim.NewPins(pins)})
+		mutated, err := runner.RunWith(sc, runner.RunOptions{Choices: sim.NewPins(pins)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +139,7 @@ func TestSearchAtTheBound(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: counterexample does not load: %v\n%s", c.name, err, data)
 		}
-		res, err := scenarios.Run(back)
+		res, err := runner.Run(back)
 		if err != nil {
 			t.Fatal(err)
 		}

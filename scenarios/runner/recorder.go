@@ -1,0 +1,255 @@
+package runner
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+
+	"github.com/lesim/lesim/elector"
+	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/check"
+)
+
+// recorder collects what a run's checkers need — leading intervals, pauses,
+// holder changes, faults — folds every event into the trace hash, and hands
+// trace events to a sink (streamed) or keeps them, only when asked.
+type recorder struct {
+	r    *runner
+	keep bool // trace events are wanted: kept, streamed or both
+	hold bool // kept in Result.Trace
+	sink func(check.TraceEvent)
+	seq  int
+	res  *check.Result
+	h    *traceHasher
+
+	// edges are the fault schedule's starts and ends in time order, told
+	// as trace events when true time reaches them; next is the first
+	// untold one.
+	edges    []faultEdge
+	nextEdge int
+	// identities maps a process identity to its node, to say which node
+	// wrote the lease.
+	identities map[string]*nodeRun
+
+	nodes      []string
+	pausedFrom []time.Duration // -1 when not paused
+	pauses     [][]check.Window
+	holders    []holderChange
+}
+
+type holderChange struct {
+	at     time.Duration
+	holder string
+}
+
+func newRecorder(r *runner, opts RunOptions) *recorder {
+	return &recorder{r: r, keep: opts.KeepTrace || opts.OnEvent != nil, hold: opts.KeepTrace, sink: opts.OnEvent,
+		h: newTraceHasher(), res: &check.Result{}, identities: map[string]*nodeRun{}}
+}
+
+func (rc *recorder) now() time.Duration { return rc.r.s.Now() }
+
+func (rc *recorder) addNode(name string, rate float64) {
+	rc.nodes = append(rc.nodes, name)
+	rc.pausedFrom = append(rc.pausedFrom, -1)
+	rc.pauses = append(rc.pauses, nil)
+	rc.res.Nodes = append(rc.res.Nodes, check.NodeSummary{Name: name, Rate: rate})
+}
+
+// kernelEvent is the kernel's observer: every event that runs is hashed by
+// (time, sequence, owner), which pins the whole event order.
+func (rc *recorder) kernelEvent(at time.Duration, seq uint64, owner string) {
+	if rc.nextEdge < len(rc.edges) && rc.edges[rc.nextEdge].at <= at {
+		rc.tellEdges(at)
+	}
+	rc.h.int(int64(at))
+	rc.h.int(int64(seq))
+	rc.h.str(owner)
+}
+
+// trace hashes a harness event and keeps it if the trace is kept.
+func (rc *recorder) trace(n *nodeRun, identity, kind, detail string) {
+	rc.h.str(kind)
+	rc.h.str(detail)
+	rc.keepEvent(n, identity, kind, detail)
+}
+
+// keepEvent keeps an event without hashing it: elector events are only
+// produced when the trace is kept, and the kernel's event order already
+// pins them, so the hash is the same with the trace on or off.
+func (rc *recorder) keepEvent(n *nodeRun, identity, kind, detail string) {
+	if !rc.keep {
+		return
+	}
+	ev := check.TraceEvent{At: rc.now(), Kind: kind, Identity: identity, Detail: detail}
+	if n != nil {
+		ev.Node = n.node.Name()
+		ev.Local = n.node.Clock().LocalNow()
+	}
+	rc.emit(ev)
+}
+
+func (rc *recorder) emit(ev check.TraceEvent) {
+	ev.Seq = rc.seq
+	rc.seq++
+	if rc.sink != nil {
+		rc.sink(ev)
+	}
+	if rc.hold {
+		rc.res.Trace = append(rc.res.Trace, ev)
+	}
+}
+
+func (rc *recorder) note(n *nodeRun, kind, detail string) { rc.trace(n, "", kind, detail) }
+
+func (rc *recorder) electorEvent(n *nodeRun, ev elector.Event) {
+	detail := ""
+	switch ev.Kind {
+	case elector.EvTryStarted:
+		detail = ev.Phase.String()
+	case elector.EvCallSent:
+		detail = ev.Op
+	case elector.EvCallReturned:
+		detail = ev.Op
+		if ev.Err != nil {
+			detail += ": " + ev.Err.Error()
+		} else {
+			detail += ": ok"
+		}
+	case elector.EvRenewFailed:
+		if ev.Err != nil {
+			detail = ev.Err.Error()
+		}
+	case elector.EvNewLeader:
+		detail = ev.Holder
+	case elector.EvObserved:
+		detail = fmt.Sprintf("holder=%q leaseDurationSeconds=%d", ev.Holder, ev.LeaseDurationSeconds)
+	case elector.EvLeadingCancelled:
+		// The harness records the same instant as leading-cancelled with
+		// its reason (startLeading's interval ends there); one line is
+		// enough.
+		return
+	}
+	rc.keepEvent(n, ev.Identity, ev.Kind.String(), detail)
+}
+
+func (rc *recorder) processStarted(n *nodeRun, identity string) {
+	ns := &rc.res.Nodes[n.idx]
+	ns.Processes = append(ns.Processes, identity)
+	if rc.keep {
+		rc.identities[identity] = n
+	}
+	rc.trace(n, identity, "process-started", "")
+}
+
+func (rc *recorder) processEnded(n *nodeRun, p *process) {
+	rc.res.RunsEnded++
+	rc.trace(n, p.identity, "process-exited", "")
+}
+
+func (rc *recorder) processCrashed(n *nodeRun, p *process) {
+	rc.trace(n, p.identity, "process-crashed", "")
+}
+
+func (rc *recorder) stoppedLeading(n *nodeRun) {
+	rc.res.StoppedLeadingCalls++
+}
+
+func (rc *recorder) startLeading(n *nodeRun, identity string) (*check.Interval, int) {
+	rc.res.Leadership = append(rc.res.Leadership, check.Interval{Node: n.node.Name(), Identity: identity, Start: rc.now(), End: -1, Cancelled: -1})
+	rc.trace(n, identity, "leading-started", "")
+	i := len(rc.res.Leadership) - 1
+	return &rc.res.Leadership[i], i
+}
+
+func (rc *recorder) cancelLeading(i int, reason string, drain time.Duration) {
+	iv := &rc.res.Leadership[i]
+	if iv.End >= 0 {
+		return
+	}
+	iv.Cancelled, iv.End, iv.EndReason = rc.now(), rc.now()+drain, reason
+	rc.trace(rc.r.nodes[rc.r.sc.NodeIndex(iv.Node)], iv.Identity, "leading-cancelled", reason)
+}
+
+// endLeading ends an interval at once (a crash), also cutting a drain short.
+func (rc *recorder) endLeading(i int, reason string) {
+	iv := &rc.res.Leadership[i]
+	now := rc.now()
+	if iv.End >= 0 && iv.End <= now {
+		return
+	}
+	if iv.Cancelled < 0 {
+		iv.Cancelled = now
+	}
+	iv.End, iv.EndReason = now, reason
+}
+
+func (rc *recorder) pause(n *nodeRun, on bool) {
+	now := rc.now()
+	if on {
+		if rc.pausedFrom[n.idx] < 0 {
+			rc.pausedFrom[n.idx] = now
+		}
+		rc.note(n, "paused", "")
+		return
+	}
+	if from := rc.pausedFrom[n.idx]; from >= 0 {
+		rc.pauses[n.idx] = append(rc.pauses[n.idx], check.Window{Start: from, End: now})
+		rc.pausedFrom[n.idx] = -1
+	}
+	rc.note(n, "resumed", "")
+}
+
+func (rc *recorder) fault(f *scenarios.Fault, targets []*nodeRun) {
+	fw := check.FaultWindow{Type: string(f.Type), Start: f.At.Duration, End: f.End()}
+	for _, n := range targets {
+		fw.Nodes = append(fw.Nodes, n.node.Name())
+	}
+	switch {
+	case f.Mode != "":
+		fw.Note = string(f.Mode)
+	case f.Rate != nil:
+		fw.Note = "rate=" + strconv.FormatFloat(*f.Rate, 'g', -1, 64)
+	case f.Jump != nil:
+		fw.Note = "jump=" + f.Jump.Duration.String()
+	case f.MaxLag != nil:
+		fw.Note = "maxLag=" + f.MaxLag.Duration.String()
+	}
+	rc.res.Faults = append(rc.res.Faults, fw)
+	if rc.keep {
+		rc.scheduleEdges(f, targets)
+	}
+}
+
+// leaseCommitted follows the stored holder of the election lease.
+func (rc *recorder) leaseCommitted(l *coordinationv1.Lease) {
+	holder := ""
+	if l != nil && l.Spec.HolderIdentity != nil {
+		holder = *l.Spec.HolderIdentity
+	}
+	if rc.keep && l != nil {
+		transitions := int32(0)
+		if l.Spec.LeaseTransitions != nil {
+			transitions = *l.Spec.LeaseTransitions
+		}
+		rc.keepEvent(rc.identities[holder], holder, LeaseWrittenKind, fmt.Sprintf("holder=%q transitions=%d", holder, transitions))
+	}
+	if n := len(rc.holders); n > 0 && rc.holders[n-1].holder == holder {
+		return
+	}
+	rc.holders = append(rc.holders, holderChange{at: rc.now(), holder: holder})
+	rc.trace(nil, holder, "holder-changed", fmt.Sprintf("holder=%q", holder))
+}
+
+// holderAt returns the stored holder at true time t.
+func (rc *recorder) holderAt(t time.Duration) string {
+	// The last change at or before t; changes are in time order.
+	i := sort.Search(len(rc.holders), func(i int) bool { return rc.holders[i].at > t })
+	if i == 0 {
+		return ""
+	}
+	return rc.holders[i-1].holder
+}
