@@ -278,6 +278,9 @@ func printPick(w io.Writer, c tune.Candidate) {
 	fmt.Fprintf(w, "  overlap: %d of %d runs: overlap probability < %.2g%% (95%% upper bound, Clopper-Pearson)\n", v.OverlapRuns, v.Runs, 100*v.OverlapUpper95)
 	fmt.Fprintf(w, "  leader elected and restored after every fault in %d of %d runs\n", v.Runs-v.LivenessFailures, v.Runs)
 	fmt.Fprintf(w, "  renew round trip at the latencies' p99.9: %s, within min(RenewDeadline, request timeout) = %s\n", reports.FormatDuration(c.RoundTrip), reports.FormatDuration(c.Budget))
+	if a := c.Adversary; a != nil {
+		fmt.Fprintf(w, "  worst case: no overlap in %d runs of the adversary's search within the environment (closest handover %s)\n", a.Runs, reports.FormatDuration(a.Closest))
+	}
 	if v.Failovers > 0 {
 		fmt.Fprintf(w, "  recovery p99 %.3fs, max %.3fs over %d failovers; API %.3f requests/s\n\n", v.RecoveryP99, v.RecoveryMax, v.Failovers, v.APIRate)
 	} else {
