@@ -136,7 +136,11 @@ func Search(sp Spec) (*Found, error) {
 // done says whether the search can stop: out of budget or context, or an
 // overlap found when that is all that was asked.
 func (s *searcher) done(c *candidate) bool {
-	if s.runs >= s.budget-shrinkReserve(s.budget) {
+	limit := s.budget
+	if c != nil && c.m.value > 0 && !s.sp.NoShrink {
+		limit -= shrinkReserve(s.budget) // kept for shrinking what was found
+	}
+	if s.runs >= limit {
 		return true
 	}
 	if ctx := s.sp.Context; ctx != nil && ctx.Err() != nil {
