@@ -33,7 +33,8 @@ type PinnedChoice struct {
 }
 
 // pinnableKinds are the kinds a file may pin: the choices a run makes.
-var pinnableKinds = []sim.ChoiceKind{sim.ChoiceJitter, sim.ChoiceRequest, sim.ChoiceResponse, sim.ChoiceService, sim.ChoiceError, sim.ChoiceStale, sim.ChoiceTie}
+var pinnableKinds = []sim.ChoiceKind{sim.ChoiceJitter, sim.ChoiceRequest, sim.ChoiceResponse, sim.ChoiceService, sim.ChoiceError, sim.ChoiceStale, sim.ChoiceTie,
+	sim.ChoiceClockRate, sim.ChoiceFaultStart, sim.ChoiceFaultLength}
 
 // PinChoices returns the pinned choices for values, in the order of keys
 // (the order the run made them).
@@ -88,8 +89,12 @@ func (v *validator) choices(p *field.Path) {
 			v.add(field.NotSupported(pi.Child("kind"), pc.Kind, kindNames()))
 			continue
 		}
-		perNode := k == sim.ChoiceJitter || k == sim.ChoiceRequest || k == sim.ChoiceResponse || k == sim.ChoiceTie
+		perNode := k == sim.ChoiceJitter || k == sim.ChoiceRequest || k == sim.ChoiceResponse || k == sim.ChoiceTie || k == sim.ChoiceClockRate
+		perFault := k == sim.ChoiceFaultStart || k == sim.ChoiceFaultLength
 		switch {
+		case perFault && !v.isFaultSubject(pc.Node):
+			v.add(field.Invalid(pi.Child("node"), pc.Node, fmt.Sprintf("%q names no fault; expected faults[i], i the index of a fault in spec.faults", pc.Node)))
+		case perFault:
 		case perNode && v.s.NodeIndex(pc.Node) < 0:
 			v.add(field.Invalid(pi.Child("node"), pc.Node, fmt.Sprintf("node %q is not in spec.nodes; expected the name of one of its nodes", pc.Node)))
 		case !perNode && pc.Node != "":
@@ -144,4 +149,13 @@ func kindNames() []string {
 		out[i] = k.String()
 	}
 	return out
+}
+
+func (v *validator) isFaultSubject(s string) bool {
+	for i := range v.s.Spec.Faults {
+		if s == FaultSubject(i) {
+			return true
+		}
+	}
+	return false
 }

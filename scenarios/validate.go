@@ -325,6 +325,7 @@ func (v *validator) nodes(p *field.Path) {
 		}
 		v.client(n.Client, np.Child("client"))
 		v.restart(n.Restart, np.Child("restart"))
+		v.jitter(i, np)
 	}
 }
 
@@ -335,6 +336,7 @@ func (v *validator) clock(c *Clock, p *field.Path) {
 	if c.Rate != nil {
 		v.rate(p.Child("rate"), *c.Rate)
 	}
+	v.rateBand(c, p)
 	for j, r := range c.Schedule {
 		rp := p.Child("schedule").Index(j)
 		if v.within(rp.Child("at"), r.At.Duration, "at") && j > 0 && r.At.Duration <= c.Schedule[j-1].At.Duration {
@@ -407,9 +409,11 @@ func (v *validator) fault(f *Fault, p *field.Path) {
 		"request":      f.Request != nil,
 		"response":     f.Response != nil,
 		"maxLag":       f.MaxLag != nil,
+		"atMax":        f.AtMax != nil,
+		"durationMax":  f.DurationMax != nil,
 	}
 	for _, name := range jsonFields(faultType) {
-		if name.name == "type" || name.name == "at" {
+		if name.name == "type" || name.name == "at" || name.name == "atMax" || name.name == "durationMax" {
 			continue
 		}
 		if present[name.name] && !containsString(uses, name.name) {
@@ -417,6 +421,7 @@ func (v *validator) fault(f *Fault, p *field.Path) {
 		}
 	}
 	atOK := v.within(p.Child("at"), f.At.Duration, "at")
+	v.faultRanges(f, p, containsString(uses, "duration"))
 	if containsString(uses, "duration") {
 		switch d := f.Duration; {
 		case d == nil:

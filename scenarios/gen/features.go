@@ -159,3 +159,35 @@ func (d *drawer) expect() {
 		e.MaxUnsafeWrites = count("maxUnsafeWrites")
 	}
 }
+
+// envelope turns some values into the envelope's ranges: a node's rate
+// into the band [MinRate, rate], its acquire waits into a part of
+// client-go's jitter, a fault's start and window into ranges that still
+// end by the end of the run.
+func (d *drawer) envelope() {
+	sp := &d.sc.Spec
+	for i := range sp.Nodes {
+		n := &sp.Nodes[i]
+		if n.Clock != nil && n.Clock.Rate != nil && d.bool("rateBand") {
+			n.Clock.RateBand = &scenarios.RateBand{Min: d.o.MinRate, Max: *n.Clock.Rate}
+			n.Clock.Rate = nil
+		}
+		if d.bool("jitterRange") {
+			rp := d.sc.NodeElector(i).RetryPeriod
+			span := time.Duration(1.2*float64(rp)) - 1
+			lo := rp + span*time.Duration(rapid.IntRange(0, 4).Draw(d.t, "jitterLoFifths"))/5
+			n.Jitter = &scenarios.JitterRange{Min: metav1.Duration{Duration: lo}, Max: metav1.Duration{Duration: rp + span}}
+		}
+	}
+	for i := range sp.Faults {
+		f := &sp.Faults[i]
+		slack := d.sc.Duration() - f.End()
+		if slack <= 0 || !d.bool("faultRange") {
+			continue
+		}
+		f.AtMax = dur(f.At.Duration + slack*time.Duration(rapid.IntRange(0, 4).Draw(d.t, "atSlackEighths"))/8)
+		if f.Duration != nil {
+			f.DurationMax = dur(f.Duration.Duration + slack*time.Duration(rapid.IntRange(0, 4).Draw(d.t, "durationSlackEighths"))/8)
+		}
+	}
+}

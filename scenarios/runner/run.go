@@ -120,7 +120,11 @@ type process struct {
 
 func newRunner(sc *scenarios.Scenario, seed uint64, opts RunOptions) *runner {
 	s := sim.New(seed)
-	r := &runner{sc: sc, opts: opts, s: s, end: sc.Duration(), choices: runChooser(sc, opts)}
+	choices := runChooser(sc, opts)
+	// The envelope's ranges (clock-rate bands, fault placement) are
+	// chosen first, at true time 0: the run is then of a plain scenario.
+	sc = scenarios.ResolveEnvelope(sc, choices, s)
+	r := &runner{sc: sc, opts: opts, s: s, end: sc.Duration(), choices: choices}
 	r.rec = newRecorder(r, opts)
 	s.Observer = r.rec.kernelEvent
 	r.srv = fakeapi.NewServer(s, r.apiConfig())
@@ -208,7 +212,7 @@ func (n *nodeRun) startProcess() {
 		cfg.Trace = func(ev elector.Event) { r.rec.electorEvent(n, ev) }
 	}
 	env := elector.Env{Clock: n.node.Clock(), Rand: n.jitter.r, Ties: n.ties.r}
-	if ch := r.choices; ch != nil {
+	if _, _, ranged := r.sc.NodeJitter(n.idx); ranged || r.choices != nil {
 		r.chooseFor(&env, n)
 	}
 	e, err := elector.New(cfg, env)
@@ -222,10 +226,16 @@ func (n *nodeRun) startProcess() {
 }
 
 // chooseFor makes the elector's acquire waits and tie coins choices of
-// the run's chooser.
+// the run's chooser. A node with a jitter range (the envelope) has its
+// waits confined to it: client-go's draw is mapped linearly into it.
 func (r *runner) chooseFor(env *elector.Env, n *nodeRun) {
 	clk, name := n.node.Clock(), n.node.Name()
+	jlo, jhi, ranged := r.sc.NodeJitter(n.idx)
 	env.Jitter = func(drawn, lo, hi time.Duration) time.Duration {
+		if ranged && hi > lo {
+			drawn = jlo + time.Duration(float64(drawn-lo)/float64(hi-lo)*float64(jhi-jlo))
+			lo, hi = jlo, jhi
+		}
 		return sim.ChooseDuration(r.choices, r.s, clk, sim.ChoiceJitter, name, drawn, lo, hi)
 	}
 	env.Tie = func(drawn int) int {

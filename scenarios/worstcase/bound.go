@@ -47,7 +47,7 @@ func boundFor(sc *scenarios.Scenario, c *candidate) *Bound {
 	b := &Bound{Leader: leader, LDs: ec.LeaseDuration.Truncate(time.Second), RenewDeadline: ec.RenewDeadline, RP: ec.RetryPeriod,
 		LeaderRate: sc.NodeClock(li).Rate}
 	for i := range sc.Spec.Nodes {
-		if i != li {
+		if k := sc.Spec.Nodes[i].Clock; i != li && (k == nil || k.RateBand == nil) {
 			b.FollowerRate = max(b.FollowerRate, sc.NodeClock(i).Rate)
 		}
 	}
@@ -57,6 +57,8 @@ func boundFor(sc *scenarios.Scenario, c *candidate) *Bound {
 			b.Delta = max(b.Delta, time.Duration(m.Choice.Hi))
 		case m.Key.Kind == sim.ChoiceJitter && m.Key.Subject != leader:
 			b.FollowerRate = max(b.FollowerRate, m.Choice.Rate)
+		case m.Key.Kind == sim.ChoiceClockRate && m.Key.Subject == leader:
+			b.LeaderRate = float64(m.Value) / 1e6 // a band: the rate chosen
 		}
 	}
 	b.Delta = min(b.Delta, b.RenewDeadline)

@@ -65,6 +65,15 @@ func (a *aim) Choose(c *sim.Choice) int64 {
 			return c.Drawn
 		}
 		return int64(a.wait(c))
+	case sim.ChoiceClockRate:
+		// A slow leader holds on longer in true time; fast followers
+		// see its lease expire sooner.
+		if c.Subject == a.leader {
+			return c.Lo
+		}
+		return c.Hi
+	case sim.ChoiceFaultStart, sim.ChoiceFaultLength, sim.ChoiceTie:
+		return c.Drawn // left to the mutations
 	}
 	return c.Lo // no service time, no injected error, no stale lag
 }

@@ -195,3 +195,64 @@ func TestMutationFindsWithoutConstruction(t *testing.T) {
 var metaZero = metav1.Duration{}
 
 func dur(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
+
+// bandScenario is rateScenario with the followers' rates a band [1, hi]
+// and the partition's start a range: the adversary must pick the rate.
+func bandScenario(hi float64) *scenarios.Scenario {
+	sc := bound.PartitionedLeaderScenario(tm15, 2)
+	for i := 1; i < len(sc.Spec.Nodes); i++ {
+		sc.Spec.Nodes[i].Clock = &scenarios.Clock{RateBand: &scenarios.RateBand{Min: 1, Max: hi}}
+	}
+	f := &sc.Spec.Faults[0]
+	f.AtMax = dur(f.At.Duration + 5*time.Second)
+	return sc
+}
+
+// TestEnvelope: a run draws the band's rate and the fault's start inside
+// their ranges; the search picks them. With the band reaching 1.251 it
+// finds the overlap (at the band's top), with 1.249 none; its
+// counterexample pins the rate it chose.
+func TestEnvelope(t *testing.T) {
+	rec := &sim.Recorder{}
+	if _, err := runner.RunWith(bandScenario(1.3), runner.RunOptions{Choices: rec}); err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[sim.ChoiceKind]int{}
+	for _, m := range rec.Made {
+		kinds[m.Key.Kind]++
+		if m.Value < m.Choice.Lo || m.Value > m.Choice.Hi {
+			t.Errorf("%v = %d outside [%d, %d]", m.Key, m.Value, m.Choice.Lo, m.Choice.Hi)
+		}
+	}
+	if kinds[sim.ChoiceClockRate] != 2 || kinds[sim.ChoiceFaultStart] != 1 {
+		t.Fatalf("envelope choices %v: want 2 clock rates and 1 fault start", kinds)
+	}
+	for _, c := range []struct {
+		hi      float64
+		overlap bool
+	}{{1.251, true}, {1.249, false}} {
+		f, err := Search(Spec{Scenario: bandScenario(c.hi), Objective: TotalOverlap, Budget: 150, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (f.Value > 0) != c.overlap {
+			t.Fatalf("band up to %v: overlap %v (closest %v), want overlap %v", c.hi, f.Value, f.Closest, c.overlap)
+		}
+		if !c.overlap {
+			continue
+		}
+		var rates []int64
+		for _, pc := range f.Counterexample.Spec.Choices {
+			if pc.Kind == "clockRate" {
+				rates = append(rates, *pc.Pick)
+			}
+		}
+		if len(rates) == 0 || rates[0] != 1251000 {
+			t.Errorf("band up to 1.251: pinned rates %v, want the band's top 1251000", rates)
+		}
+		res, err := runner.Run(f.Counterexample)
+		if err != nil || res.TraceHash != f.Result.TraceHash {
+			t.Errorf("counterexample: %v, hash %v want %s", err, res, f.Result.TraceHash)
+		}
+	}
+}
