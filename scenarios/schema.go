@@ -202,6 +202,34 @@ family takes an optional cap, max (uniform's max is its upper bound).
 | lognormal | median, sigma | median·exp(sigma·Z): the median and the spread of the logarithm |
 | pareto | scale, shape | scale·U^(-1/shape), U uniform on (0, 1]: at least scale, P(X > x) = (scale/x)^shape |
 
+## The environment envelope
+
+For ` + "`simulate search`" + `, a scenario states what its environment allows and
+the search picks the worst of it. A run draws every range uniformly (from
+its own stream); the search chooses. Latency needs nothing new: a uniform
+distribution is the range [min, max], per direction, spec-wide or per node
+(other families range from 0 to their max, else their 0.999 quantile).
+Acquire waits are always the search's, inside client-go's jitter
+[retryPeriod, 2.2·retryPeriod); nodes[].jitter narrows them. The renew loop
+has no jitter in client-go. A file with spec.choices pins what a search
+chose.
+
+    apiVersion: lesim.dev/v1alpha1
+    kind: Scenario
+    metadata: {name: envelope}
+    spec:
+      duration: 3m
+      elector: {leaseDuration: 15s, renewDeadline: 10s, retryPeriod: 2s}
+      api:
+        latency:
+          request: {distribution: uniform, min: 1ms, max: 20ms}
+          response: {distribution: uniform, min: 1ms, max: 20ms}
+      nodes:
+      - {name: a}
+      - {name: b, start: 2s, clock: {rateBand: {min: 0.99, max: 1.1}}, jitter: {min: 2s, max: 3s}}
+      faults:
+      - {type: partition, at: 30s, atMax: 40s, duration: 40s, durationMax: 60s, nodes: [a], mode: drop-requests}
+
 ## Faults
 
 | type | fields | what happens |
