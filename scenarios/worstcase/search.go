@@ -3,6 +3,7 @@ package worstcase
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"time"
 
@@ -194,10 +195,7 @@ func open(made []sim.Made) []sim.Made {
 func (s *searcher) climb(best *candidate) (*candidate, int, error) {
 	improvements := 0
 	for !s.done(best) && len(best.made) > 0 {
-		pins := make(map[sim.ChoiceKey]int64, len(best.pins))
-		for k, v := range best.pins {
-			pins[k] = v
-		}
+		pins := maps.Clone(best.pins)
 		for range 1 + s.rng.IntN(3) {
 			m := best.made[s.rng.IntN(len(best.made))]
 			pins[m.Key] = s.mutate(m)

@@ -1,6 +1,7 @@
 package worstcase
 
 import (
+	"maps"
 	"time"
 
 	"github.com/lesim/lesim/sim"
@@ -57,10 +58,7 @@ func (s *searcher) shrink(best *candidate) (*candidate, error) {
 	for size := len(keys) / 2; size >= 1 && s.runs < limit; size /= 2 {
 		for i := 0; i < len(keys) && s.runs < limit; {
 			end := min(i+size, len(keys))
-			pins := make(map[sim.ChoiceKey]int64, len(cur.pins))
-			for k, v := range cur.pins {
-				pins[k] = v
-			}
+			pins := maps.Clone(cur.pins)
 			removed := false
 			for _, k := range keys[i:end] {
 				if _, ok := pins[k]; ok {
