@@ -133,6 +133,9 @@ func runSearch(cmd *cobra.Command, e env, o *searchOpts, args []string) error {
 	if obj.Overlaps() && f.Value > 0 {
 		return errFailed
 	}
+	if f.Degenerate == f.Runs {
+		return failed("search: every run was degenerate (no leader, or leadership never restored): there is no worst case to report")
+	}
 	return nil
 }
 

@@ -256,3 +256,55 @@ func TestEnvelope(t *testing.T) {
 		}
 	}
 }
+
+// TestLivenessObjectives: the recovery and leaderless searches do at
+// least as badly as the seeded run, their counterexamples reproduce the
+// value, and the recovery stays within the scenario's liveness bound
+// (the search may not leave the environment). A scenario in which nobody
+// can lead gives only degenerate runs: counted, never a result.
+func TestLivenessObjectives(t *testing.T) {
+	sc := bound.PartitionedLeaderScenario(tm15, 2)
+	seeded, err := runner.Run(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []Objective{Recovery, Leaderless} {
+		f, err := Search(Spec{Scenario: sc, Objective: o, Budget: 120, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := seeded.Leaderless.Total
+		if o == Recovery {
+			base = seeded.Failovers[0].Recovery
+		}
+		if f.Value < base || f.Degenerate != 0 {
+			t.Errorf("%s: worst %v below the seeded run's %v (degenerate %d)", o, f.Value, base, f.Degenerate)
+		}
+		res, err := runner.Run(f.Counterexample)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := res.Leaderless.Total
+		if o == Recovery {
+			got = res.Failovers[0].Recovery
+			if w := f.Counterexample.Liveness(); got > w.Bound+time.Duration(float64(tm15.RenewDeadline)) {
+				t.Errorf("recovery %v beyond the liveness bound %v + RD", got, w.Bound)
+			}
+		}
+		if got != f.Value {
+			t.Errorf("%s: counterexample gives %v, the search %v", o, got, f.Value)
+		}
+		t.Logf("%s: seeded %v, worst %v (%s, %d runs, %d pinned)", o, base, f.Value, f.How, f.Runs, f.Pinned)
+	}
+	noLeader, err := scenarios.Load("../testdata/no-leader.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Search(Spec{Scenario: noLeader, Objective: Leaderless, Budget: 10, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Value != 0 || f.Degenerate == 0 {
+		t.Errorf("no-leader scenario: value %v, %d degenerate runs; want 0 and all degenerate", f.Value, f.Degenerate)
+	}
+}
