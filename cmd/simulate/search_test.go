@@ -67,3 +67,12 @@ func TestSearchCounterexampleReproduces(t *testing.T) {
 		t.Errorf("search inside the bound: exit %d, stderr %q, output:\n%s", code, errOut, out)
 	}
 }
+
+// TestSearchDegenerateFails: a scenario in which nobody can lead has no
+// worst case: the search says so and exits 1.
+func TestSearchDegenerateFails(t *testing.T) {
+	code, _, errOut := runCLI(t, "search", filepath.Join("..", "..", "scenarios", "testdata", "no-leader.yaml"), "--objective", "leaderless", "--budget", "5")
+	if code != exitFailed || !strings.Contains(errOut, "every run was degenerate") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
