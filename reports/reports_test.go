@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lesim/lesim/scenarios/check"
 )
 
 func TestSummaryJSONKeys(t *testing.T) {
@@ -79,6 +81,32 @@ func TestTextSummary(t *testing.T) {
 		if !strings.Contains(txt, want) {
 			t.Errorf("text summary lacks %q:\n%s", want, txt)
 		}
+	}
+}
+
+// A scenario without spec.expect is judged only on requireLeader's
+// default: the text and the JSON summary say that no expectations were set
+// instead of "passed", and a run without a leader still fails.
+func TestSummaryWithoutExpectations(t *testing.T) {
+	r := sampleResult()
+	r.ExpectSet, r.Expect = false, check.ExpectResult{Passed: true}
+	txt := TextSummary(r)
+	if !strings.Contains(txt, "expect:       no expectations set (a leader came, as required by default)\n") || strings.Contains(txt, "expect:       passed") {
+		t.Errorf("text summary of a run without spec.expect:\n%s", txt)
+	}
+	b, err := SummaryJSON(r)
+	if err != nil || !bytes.Contains(b, []byte(`"expect": {
+    "set": false,
+    "passed": true,`)) {
+		t.Errorf("JSON summary of a run without spec.expect: %v\n%s", err, b)
+	}
+	r.Expect = check.ExpectResult{Violations: []string{"liveness: no node ever led"}}
+	if txt := TextSummary(r); !strings.Contains(txt, "expect:       FAILED: no expectations set, but a leader is required by default\n  liveness: no node ever led\n") {
+		t.Errorf("text summary of a leaderless run without spec.expect:\n%s", txt)
+	}
+	r.ExpectSet, r.Expect = true, check.ExpectResult{Passed: true}
+	if txt := TextSummary(r); !strings.Contains(txt, "expect:       passed\n") {
+		t.Errorf("text summary of a run that met its spec.expect:\n%s", txt)
 	}
 }
 

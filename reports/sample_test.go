@@ -47,6 +47,6 @@ func sampleResult() *check.Result {
 			{Type: "apiOutage", Start: s(450), End: s(470), Note: "refuse"},
 			{Type: "clockRate", Nodes: []string{"c"}, Start: s(250), End: s(250), Note: "rate=1.5"},
 		},
-		Expect: check.ExpectResult{Passed: false, Violations: []string{"overlap 1.2s exceeds maxOverlap 0s"}},
+		Expect: check.ExpectResult{Passed: false, Violations: []string{"overlap 1.2s exceeds maxOverlap 0s"}}, ExpectSet: true,
 	}
 }

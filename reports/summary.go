@@ -135,8 +135,10 @@ type FaultSummary struct {
 	Note         string   `json:"note,omitempty"`
 }
 
-// ExpectSummary says whether spec.expect held.
+// ExpectSummary says whether spec.expect held. Set is false when the
+// scenario has no spec.expect: only requireLeader's default was judged.
 type ExpectSummary struct {
+	Set        bool     `json:"set"`
 	Passed     bool     `json:"passed"`
 	Violations []string `json:"violations"`
 }
@@ -192,7 +194,7 @@ func NewSummary(r *check.Result) Summary {
 		},
 		Workload: WorkloadSummary{Writes: r.Workload.Writes, UnsafeWrites: r.Workload.UnsafeWrites, FencedWrites: r.Workload.FencedWrites},
 		Faults:   []FaultSummary{},
-		Expect:   ExpectSummary{Passed: r.Expect.Passed, Violations: orEmpty(slices.Clone(r.Expect.Violations))},
+		Expect:   ExpectSummary{Set: r.ExpectSet, Passed: r.Expect.Passed, Violations: orEmpty(slices.Clone(r.Expect.Violations))},
 	}
 	for _, n := range r.Nodes {
 		s.Nodes = append(s.Nodes, NodeSummary{Name: n.Name, ClockRate: n.Rate, Requests: n.Requests, Processes: orEmpty(slices.Clone(n.Processes))})

@@ -96,13 +96,9 @@ func WriteText(w io.Writer, r *check.Result) error {
 			b.WriteString("\n")
 		}
 	}
-	if r.Expect.Passed {
-		b.WriteString("expect:       passed\n")
-	} else {
-		b.WriteString("expect:       FAILED\n")
-		for _, v := range r.Expect.Violations {
-			fmt.Fprintf(&b, "  %s\n", v)
-		}
+	b.WriteString(expectLine(r))
+	for _, v := range r.Expect.Violations {
+		fmt.Fprintf(&b, "  %s\n", v)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -194,4 +190,18 @@ func writeFailovers(b *strings.Builder, fs []check.Failover) {
 			fmt.Fprintf(b, "-> %s, recovery %s, gap %s\n", f.To, FormatDuration(f.Recovery), FormatDuration(f.HandoverGap))
 		}
 	}
+}
+
+// expectLine is the verdict on spec.expect; a scenario without one is
+// judged only on requireLeader's default, and says so.
+func expectLine(r *check.Result) string {
+	switch {
+	case r.ExpectSet && r.Expect.Passed:
+		return "expect:       passed\n"
+	case r.ExpectSet:
+		return "expect:       FAILED\n"
+	case r.Expect.Passed:
+		return "expect:       no expectations set (a leader came, as required by default)\n"
+	}
+	return "expect:       FAILED: no expectations set, but a leader is required by default\n"
 }

@@ -38,9 +38,11 @@ type contribution struct {
 
 func (v *validator) readingBound(i int, p *field.Path) (*field.Error, bool) {
 	n := &v.s.Spec.Nodes[i]
-	np := p.Child("nodes").Index(i)
+	// Paths are built only for what is reported: validation runs before
+	// every run, and nearly every scenario passes.
+	np := func() *field.Path { return p.Child("nodes").Index(i) }
 	var offset time.Duration
-	rate := contribution{path: p.Child("duration"), ns: float64(v.runFor), shown: "rate 1"}
+	rate := contribution{ns: float64(v.runFor), shown: "rate 1"} // path: spec.duration, set below
 	maxRate := 1.0
 	setRate := func(r float64, at *field.Path) {
 		if r > maxRate && r <= sim.MaxRate {
@@ -51,11 +53,11 @@ func (v *validator) readingBound(i int, p *field.Path) (*field.Error, bool) {
 	if c := n.Clock; c != nil {
 		offset = c.Offset.Duration
 		if c.Rate != nil {
-			setRate(*c.Rate, np.Child("clock", "rate"))
+			setRate(*c.Rate, np().Child("clock", "rate"))
 		}
 		for j, r := range c.Schedule {
 			if r.Rate != nil {
-				setRate(*r.Rate, np.Child("clock", "schedule").Index(j).Child("rate"))
+				setRate(*r.Rate, np().Child("clock", "schedule").Index(j).Child("rate"))
 			}
 		}
 	}
@@ -65,23 +67,26 @@ func (v *validator) readingBound(i int, p *field.Path) (*field.Error, bool) {
 		if len(f.Nodes) > 0 && !containsString(f.Nodes, n.Name) {
 			continue
 		}
-		fp := p.Child("faults").Index(j)
 		switch {
 		case f.Type == FaultClockRate && f.Rate != nil:
-			setRate(*f.Rate, fp.Child("rate"))
+			setRate(*f.Rate, p.Child("faults").Index(j).Child("rate"))
 		case f.Type == FaultClockJump && f.Jump != nil:
 			d := math.Abs(float64(f.Jump.Duration))
 			if d > jumps.ns || jumps.path == nil {
-				jumps.path = fp.Child("jump")
+				jumps.path = p.Child("faults").Index(j).Child("jump")
 			}
 			jumps.ns += d
 		}
 	}
 	rate.ns = maxRate * float64(v.runFor)
-	off := contribution{path: np.Child("clock", "offset"), ns: math.Abs(float64(offset))}
+	off := contribution{ns: math.Abs(float64(offset))}
 	total := off.ns + rate.ns + jumps.ns
 	if total <= float64(sim.MaxReading) {
 		return nil, false
+	}
+	off.path = np().Child("clock", "offset")
+	if rate.path == nil {
+		rate.path = p.Child("duration")
 	}
 	worst := off
 	for _, c := range []contribution{rate, jumps} {

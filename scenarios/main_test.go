@@ -1,9 +1,9 @@
 package scenarios
 
 import (
-	"flag"
-	"os"
 	"testing"
+
+	"github.com/lesim/lesim/scenarios/internal/rapidchecks"
 )
 
 // propertyChecks is how many cases each rapid property of this package
@@ -11,14 +11,4 @@ import (
 // unless -rapid.checks is given (`make test-long` gives 2000).
 const propertyChecks = "500"
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "rapid.checks" })
-	if !set {
-		if err := flag.Set("rapid.checks", propertyChecks); err != nil {
-			panic(err)
-		}
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { rapidchecks.Main(m, propertyChecks) }

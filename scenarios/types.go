@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"reflect"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -344,6 +345,16 @@ func (f *Fault) End() time.Duration {
 	return at + d
 }
 
+// RestartDelay is a crash fault's restartAfter, nil when it is not set
+// (the node's restart policy decides).
+func (f *Fault) RestartDelay() *time.Duration {
+	if f.RestartAfter == nil {
+		return nil
+	}
+	d := f.RestartAfter.Duration
+	return &d
+}
+
 // Workload is the work a leader does: a write to a protected object every
 // Period while it leads.
 type Workload struct {
@@ -364,6 +375,10 @@ type Expect struct {
 	MaxSpuriousTransitions *int             `json:"maxSpuriousTransitions,omitempty"`
 	MaxUnsafeWrites        *int             `json:"maxUnsafeWrites,omitempty"`
 }
+
+// IsSet says the scenario writes spec.expect. Without it a run is still
+// judged: requireLeader defaults to true.
+func (x Expect) IsSet() bool { return !reflect.ValueOf(x).IsZero() }
 
 // LeaderRequired is requireLeader with its default, true.
 func (x Expect) LeaderRequired() bool { return x.RequireLeader == nil || *x.RequireLeader }

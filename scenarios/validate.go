@@ -134,88 +134,109 @@ func (v *validator) elector(e *Elector, p *field.Path, merged ElectorConfig, spe
 	if e == nil {
 		return
 	}
-	written := map[string]bool{
+	c := electorCheck{v: v, p: p, spec: spec, written: map[string]bool{
 		"variant":       e.Variant != "",
 		"leaseDuration": e.LeaseDuration != nil,
 		"renewDeadline": e.RenewDeadline != nil,
 		"retryPeriod":   e.RetryPeriod != nil,
 		"coordinated":   e.Coordinated != nil,
-	}
-	// blame picks the field to report a check on: the first involved one
-	// written at this level.
-	blame := func(fields ...string) (string, bool) {
-		for _, f := range fields {
-			if written[f] {
-				return f, true
-			}
-		}
-		if spec == nil {
-			return fields[0], true
-		}
-		return "", false
-	}
-	// other shows a value the message compares against, with where it
-	// comes from when that is not this level.
-	other := func(name string, d time.Duration) string {
-		switch {
-		case written[name]:
-			return fmtDur(d)
-		case spec != nil && specWritten(spec, name):
-			return fmtDur(d) + ", from spec.elector"
-		default:
-			return fmtDur(d) + ", the default"
-		}
-	}
-	if written["variant"] && !contains(Variants(), e.Variant) {
+	}}
+	if c.written["variant"] && !contains(Variants(), e.Variant) {
 		v.add(field.NotSupported(p.Child("variant"), string(e.Variant), Variants()))
 	}
+	c.timings(merged)
+	c.coordinated(merged)
+	if e.CallbackDelay != nil && e.CallbackDelay.Duration < 0 {
+		v.add(negative(p.Child("callbackDelay"), e.CallbackDelay.Duration, "0s or more"))
+	}
+}
+
+// electorCheck reports the problems of one elector block (at p; spec is
+// the spec-level block when p is a node's) at the fields that cause them.
+type electorCheck struct {
+	v       *validator
+	p       *field.Path
+	spec    *Elector
+	written map[string]bool // the fields written at this level
+}
+
+// blame picks the field to report a check on: the first involved one
+// written at this level.
+func (c electorCheck) blame(fields ...string) (string, bool) {
+	for _, f := range fields {
+		if c.written[f] {
+			return f, true
+		}
+	}
+	if c.spec == nil {
+		return fields[0], true
+	}
+	return "", false
+}
+
+// other shows a value the message compares against, with where it
+// comes from when that is not this level.
+func (c electorCheck) other(name string, d time.Duration) string {
+	switch {
+	case c.written[name]:
+		return fmtDur(d)
+	case c.spec != nil && specWritten(c.spec, name):
+		return fmtDur(d) + ", from spec.elector"
+	default:
+		return fmtDur(d) + ", the default"
+	}
+}
+
+// timings are client-go's NewLeaderElector checks.
+func (c electorCheck) timings(merged ElectorConfig) {
 	ld, rd, rp := merged.LeaseDuration, merged.RenewDeadline, merged.RetryPeriod
 	// client-go's NewLeaderElector checks, in its order, with its messages;
 	// like it, only the first failure is reported.
 	jittered := time.Duration(JitterFactor * float64(rp))
 	switch {
 	case ld <= rd:
-		if f, ok := blame("leaseDuration", "renewDeadline"); ok {
+		if f, ok := c.blame("leaseDuration", "renewDeadline"); ok {
 			const msg = "leaseDuration must be greater than renewDeadline"
 			if f == "leaseDuration" {
-				v.add(field.Invalid(p.Child(f), fmtDur(ld), fmt.Sprintf("%s; expected more than renewDeadline (%s), got %s", msg, other("renewDeadline", rd), fmtDur(ld))))
+				c.v.add(field.Invalid(c.p.Child(f), fmtDur(ld), fmt.Sprintf("%s; expected more than renewDeadline (%s), got %s", msg, c.other("renewDeadline", rd), fmtDur(ld))))
 			} else {
-				v.add(field.Invalid(p.Child(f), fmtDur(rd), fmt.Sprintf("%s; expected less than leaseDuration (%s), got %s", msg, other("leaseDuration", ld), fmtDur(rd))))
+				c.v.add(field.Invalid(c.p.Child(f), fmtDur(rd), fmt.Sprintf("%s; expected less than leaseDuration (%s), got %s", msg, c.other("leaseDuration", ld), fmtDur(rd))))
 			}
 		}
 	case rd <= jittered:
-		if f, ok := blame("renewDeadline", "retryPeriod"); ok {
+		if f, ok := c.blame("renewDeadline", "retryPeriod"); ok {
 			const msg = "renewDeadline must be greater than retryPeriod*JitterFactor"
 			if f == "renewDeadline" {
-				v.add(field.Invalid(p.Child(f), fmtDur(rd), fmt.Sprintf("%s; expected more than retryPeriod*1.2 = %s (retryPeriod %s), got %s", msg, fmtDur(jittered), other("retryPeriod", rp), fmtDur(rd))))
+				c.v.add(field.Invalid(c.p.Child(f), fmtDur(rd), fmt.Sprintf("%s; expected more than retryPeriod*1.2 = %s (retryPeriod %s), got %s", msg, fmtDur(jittered), c.other("retryPeriod", rp), fmtDur(rd))))
 			} else {
-				v.add(field.Invalid(p.Child(f), fmtDur(rp), fmt.Sprintf("%s; expected retryPeriod*1.2 less than renewDeadline (%s), got %s (*1.2 = %s)", msg, other("renewDeadline", rd), fmtDur(rp), fmtDur(jittered))))
+				c.v.add(field.Invalid(c.p.Child(f), fmtDur(rp), fmt.Sprintf("%s; expected retryPeriod*1.2 less than renewDeadline (%s), got %s (*1.2 = %s)", msg, c.other("renewDeadline", rd), fmtDur(rp), fmtDur(jittered))))
 			}
 		}
 	case ld < 1:
-		if f, ok := blame("leaseDuration"); ok {
-			v.add(field.Invalid(p.Child(f), fmtDur(ld), fmt.Sprintf("leaseDuration must be greater than zero; expected more than 0s, got %s", fmtDur(ld))))
+		if f, ok := c.blame("leaseDuration"); ok {
+			c.v.add(field.Invalid(c.p.Child(f), fmtDur(ld), fmt.Sprintf("leaseDuration must be greater than zero; expected more than 0s, got %s", fmtDur(ld))))
 		}
 	case rd < 1:
-		if f, ok := blame("renewDeadline"); ok {
-			v.add(field.Invalid(p.Child(f), fmtDur(rd), fmt.Sprintf("renewDeadline must be greater than zero; expected more than 0s, got %s", fmtDur(rd))))
+		if f, ok := c.blame("renewDeadline"); ok {
+			c.v.add(field.Invalid(c.p.Child(f), fmtDur(rd), fmt.Sprintf("renewDeadline must be greater than zero; expected more than 0s, got %s", fmtDur(rd))))
 		}
 	case rp < 1:
-		if f, ok := blame("retryPeriod"); ok {
-			v.add(field.Invalid(p.Child(f), fmtDur(rp), fmt.Sprintf("retryPeriod must be greater than zero; expected more than 0s, got %s", fmtDur(rp))))
+		if f, ok := c.blame("retryPeriod"); ok {
+			c.v.add(field.Invalid(c.p.Child(f), fmtDur(rp), fmt.Sprintf("retryPeriod must be greater than zero; expected more than 0s, got %s", fmtDur(rp))))
 		}
 	}
+}
+
+// coordinated: variant seed has no coordinated election.
+func (c electorCheck) coordinated(merged ElectorConfig) {
 	if merged.Coordinated && merged.Variant == VariantSeed {
-		if f, ok := blame("coordinated", "variant"); ok {
+		if f, ok := c.blame("coordinated", "variant"); ok {
 			if f == "coordinated" {
-				v.add(field.Invalid(p.Child(f), true, "coordinated leader election does not exist in variant seed; expected coordinated false or variant v0.37"))
+				c.v.add(field.Invalid(c.p.Child(f), true, "coordinated leader election does not exist in variant seed; expected coordinated false or variant v0.37"))
 			} else {
-				v.add(field.Invalid(p.Child(f), string(merged.Variant), "variant seed has no coordinated leader election, which spec.elector.coordinated asks for; expected variant v0.37"))
+				c.v.add(field.Invalid(c.p.Child(f), string(merged.Variant), "variant seed has no coordinated leader election, which spec.elector.coordinated asks for; expected variant v0.37"))
 			}
 		}
-	}
-	if e.CallbackDelay != nil && e.CallbackDelay.Duration < 0 {
-		v.add(negative(p.Child("callbackDelay"), e.CallbackDelay.Duration, "0s or more"))
 	}
 }
 
@@ -399,40 +420,9 @@ func (v *validator) fault(f *Fault, p *field.Path) {
 		return
 	}
 	uses := faultFields[f.Type]
-	present := map[string]bool{
-		"duration":     f.Duration != nil,
-		"nodes":        len(f.Nodes) > 0,
-		"mode":         f.Mode != "",
-		"restartAfter": f.RestartAfter != nil,
-		"rate":         f.Rate != nil,
-		"jump":         f.Jump != nil,
-		"request":      f.Request != nil,
-		"response":     f.Response != nil,
-		"maxLag":       f.MaxLag != nil,
-		"atMax":        f.AtMax != nil,
-		"durationMax":  f.DurationMax != nil,
-	}
-	for _, name := range jsonFields(faultType) {
-		if name.name == "type" || name.name == "at" || name.name == "atMax" || name.name == "durationMax" {
-			continue
-		}
-		if present[name.name] && !containsString(uses, name.name) {
-			v.add(field.Forbidden(p.Child(name.name), fmt.Sprintf("%s is not used by %s faults; expected only: type, at, %s", name.name, f.Type, strings.Join(uses, ", "))))
-		}
-	}
-	atOK := v.within(p.Child("at"), f.At.Duration, "at")
+	v.faultUnused(f, p, uses)
+	v.faultWindow(f, p, uses)
 	v.faultRanges(f, p, containsString(uses, "duration"))
-	if containsString(uses, "duration") {
-		switch d := f.Duration; {
-		case d == nil:
-			v.add(field.Required(p.Child("duration"), "a duration greater than 0s: the fault's window"))
-		case d.Duration <= 0:
-			v.add(notPositive(p.Child("duration"), d.Duration))
-		case atOK && d.Duration > v.runFor-f.At.Duration:
-			// Compared as a difference: at + duration may overflow.
-			v.add(field.Invalid(p.Child("duration"), fmtDur(d.Duration), fmt.Sprintf("the window %s + %s ends after the end of the run; expected at + duration at most spec.duration (%s)", fmtDur(f.At.Duration), fmtDur(d.Duration), fmtDur(v.runFor))))
-		}
-	}
 	// Faults that act on processes or clocks need to know whose; the
 	// network-wide ones take nodes as an optional filter.
 	switch f.Type {
@@ -445,6 +435,51 @@ func (v *validator) fault(f *Fault, p *field.Path) {
 	if containsString(uses, "nodes") {
 		v.faultNodes(f.Nodes, p.Child("nodes"))
 	}
+	v.faultSettings(f, p)
+}
+
+// faultUnused reports the fields written that faults of f's type do not use.
+func (v *validator) faultUnused(f *Fault, p *field.Path, uses []string) {
+	present := map[string]bool{
+		"duration":     f.Duration != nil,
+		"nodes":        len(f.Nodes) > 0,
+		"mode":         f.Mode != "",
+		"restartAfter": f.RestartAfter != nil,
+		"rate":         f.Rate != nil,
+		"jump":         f.Jump != nil,
+		"request":      f.Request != nil,
+		"response":     f.Response != nil,
+		"maxLag":       f.MaxLag != nil,
+	}
+	for _, name := range faultJSONFields {
+		if name.name == "type" || name.name == "at" {
+			continue
+		}
+		if present[name.name] && !containsString(uses, name.name) {
+			v.add(field.Forbidden(p.Child(name.name), fmt.Sprintf("%s is not used by %s faults; expected only: type, at, %s", name.name, f.Type, strings.Join(uses, ", "))))
+		}
+	}
+}
+
+// faultWindow checks when the fault happens and, for faults with a window,
+// that it ends within the run.
+func (v *validator) faultWindow(f *Fault, p *field.Path, uses []string) {
+	atOK := v.within(p.Child("at"), f.At.Duration, "at")
+	if containsString(uses, "duration") {
+		switch d := f.Duration; {
+		case d == nil:
+			v.add(field.Required(p.Child("duration"), "a duration greater than 0s: the fault's window"))
+		case d.Duration <= 0:
+			v.add(notPositive(p.Child("duration"), d.Duration))
+		case atOK && d.Duration > v.runFor-f.At.Duration:
+			// Compared as a difference: at + duration may overflow.
+			v.add(field.Invalid(p.Child("duration"), fmtDur(d.Duration), fmt.Sprintf("the window %s + %s ends after the end of the run; expected at + duration at most spec.duration (%s)", fmtDur(f.At.Duration), fmtDur(d.Duration), fmtDur(v.runFor))))
+		}
+	}
+}
+
+// faultSettings checks the settings of f's type.
+func (v *validator) faultSettings(f *Fault, p *field.Path) {
 	switch f.Type {
 	case FaultPartition:
 		v.mode(f.Mode, p.Child("mode"), PartitionModes())
@@ -481,6 +516,10 @@ func (v *validator) fault(f *Fault, p *field.Path) {
 }
 
 var faultType = reflect.TypeFor[Fault]()
+
+// faultJSONFields are Fault's fields, read once: a scenario may have
+// thousands of faults.
+var faultJSONFields = jsonFields(faultType)
 
 func (v *validator) faultNodes(names []string, p *field.Path) {
 	seen := map[string]bool{}

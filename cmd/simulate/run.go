@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 
 	"github.com/spf13/cobra"
 
@@ -141,7 +140,7 @@ func reportPath(dir string) string { return filepath.Join(dir, "report.html") }
 
 // expectationsSet says whether the scenario sets any of spec.expect.
 func expectationsSet(sc *scenarios.Scenario) bool {
-	return !reflect.ValueOf(sc.Spec.Expect).IsZero()
+	return sc.Spec.Expect.IsSet()
 }
 
 // runWithOutputs runs sc and writes the trace and the report, or neither.

@@ -200,6 +200,27 @@ func planSweep(o *sweepOpts, base *scenarios.Scenario, name string) (*sweepPlan,
 	if err := checkGridSize(o); err != nil {
 		return nil, err
 	}
+	spec, err := sweepSpec(o, base, name)
+	if err != nil {
+		return nil, err
+	}
+	plan := &sweepPlan{base: base}
+	firstInvalid := plan.addPoints(&spec)
+	spec.Points = len(plan.points)
+	if spec.Points == 0 {
+		return nil, badInput("sweep: none of the %d combinations is a valid scenario (the first, %s); expected at least one", spec.Skipped, firstInvalid)
+	}
+	spec.ID = specID(spec)
+	plan.spec = spec
+	if o.shardCount > 1 {
+		plan.shard = &reports.ShardInfo{Index: o.shardIndex, Count: o.shardCount}
+	}
+	return plan, nil
+}
+
+// sweepSpec is the grid the flags ask for over base: each dimension's
+// values sorted, the scenario's own where a timing is not swept.
+func sweepSpec(o *sweepOpts, base *scenarios.Scenario, name string) (reports.SweepSpec, error) {
 	el := base.SpecElector()
 	or := func(ds []time.Duration, d time.Duration) []time.Duration {
 		if len(ds) == 0 {
@@ -209,7 +230,7 @@ func planSweep(o *sweepOpts, base *scenarios.Scenario, name string) (*sweepPlan,
 	}
 	yaml, err := base.Marshal()
 	if err != nil {
-		return nil, err
+		return reports.SweepSpec{}, err
 	}
 	sum := sha256.Sum256(yaml)
 	seed := base.Seed()
@@ -233,6 +254,14 @@ func planSweep(o *sweepOpts, base *scenarios.Scenario, name string) (*sweepPlan,
 		Pause:          sortedDurs(o.pause),
 		ErrorRate:      sortedFloats(o.errorRate),
 	}
+	return spec, nil
+}
+
+// addPoints adds the grid's valid combinations in its fixed order, counting
+// the invalid ones in spec.Skipped, and returns the first invalid one with
+// its problem.
+func (plan *sweepPlan) addPoints(spec *reports.SweepSpec) (firstInvalid string) {
+	base := plan.base
 	// Absent optional dimensions take one "as in the scenario" value.
 	optDur := func(ds []reports.Dur) []*reports.Dur {
 		if len(ds) == 0 {
@@ -251,8 +280,6 @@ func planSweep(o *sweepOpts, base *scenarios.Scenario, name string) (*sweepPlan,
 			optRate = append(optRate, &spec.ErrorRate[i])
 		}
 	}
-	plan := &sweepPlan{base: base}
-	var firstInvalid string
 	for _, ld := range spec.Lease {
 		for _, rd := range spec.Renew {
 			for _, rp := range spec.Retry {
@@ -276,16 +303,7 @@ func planSweep(o *sweepOpts, base *scenarios.Scenario, name string) (*sweepPlan,
 			}
 		}
 	}
-	spec.Points = len(plan.points)
-	if spec.Points == 0 {
-		return nil, badInput("sweep: none of the %d combinations is a valid scenario (the first, %s); expected at least one", spec.Skipped, firstInvalid)
-	}
-	spec.ID = specID(spec)
-	plan.spec = spec
-	if o.shardCount > 1 {
-		plan.shard = &reports.ShardInfo{Index: o.shardIndex, Count: o.shardCount}
-	}
-	return plan, nil
+	return firstInvalid
 }
 
 func specID(spec reports.SweepSpec) string {

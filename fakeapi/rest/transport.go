@@ -77,33 +77,14 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	var body []byte
-	if req.Body != nil {
-		var err error
-		body, err = io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
+	body, err := drainBody(req)
+	if err != nil {
+		return nil, err
 	}
 	clientCtx := req.Context()
 	ctx, cancel := context.WithCancel(clientCtx)
 	conn := &inProcessConn{}
-	ctx = context.WithValue(ctx, inProcessKey{}, conn)
-
-	sreq := req.Clone(ctx)
-	sreq.Body = http.NoBody
-	if len(body) > 0 {
-		sreq.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	sreq.ContentLength = int64(len(body))
-	sreq.GetBody = nil
-	sreq.Proto, sreq.ProtoMajor, sreq.ProtoMinor = "HTTP/1.1", 1, 1
-	sreq.RequestURI = req.URL.RequestURI()
-	sreq.RemoteAddr = "in-process"
-	if sreq.Host == "" {
-		sreq.Host = req.URL.Host
-	}
+	sreq := serverRequest(context.WithValue(ctx, inProcessKey{}, conn), req, body)
 
 	rec := newRecorder()
 	done := make(chan struct{})
@@ -145,6 +126,41 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if conn.refused {
 		return nil, fakeapi.ErrConnectionRefused
 	}
+	return response(req, rec), nil
+}
+
+// drainBody reads and closes the request's body, if any.
+func drainBody(req *http.Request) ([]byte, error) {
+	if req.Body == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	return body, err
+}
+
+// serverRequest is req as a server sees it after reading it off an
+// HTTP/1.1 connection: under ctx, with body, the request URI and the
+// in-process remote address.
+func serverRequest(ctx context.Context, req *http.Request, body []byte) *http.Request {
+	sreq := req.Clone(ctx)
+	sreq.Body = http.NoBody
+	if len(body) > 0 {
+		sreq.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	sreq.ContentLength = int64(len(body))
+	sreq.GetBody = nil
+	sreq.Proto, sreq.ProtoMajor, sreq.ProtoMinor = "HTTP/1.1", 1, 1
+	sreq.RequestURI = req.URL.RequestURI()
+	sreq.RemoteAddr = "in-process"
+	if sreq.Host == "" {
+		sreq.Host = req.URL.Host
+	}
+	return sreq
+}
+
+// response is what the handler wrote into rec, as the client receives it.
+func response(req *http.Request, rec *recorder) *http.Response {
 	code, header := rec.result()
 	b := rec.body.Bytes()
 	if req.Method == http.MethodHead {
@@ -160,7 +176,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		Body:          io.NopCloser(bytes.NewReader(b)),
 		ContentLength: int64(len(b)),
 		Request:       req,
-	}, nil
+	}
 }
 
 // RESTConfig returns a *rest.Config whose clients reach h in-process as

@@ -1,144 +1,99 @@
 package check
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"time"
 
 	"github.com/lesim/lesim/scenarios"
 )
 
-// The checkers are pure functions of a run's recorded intervals, so each can
-// be tested on hand-built traces.
+// The Check functions run the Monitor over finished intervals, so each
+// checker can be tested on hand-built traces and used where intervals are
+// reported rather than simulated (serve, conformance). Intervals that end
+// at or before their start never led; they count only as transitions.
 
-// edge is a change in the number of leaders at an instant.
-type edge struct {
-	at    time.Duration
-	delta int
-	iv    int
+// observation is a change other than a leading interval's: a holder change
+// or a pause, for replay.
+type observation struct {
+	at     time.Duration
+	node   string
+	holder string
+	on     bool
+	pause  bool
 }
 
-// sweepEdges returns the interval edges in time order; at equal times ends
-// come before starts, so a handover at one instant is neither an overlap nor
-// a leaderless gap.
-func sweepEdges(ivs []Interval) []edge {
-	es := make([]edge, 0, 2*len(ivs))
-	for i, iv := range ivs {
-		if iv.End <= iv.Start {
-			continue
+// replay tells the monitor ivs (by start, then index), the faults and obs
+// (in time order), and returns the Result it filled; end bounds the run.
+func replay(ivs []Interval, faults []FaultWindow, first, end, grace time.Duration, obs []observation) *Result {
+	res := &Result{Leadership: slices.Clone(ivs), Faults: faults}
+	for i := range res.Leadership {
+		iv := &res.Leadership[i]
+		iv.Paused = nil
+		if iv.End < iv.Start {
+			iv.End = iv.Start
 		}
-		es = append(es, edge{iv.Start, +1, i}, edge{iv.End, -1, i})
 	}
-	slices.SortStableFunc(es, func(a, b edge) int {
-		if a.at != b.at {
-			if a.at < b.at {
-				return -1
-			}
-			return 1
+	order := make([]int, len(ivs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(ivs[a].Start, ivs[b].Start) })
+	m := NewMonitor(res, first, end, grace, scenarios.LivenessWindow{})
+	k := 0
+	for _, i := range order {
+		at := res.Leadership[i].Start
+		for ; k < len(obs) && obs[k].at <= at; k++ {
+			m.observe(obs[k])
 		}
-		return a.delta - b.delta
-	})
-	return es
+		m.Started(at, i)
+		m.Ended(at, i)
+	}
+	for ; k < len(obs); k++ {
+		m.observe(obs[k])
+	}
+	m.Finish()
+	return res
+}
+
+func (m *Monitor) observe(o observation) {
+	if o.pause {
+		m.Paused(o.at, o.node, o.on)
+	} else {
+		m.HolderChanged(o.at, o.holder)
+	}
+}
+
+// span is the earliest start and the latest end or start of ivs.
+func span(ivs []Interval) (first, end time.Duration) {
+	for i, iv := range ivs {
+		if i == 0 || iv.Start < first {
+			first = iv.Start
+		}
+		end = max(end, iv.Start, iv.End)
+	}
+	return first, end
 }
 
 // CheckOverlap measures the time with two or more leading intervals.
 func CheckOverlap(ivs []Interval) Overlap {
-	var o Overlap
-	active := 0
-	var from time.Duration
-	for _, e := range sweepEdges(ivs) {
-		before := active
-		active += e.delta
-		if before < 2 && active >= 2 {
-			from = e.at
-		}
-		if before >= 2 && active < 2 {
-			o.Episodes = append(o.Episodes, Window{Start: from, End: e.at})
-			d := e.at - from
-			o.Total += d
-			o.Max = max(o.Max, d)
-		}
-	}
-	return o
+	first, end := span(ivs)
+	return replay(ivs, nil, first, end, 0, nil).Overlap
 }
 
 // CheckLeaderless measures the time nobody leads from start (when a
 // leader could first exist: the first node's start) to end.
 func CheckLeaderless(ivs []Interval, start, end time.Duration) Leaderless {
-	var l Leaderless
-	gap := func(from, to time.Duration) {
-		if to > from {
-			l.Total += to - from
-			l.Max = max(l.Max, to-from)
-		}
-	}
-	active := 0
-	gapFrom := start
-	for _, e := range sweepEdges(ivs) {
-		at := min(max(e.at, start), end)
-		before := active
-		active += e.delta
-		if before == 0 && active > 0 {
-			gap(gapFrom, at)
-		}
-		if active == 0 && before > 0 {
-			gapFrom = at
-		}
-	}
-	if active == 0 {
-		gap(gapFrom, end)
-	}
-	return l
+	return replay(ivs, nil, start, end, 0, nil).Leaderless
 }
 
 // CheckLiveness reports whether and when the first leader came, counted
 // from start (the first node's start).
 func CheckLiveness(ivs []Interval, start, end time.Duration) Liveness {
-	lv := Liveness{Start: start, NeverLed: true, TimeToFirstLeader: max(end-start, 0)}
-	for _, iv := range ivs {
-		if iv.End > iv.Start && (lv.NeverLed || iv.Start-start < lv.TimeToFirstLeader) {
-			lv.NeverLed = false
-			lv.TimeToFirstLeader = max(iv.Start-start, 0)
-		}
-	}
-	return lv
-}
-
-// leaderStep is the set of leaders from At until the next step: Count of
-// them, and Sole, the index of the only one when Count is 1.
-type leaderStep struct {
-	At    time.Duration
-	Count int
-	Sole  int
-}
-
-// leaderSteps folds the interval edges into the leader count over time,
-// one step per instant at which it changes.
-func leaderSteps(ivs []Interval) []leaderStep {
-	var steps []leaderStep
-	count, sum := 0, 0 // sum of the active indices: the sole one's when count is 1
-	es := sweepEdges(ivs)
-	for k, e := range es {
-		count += e.delta
-		sum += e.delta * e.iv
-		if k+1 < len(es) && es[k+1].at == e.at {
-			continue // the state at an instant is after all of its edges
-		}
-		st := leaderStep{At: e.at, Count: count, Sole: -1}
-		if count == 1 {
-			st.Sole = sum
-		}
-		steps = append(steps, st)
-	}
-	return steps
-}
-
-// stepAt is the index of the step in force at t (the last at or before
-// it), -1 before the first.
-func stepAt(steps []leaderStep, t time.Duration) int {
-	return sort.Search(len(steps), func(i int) bool { return steps[i].At > t }) - 1
+	return replay(ivs, nil, start, end, 0, nil).Liveness
 }
 
 // CheckFailovers lists, for every leading interval that ended before the
@@ -155,54 +110,8 @@ func stepAt(steps []leaderStep, t time.Duration) int {
 //     0 when another node already led, in which case Overlap is the time
 //     the lost interval shared with other leaders.
 func CheckFailovers(ivs []Interval, faults []FaultWindow, grace, end time.Duration) []Failover {
-	steps := leaderSteps(ivs)
-	order := make([]int, 0, len(ivs))
-	for i, iv := range ivs {
-		if iv.End > iv.Start && iv.End < end && iv.EndReason != "run-end" {
-			order = append(order, i)
-		}
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmpDur(ivs[a].End, ivs[b].End) })
-	fos := make([]Failover, 0, len(order))
-	for _, i := range order {
-		iv := ivs[i]
-		f := Failover{From: iv.Node, Lost: iv.End, Overlap: overlapOf(steps, iv)}
-		f.Cause, f.Onset = failoverCause(iv, faults, grace)
-		gapSet := false
-		for k := max(stepAt(steps, iv.End), 0); k < len(steps); k++ {
-			st := steps[k]
-			at := max(st.At, iv.End)
-			if st.Count > 0 && !gapSet {
-				f.HandoverGap, gapSet = at-iv.End, true
-			}
-			if st.Count == 1 {
-				f.Restored, f.To = true, ivs[st.Sole].Node
-				f.Recovery = at - f.Onset
-				break
-			}
-		}
-		if !f.Restored {
-			f.Recovery = end - f.Onset
-			if !gapSet {
-				f.HandoverGap = end - iv.End
-			}
-		}
-		fos = append(fos, f)
-	}
-	return fos
-}
-
-// overlapOf is the overlap episode iv ends in: the time up to its end
-// during which another node led too.
-func overlapOf(steps []leaderStep, iv Interval) time.Duration {
-	from := iv.End
-	for k := stepAt(steps, iv.End-1); k >= 0 && steps[k].Count >= 2; k-- {
-		from = max(steps[k].At, iv.Start)
-		if from == iv.Start {
-			break
-		}
-	}
-	return iv.End - from
+	first, _ := span(ivs)
+	return replay(ivs, faults, first, end, grace, nil).Failovers
 }
 
 // failoverCause is what removed the leader of iv and when it began.
@@ -225,71 +134,39 @@ func failoverCause(iv Interval, faults []FaultWindow, grace time.Duration) (stri
 // identity than the previous leader's) and spurious losses (intervals ended
 // by a failed renewal, with no crash or stop of the leader).
 func CheckTransitions(ivs []Interval) (transitions, spurious int) {
-	order := make([]int, len(ivs))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmpDur(ivs[a].Start, ivs[b].Start) })
-	prev := ""
-	for _, i := range order {
-		if prev != "" && ivs[i].Identity != prev {
-			transitions++
-		}
-		prev = ivs[i].Identity
-		if ivs[i].EndReason == "renew-failed" {
-			spurious++
-		}
-	}
-	return transitions, spurious
-}
-
-func cmpDur(a, b time.Duration) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	first, end := span(ivs)
+	res := replay(ivs, nil, first, end, 0, nil)
+	return res.Transitions, res.SpuriousTransitions
 }
 
 // CheckStaleLeader measures time a node leads while the stored record names
 // another holder. holderAt must be a step function whose steps are listed in
-// changes (true times, in order).
+// changes (true times, in order); before the first, nobody is named.
 func CheckStaleLeader(ivs []Interval, changes []time.Duration, holderAt func(time.Duration) string) time.Duration {
-	var total time.Duration
-	for _, iv := range ivs {
-		// Cut the interval at every holder change inside it (changes are in
-		// time order: find the first one after the start).
-		cuts := []time.Duration{iv.Start}
-		for i := sort.Search(len(changes), func(i int) bool { return changes[i] > iv.Start }); i < len(changes) && changes[i] < iv.End; i++ {
-			cuts = append(cuts, changes[i])
-		}
-		cuts = append(cuts, iv.End)
-		for k := 0; k+1 < len(cuts); k++ {
-			if holderAt(cuts[k]) != iv.Identity {
-				total += cuts[k+1] - cuts[k]
-			}
-		}
+	obs := make([]observation, len(changes))
+	for i, c := range changes {
+		obs[i] = observation{at: c, holder: holderAt(c)}
 	}
-	return total
+	first, end := span(ivs)
+	return replay(ivs, nil, first, end, 0, obs).StaleLeader
 }
 
 // CheckPausedWhileLeading intersects each node's pause windows with its
 // leading intervals, filling Interval.Paused, and returns the total.
 func CheckPausedWhileLeading(ivs []Interval, pauses map[string][]Window) time.Duration {
-	var total time.Duration
-	for i := range ivs {
-		iv := &ivs[i]
-		for _, p := range pauses[iv.Node] {
-			s, e := max(p.Start, iv.Start), min(p.End, iv.End)
-			if e > s {
-				iv.Paused = append(iv.Paused, Window{Start: s, End: e})
-				total += e - s
-			}
+	var obs []observation
+	for _, node := range slices.Sorted(maps.Keys(pauses)) {
+		for _, w := range pauses[node] {
+			obs = append(obs, observation{at: w.Start, node: node, on: true, pause: true}, observation{at: w.End, node: node, pause: true})
 		}
 	}
-	return total
+	slices.SortStableFunc(obs, func(a, b observation) int { return cmp.Compare(a.at, b.at) })
+	first, end := span(ivs)
+	res := replay(ivs, nil, first, end, 0, obs)
+	for i := range ivs {
+		ivs[i].Paused = res.Leadership[i].Paused
+	}
+	return res.PausedWhileLeading
 }
 
 // CheckExpect compares a result with spec.expect. Liveness is checked

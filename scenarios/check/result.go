@@ -44,6 +44,9 @@ type Result struct {
 	Faults   []FaultWindow // the fault schedule as it happened, for reports
 
 	Expect ExpectResult
+	// ExpectSet says the scenario wrote spec.expect; without it Expect
+	// judges only requireLeader's default.
+	ExpectSet bool
 
 	// Trace holds every event when the run kept it (RunOptions.KeepTrace).
 	Trace []TraceEvent

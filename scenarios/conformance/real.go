@@ -137,11 +137,7 @@ func (r *realRun) run() *outcome {
 		}
 		switch f.Type {
 		case scenarios.FaultCrash:
-			var after *time.Duration
-			if f.RestartAfter != nil {
-				d := f.RestartAfter.Duration
-				after = &d
-			}
+			after := f.RestartDelay()
 			plan = append(plan, action{f.At.Duration, func() {
 				for _, n := range targets {
 					n.crash(after)

@@ -2,12 +2,12 @@ package runner
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/lesim/lesim/scenarios/check"
 )
 
-// finish closes open intervals at the run's end and runs every checker.
+// finish closes open intervals at the run's end, has the checkers close
+// their measurements and judges the result against the scenario's expect.
 func (r *runner) finish() *check.Result {
 	rc := r.rec
 	res := rc.res
@@ -25,32 +25,10 @@ func (r *runner) finish() *check.Result {
 			if iv.EndReason == "" {
 				iv.EndReason = "run-end"
 			}
+			rc.mon.Ended(r.end, i)
 		}
 	}
-	pauses := map[string][]check.Window{}
-	for i, name := range rc.nodes {
-		ws := rc.pauses[i]
-		if from := rc.pausedFrom[i]; from >= 0 {
-			ws = append(ws, check.Window{Start: from, End: r.end})
-		}
-		pauses[name] = ws
-	}
-	res.Overlap = check.CheckOverlap(res.Leadership)
-	res.LivenessWindow = r.sc.Liveness()
-	start := r.end
-	for _, n := range r.sc.Spec.Nodes {
-		start = min(start, n.Start.Duration)
-	}
-	res.Liveness = check.CheckLiveness(res.Leadership, start, r.end)
-	res.Leaderless = check.CheckLeaderless(res.Leadership, start, r.end)
-	res.Failovers = check.CheckFailovers(res.Leadership, res.Faults, r.sc.FailoverGrace(), r.end)
-	res.Transitions, res.SpuriousTransitions = check.CheckTransitions(res.Leadership)
-	changes := make([]time.Duration, len(rc.holders))
-	for i, c := range rc.holders {
-		changes[i] = c.at
-	}
-	res.StaleLeader = check.CheckStaleLeader(res.Leadership, changes, rc.holderAt)
-	res.PausedWhileLeading = check.CheckPausedWhileLeading(res.Leadership, pauses)
+	rc.mon.Finish()
 
 	counts := r.srv.Counts()
 	res.API.Requests = int(counts.Total())
@@ -64,6 +42,7 @@ func (r *runner) finish() *check.Result {
 		res.Nodes[i].ByOp = countsByOp(nc)
 	}
 	res.Expect = check.CheckExpect(r.sc.Spec.Expect, res)
+	res.ExpectSet = r.sc.Spec.Expect.IsSet()
 	res.TraceHash = fmt.Sprintf("%016x", rc.h.Sum64())
 	return res
 }

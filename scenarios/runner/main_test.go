@@ -1,9 +1,9 @@
 package runner
 
 import (
-	"flag"
-	"os"
 	"testing"
+
+	"github.com/lesim/lesim/scenarios/internal/rapidchecks"
 )
 
 // propertyChecks is how many cases each rapid property of this package
@@ -14,14 +14,4 @@ import (
 // package about two minutes on two cores.
 const propertyChecks = "500"
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "rapid.checks" })
-	if !set {
-		if err := flag.Set("rapid.checks", propertyChecks); err != nil {
-			panic(err)
-		}
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { rapidchecks.Main(m, propertyChecks) }

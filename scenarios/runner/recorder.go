@@ -2,7 +2,6 @@ package runner
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"time"
 
@@ -13,9 +12,11 @@ import (
 	"github.com/lesim/lesim/scenarios/check"
 )
 
-// recorder collects what a run's checkers need — leading intervals, pauses,
-// holder changes, faults — folds every event into the trace hash, and hands
-// trace events to a sink (streamed) or keeps them, only when asked.
+// recorder collects the leading intervals and faults of a run, tells the
+// checkers (a check.Monitor) each change of leadership, of the stored
+// holder and of a pause as it happens, folds every event into the trace
+// hash, and hands trace events to a sink (streamed) or keeps them, only
+// when asked.
 type recorder struct {
 	r    *runner
 	keep bool // trace events are wanted: kept, streamed or both
@@ -34,28 +35,27 @@ type recorder struct {
 	// wrote the lease.
 	identities map[string]*nodeRun
 
-	nodes      []string
-	pausedFrom []time.Duration // -1 when not paused
-	pauses     [][]check.Window
-	holders    []holderChange
-}
-
-type holderChange struct {
-	at     time.Duration
-	holder string
+	mon *check.Monitor
+	// holder is the stored holder of the election lease; holderKnown
+	// once a commit has named one (or none).
+	holder      string
+	holderKnown bool
 }
 
 func newRecorder(r *runner, opts RunOptions) *recorder {
-	return &recorder{r: r, keep: opts.KeepTrace || opts.OnEvent != nil, hold: opts.KeepTrace, sink: opts.OnEvent,
+	rc := &recorder{r: r, keep: opts.KeepTrace || opts.OnEvent != nil, hold: opts.KeepTrace, sink: opts.OnEvent,
 		h: newTraceHasher(), res: &check.Result{}, identities: map[string]*nodeRun{}}
+	first := r.end
+	for _, n := range r.sc.Spec.Nodes {
+		first = min(first, n.Start.Duration)
+	}
+	rc.mon = check.NewMonitor(rc.res, first, r.end, r.sc.FailoverGrace(), r.sc.Liveness())
+	return rc
 }
 
 func (rc *recorder) now() time.Duration { return rc.r.s.Now() }
 
 func (rc *recorder) addNode(name string, rate float64) {
-	rc.nodes = append(rc.nodes, name)
-	rc.pausedFrom = append(rc.pausedFrom, -1)
-	rc.pauses = append(rc.pauses, nil)
 	rc.res.Nodes = append(rc.res.Nodes, check.NodeSummary{Name: name, Rate: rate})
 }
 
@@ -162,6 +162,7 @@ func (rc *recorder) startLeading(n *nodeRun, identity string) (*check.Interval, 
 	rc.res.Leadership = append(rc.res.Leadership, check.Interval{Node: n.node.Name(), Identity: identity, Start: rc.now(), End: -1, Cancelled: -1})
 	rc.trace(n, identity, "leading-started", "")
 	i := len(rc.res.Leadership) - 1
+	rc.mon.Started(rc.now(), i)
 	return &rc.res.Leadership[i], i
 }
 
@@ -171,6 +172,7 @@ func (rc *recorder) cancelLeading(i int, reason string, drain time.Duration) {
 		return
 	}
 	iv.Cancelled, iv.End, iv.EndReason = rc.now(), rc.now()+drain, reason
+	rc.mon.Ended(rc.now(), i)
 	rc.trace(rc.r.nodes[rc.r.sc.NodeIndex(iv.Node)], iv.Identity, "leading-cancelled", reason)
 }
 
@@ -185,20 +187,14 @@ func (rc *recorder) endLeading(i int, reason string) {
 		iv.Cancelled = now
 	}
 	iv.End, iv.EndReason = now, reason
+	rc.mon.Ended(now, i)
 }
 
 func (rc *recorder) pause(n *nodeRun, on bool) {
-	now := rc.now()
+	rc.mon.Paused(rc.now(), n.node.Name(), on)
 	if on {
-		if rc.pausedFrom[n.idx] < 0 {
-			rc.pausedFrom[n.idx] = now
-		}
 		rc.note(n, "paused", "")
 		return
-	}
-	if from := rc.pausedFrom[n.idx]; from >= 0 {
-		rc.pauses[n.idx] = append(rc.pauses[n.idx], check.Window{Start: from, End: now})
-		rc.pausedFrom[n.idx] = -1
 	}
 	rc.note(n, "resumed", "")
 }
@@ -237,19 +233,10 @@ func (rc *recorder) leaseCommitted(l *coordinationv1.Lease) {
 		}
 		rc.keepEvent(rc.identities[holder], holder, LeaseWrittenKind, fmt.Sprintf("holder=%q transitions=%d", holder, transitions))
 	}
-	if n := len(rc.holders); n > 0 && rc.holders[n-1].holder == holder {
+	if rc.holderKnown && rc.holder == holder {
 		return
 	}
-	rc.holders = append(rc.holders, holderChange{at: rc.now(), holder: holder})
+	rc.holder, rc.holderKnown = holder, true
+	rc.mon.HolderChanged(rc.now(), holder)
 	rc.trace(nil, holder, "holder-changed", fmt.Sprintf("holder=%q", holder))
-}
-
-// holderAt returns the stored holder at true time t.
-func (rc *recorder) holderAt(t time.Duration) string {
-	// The last change at or before t; changes are in time order.
-	i := sort.Search(len(rc.holders), func(i int) bool { return rc.holders[i].at > t })
-	if i == 0 {
-		return ""
-	}
-	return rc.holders[i-1].holder
 }

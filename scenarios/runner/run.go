@@ -374,11 +374,7 @@ func (r *runner) scheduleFault(f *scenarios.Fault) {
 	at := f.At.Duration
 	switch f.Type {
 	case scenarios.FaultCrash:
-		var after *time.Duration
-		if f.RestartAfter != nil {
-			d := f.RestartAfter.Duration
-			after = &d
-		}
+		after := f.RestartDelay()
 		r.s.Schedule(at, each(func(n *nodeRun) { n.crash(after) }))
 	case scenarios.FaultPause:
 		r.s.Schedule(at, each(func(n *nodeRun) {

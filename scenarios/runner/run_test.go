@@ -99,3 +99,19 @@ func TestLibraryExpectationsHold(t *testing.T) {
 		})
 	}
 }
+
+// ExpectSet follows the scenario: a library scenario writes spec.expect, a
+// bare one does not (and is still judged on requireLeader's default).
+func TestExpectSetFollowsTheScenario(t *testing.T) {
+	sc, err := scenarios.Named("healthy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := mustRun(t, sc, RunOptions{}); !res.ExpectSet {
+		t.Fatalf("healthy writes spec.expect, ExpectSet false")
+	}
+	sc.Spec.Expect = scenarios.Expect{}
+	if res := mustRun(t, sc, RunOptions{}); res.ExpectSet || !res.Expect.Passed {
+		t.Fatalf("without spec.expect: ExpectSet %v, expect %+v", res.ExpectSet, res.Expect)
+	}
+}

@@ -37,7 +37,7 @@ func (w *workload) start(p *process) {
 func (w *workload) write(p *process) {
 	res := &w.r.rec.res.Workload
 	res.Writes++
-	stored := w.r.rec.holderAt(w.r.s.Now())
+	stored := w.r.rec.holder
 	unsafe := stored != p.identity
 	if w.fencing {
 		if p.token < w.maxTok {
