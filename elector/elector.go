@@ -893,6 +893,9 @@ func (e *Elector) isLeaseValid(now time.Time) bool {
 	if Mutated(MutantEarlyTakeover) && !e.IsLeader() {
 		ld -= 500 * time.Millisecond
 	}
+	if Mutated(MutantEarlyTakeoverSmall) && !e.IsLeader() {
+		ld -= 20 * time.Millisecond
+	}
 	return e.observedTime.Add(ld).After(now)
 }
 

@@ -7,15 +7,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/lesim/lesim/scenarios"
 	"github.com/lesim/lesim/scenarios/check"
 	"github.com/lesim/lesim/scenarios/runner"
-	"golang.org/x/sync/errgroup"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
-
-// Threshold search: where, along one continuous parameter with everything
-// else fixed, overlap begins. docs/safety-bound.md has the measurements.
 
 // Param is one continuous parameter of a scenario.
 type Param struct {

@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/lesim/lesim/scenarios"
 )
 
 const sec = time.Second

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"gonum.org/v1/gonum/stat"
 
@@ -14,7 +13,7 @@ import (
 // alpha is the family-wise error rate of a whole suite run: after Holm's
 // correction over every comparison of the corpus, a comparison is
 // significant when its adjusted p-value is below alpha.
-const alpha = 0.01
+const alpha = 0.001
 
 // Effect-size floors: a significant difference smaller than these is
 // reported but is not a disagreement.
@@ -22,6 +21,9 @@ const (
 	floorSeconds  = 0.050 // 50 ms on any time quantity
 	floorRequests = 1.0   // one request per run, on the mean
 	floorPoints   = 1.0   // one percentage point of a rate or of a distribution over sequences
+	// Paired comparisons differ only where a race went differently, and
+	// the races are the same on both sides: half a point of the seeds.
+	floorPairedPoints = 0.5
 )
 
 // comparison is one compared quantity of one scenario.
@@ -38,6 +40,10 @@ type comparison struct {
 
 // differs is the verdict: significant after correction and above the floor.
 func (c *comparison) differs() bool { return c.pHolm < alpha && c.effect >= c.floor }
+
+// fastRuns is the make-test sample size: enough for the paired
+// comparisons and for large shifts, small enough for the time budget.
+const fastRuns = 24
 
 // minSample is the least number of runs on each side in which a quantity
 // must occur for it to be compared: at n runs, max(10, n/10).
@@ -59,6 +65,10 @@ func compareScenario(sc *scenarios.Scenario, real, lesim []*outcome) []compariso
 	kr, kl := overlapping(real), overlapping(lesim)
 	add("overlap > 0 (rate)", "pp", floorPoints, proportionTest(kr, len(real), kl, len(lesim)), len(real), len(lesim),
 		pct(kr, len(real)), pct(kl, len(lesim)))
+	if b, c := discordantOverlap(real, lesim); b+c > 0 {
+		add(overlapPaired, "pp", floorPairedPoints, mcnemarTest(b, c, len(real)), len(real), len(lesim),
+			fmt.Sprintf("only real: %d", b), fmt.Sprintf("only lesim: %d", c))
+	}
 
 	mr, ml := measuresOf(sc, real), measuresOf(sc, lesim)
 	for _, q := range measureNames(mr, ml) {
@@ -71,23 +81,49 @@ func compareScenario(sc *scenarios.Scenario, real, lesim []*outcome) []compariso
 			unit, floor, test = "requests", floorRequests, ksCountTest
 		}
 		add(q, unit, floor, test(x, y), len(x), len(y), median(x, unit), median(y, unit))
-		if pairable(q) {
-			px, py := pairsOf(mr, ml, q)
-			if len(px) >= minSample(len(real)) && !constantAndEqual(px, py) {
-				add(q, unit, floor, pairedTest(px, py), len(px), len(py), median(px, unit), median(py, unit))
-			}
+		// Paired on the seeds where both sides measured q. A quantity on
+		// which every pair is equal is left out: its test cannot reject at
+		// any level, and leaving it out of Holm's family is Tarone's
+		// refinement, which keeps the family-wise error rate.
+		px, py := pairsOf(mr, ml, q)
+		if above, below := signs(px, py); above+below > 0 {
+			add(q+" (paired)", "pp", floorPairedPoints, signTest(px, py), len(px), len(py),
+				fmt.Sprintf("later: %d", above), fmt.Sprintf("later: %d", below))
 		}
 	}
 	return out
 }
 
-// pairable reports whether a quantity is compared paired as well: a
-// step-down (the renew loop has no jitter, so on a shared seed both sides
-// see the same latencies and, when faithful, step down at the same
-// instant) and the first acquisition (the first try is immediate). Other
-// quantities follow jitter draws that the two sides cannot share.
-func pairable(q string) bool {
-	return strings.HasPrefix(q, "stepped down") || strings.HasPrefix(q, "acquired #1 ")
+// overlapPaired names the paired comparison of the overlap indicator.
+const overlapPaired = "overlap > 0 (paired)"
+
+// discordantOverlap counts the seeds on which only the real run (b) or
+// only lesim's (c) had any overlap.
+func discordantOverlap(real, lesim []*outcome) (b, c int) {
+	for i := range min(len(real), len(lesim)) {
+		r, _ := real[i].overlap()
+		l, _ := lesim[i].overlap()
+		switch {
+		case r > 0 && l == 0:
+			b++
+		case r == 0 && l > 0:
+			c++
+		}
+	}
+	return b, c
+}
+
+// signs counts the pairs with x above y and with x below y.
+func signs(x, y []float64) (above, below int) {
+	for i := range x {
+		switch {
+		case x[i] > y[i]:
+			above++
+		case x[i] < y[i]:
+			below++
+		}
+	}
+	return above, below
 }
 
 // applyHolm sets pHolm on every comparison of one suite run.

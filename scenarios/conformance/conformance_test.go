@@ -17,6 +17,7 @@ import (
 
 	"github.com/lesim/lesim/elector"
 	"github.com/lesim/lesim/scenarios"
+	"github.com/lesim/lesim/scenarios/internal/rapidchecks"
 )
 
 // The //go:debug line above makes rand.Seed effective in this test binary
@@ -28,10 +29,6 @@ var (
 	runsN  = flag.Int("conformance.n", 0, "runs a side per corpus scenario (0: the make-test size)")
 )
 
-// fastRuns is the make-test sample size: enough for the paired
-// comparisons and for large shifts, small enough for the time budget.
-const fastRuns = 24
-
 func runsPerSide() int {
 	if *runsN > 0 {
 		return *runsN
@@ -39,11 +36,15 @@ func runsPerSide() int {
 	return fastRuns
 }
 
+// propertyChecks is how many cases TestPropPairedAgreement draws unless
+// -rapid.checks is given: a case (three seeds a side, two simulated
+// minutes) costs about a quarter of a second.
+const propertyChecks = "24"
+
 func TestMain(m *testing.M) {
 	// The real elector logs every failed renewal through klog.
 	klog.SetLogger(logr.Discard())
-	flag.Parse()
-	os.Exit(m.Run())
+	rapidchecks.Main(m, propertyChecks)
 }
 
 func loadCorpus(t testing.TB) []*scenarios.Scenario {
@@ -139,8 +140,8 @@ func compareCorpus(real []realSide) ([]scenarioResult, error) {
 		lesimWall := time.Since(began)
 		simS := sc.Duration().Seconds() * float64(n)
 		out = append(out, scenarioResult{name: sc.Metadata.Name, description: sc.Description(), n: n,
-			comparisons: compareScenario(sc, rs.runs, lesim),
-			realSpeed:   simS / rs.wall.Seconds(), lesimSpeed: simS / lesimWall.Seconds()})
+			comparisons: compareScenario(sc, rs.runs, lesim), pairs: pairRuns(sc.Seed(), rs.runs, lesim),
+			realSpeed: simS / rs.wall.Seconds(), lesimSpeed: simS / lesimWall.Seconds()})
 	}
 	for i := range out {
 		for j := range out[i].comparisons {
@@ -165,10 +166,17 @@ func countComparisons(rs []scenarioResult) int {
 	return n
 }
 
-// reportDisagreements fails t for every differing comparison.
+// reportDisagreements fails t for every differing comparison and for
+// every scenario whose runs differ seed by seed more often than races
+// explain.
 func reportDisagreements(t *testing.T, rs []scenarioResult) {
 	t.Helper()
 	for _, r := range rs {
+		p := r.pairs
+		if !p.ok() {
+			t.Errorf("%s: %d of %d seeds differ with no race to explain them (at most %.0f%% may): seeds %v",
+				r.name, len(p.unexplained), p.n, 100*maxUnexplained, p.unexplained)
+		}
 		for _, c := range r.comparisons {
 			if c.differs() {
 				t.Errorf("%s: %s (%s): real %s, lesim %s; statistic %.3g, p %.2g, Holm %.2g, effect %s ≥ floor %s",
@@ -198,6 +206,10 @@ func TestCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%d scenarios, %d comparisons at N = %d", len(rs), countComparisons(rs), n)
+	for _, r := range rs {
+		p := r.pairs
+		t.Logf("%s: identical on %d of %d seeds, %d parted on a tie race, %d unexplained", r.name, p.identical, p.n, p.tieRace, len(p.unexplained))
+	}
 	reportDisagreements(t, rs)
 }
 

@@ -13,13 +13,20 @@
 // seeded: the REST surface's draws and client-go's jitter (the global
 // math/rand, seedable in a binary built with //go:debug randseednop=0).
 //
-// The lesim side (runLesim) is runner.RunWith with the v0.37 variant,
-// run i on the same seed as real run i, so that the two share latency
-// draws where their requests coincide.
+// The lesim side (runLesim) is runner.RunWith with the v0.37 variant, run
+// i on the same seed as real run i. The two share every draw: latencies
+// and errors come from the same named streams, and lesim's acquire jitter
+// from one Go 1 math/rand source seeded as client-go's global one and
+// shared by all nodes in event order (sharedJitter, pairing.go). A
+// faithful lesim therefore repeats the real run seed by seed, except where
+// a renew tick falls on its poll's deadline: a race of the Go scheduler in
+// client-go, a coin in lesim (counted per run by tieCoins).
 //
-// compareScenario compares the two samples with two-sample tests (stats.go),
-// Holm-corrected across the whole corpus and with effect-size floors; the
-// tests run the corpus in testdata/corpus. With the lesim_mutants build tag
+// compareScenario compares the two samples with two-sample tests and, seed
+// by seed, with exact sign and McNemar tests (stats.go), Holm-corrected
+// across the whole corpus and with effect-size floors; pairRuns counts the
+// seeds with identical outcomes. The tests run the corpus in
+// testdata/corpus, and TestPropPairedAgreement generated scenarios. With the lesim_mutants build tag
 // the same suite runs against deliberately wrong electors (elector.Mutant)
 // and requires every one to be detected; make conformance writes the result
 // to docs/conformance.md. The package imports scenarios, fakeapi and

@@ -4,8 +4,11 @@ package conformance
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
+
+	"pgregory.net/rapid"
 
 	"github.com/lesim/lesim/elector"
 )
@@ -43,7 +46,8 @@ func runSuite(t *testing.T, n int, mutants []elector.Mutant) *suiteReport {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := &suiteReport{n: n, scenarios: base, comparison: countComparisons(base)}
+	rep := &suiteReport{n: n, scenarios: base, comparison: countComparisons(base), jitterDraws: jitterDraws}
+	rep.jitterMismatches = jitterMismatches(1, jitterDraws, retryPeriods(real))
 	reportDisagreements(t, base)
 	for _, m := range mutants {
 		mr := runMutant(real, m)
@@ -69,6 +73,21 @@ func runSuite(t *testing.T, n int, mutants []elector.Mutant) *suiteReport {
 	return rep
 }
 
+// jitterDraws is how many acquire waits the report checks goOneSource on.
+const jitterDraws = 1 << 22
+
+// retryPeriods is every retry period of the corpus, once.
+func retryPeriods(real []realSide) []time.Duration {
+	var out []time.Duration
+	for _, rs := range real {
+		for i := range rs.sc.Spec.Nodes {
+			out = append(out, rs.sc.NodeElector(i).RetryPeriod)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // runMutant compares lesim under mutant m with the real runs.
 func runMutant(real []realSide, m elector.Mutant) (mr mutantResult) {
 	mr.mutant = m.String()
@@ -87,6 +106,9 @@ func runMutant(real []realSide, m elector.Mutant) (mr mutantResult) {
 	}
 	for _, s := range rs {
 		for _, c := range s.comparisons {
+			if c.quantity == overlapPaired && (mr.overlapShift == nil || c.effect > mr.overlapShift.effect) {
+				mr.overlapShift = &c
+			}
 			if !c.differs() {
 				continue
 			}
@@ -97,4 +119,25 @@ func runMutant(real []realSide, m elector.Mutant) (mr mutantResult) {
 		}
 	}
 	return mr
+}
+
+// TestPropPairedAgreementKillsMutants: the seed-by-seed property fails on
+// wrong electors. Under each mutant the same generated scenarios give
+// seeds that differ with no tie race to explain them.
+func TestPropPairedAgreementKillsMutants(t *testing.T) {
+	for _, m := range []elector.Mutant{elector.MutantJitterOne, elector.MutantNoFastPath} {
+		elector.SetMutant(m)
+		unexplained := 0
+		rapid.Check(t, func(rt *rapid.T) {
+			sc, err := prepare(apart(comparableScenarios().Draw(rt, "scenario")))
+			if err != nil {
+				rt.Fatal(err)
+			}
+			unexplained += len(pairScenario(t, sc, pairedSeeds).unexplained)
+		})
+		elector.SetMutant(elector.MutantNone)
+		if unexplained == 0 {
+			t.Errorf("mutant %s: no seed differed without a tie race", m)
+		}
+	}
 }

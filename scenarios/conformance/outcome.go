@@ -35,6 +35,16 @@ type outcome struct {
 	// processes whose Run returned. The elector promises they agree.
 	stoppedLeading int
 	runsEnded      int
+	// tieFlips counts, on lesim's side, the renew ticks that fell on their
+	// poll's deadline (a race in client-go, a coin in lesim).
+	tieFlips int
+	// jitterDraws counts, on lesim's side, the values taken from the
+	// shared jitter source (sharedJitter), the discarded ones included.
+	jitterDraws int
+	// jitterNext is, on the real side, the global math/rand's next value at
+	// the run's end: with jitterDraws of the lesim run on the same seed it
+	// shows that both took the same number of values.
+	jitterNext int64
 }
 
 // overlap is the total time two or more nodes led at once, and the longest

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"testing/synctest"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -86,6 +87,10 @@ type realProc struct {
 	ended    bool
 	lead     int // index into out.Leadership of the open interval, or -1
 	stopping bool
+	// leading is the OnStartedLeading goroutine, drain included; killed
+	// closes when a crash or the run's end cuts its drain short.
+	leading sync.WaitGroup
+	killed  chan struct{}
 }
 
 func newRealRun(sc *scenarios.Scenario, seed uint64) (*realRun, error) {
@@ -158,8 +163,20 @@ func (r *realRun) run() *outcome {
 		}
 		sleepUntil(r.start, a.at)
 		a.do()
+		// What the action started runs until it blocks before the next
+		// action of the same instant, as an event of the simulation runs
+		// to its end before the next: a process started and crashed at
+		// one instant sends its first request first.
+		synctest.Wait()
 	}
 	sleepUntil(r.start, r.end)
+	// The simulation runs what falls on its last instant (a renewal due at
+	// the end is sent and counted); here the electors' timers of that
+	// instant fire and their requests leave before the run closes.
+	synctest.Wait()
+	// Where the jitter stream stands at the end, before cancelling the
+	// processes makes their loops draw once more.
+	r.out.jitterNext = rand.Int63() //nolint:gosec // the position of the seeded stream is recorded, not used
 	r.finish()
 	stopFaults()
 	r.live.Wait()
@@ -198,6 +215,7 @@ func (r *realRun) finish() {
 		p.ended = true
 		p.dead.Store(true)
 		p.cancel()
+		close(p.killed)
 	}
 }
 
@@ -224,10 +242,10 @@ func (n *realNode) startProcess() {
 		return
 	}
 	n.procs++
-	p := &realProc{n: n, identity: n.identity(), lead: -1}
+	p := &realProc{n: n, identity: n.identity(), lead: -1, killed: make(chan struct{})}
 	n.proc = p
 	ec := r.sc.NodeElector(n.idx)
-	cfg := rest.RESTConfig(r.chaos, n.name, r.sc.RequestTimeout(n.idx)+setupCost)
+	cfg := rest.RESTConfig(r.chaos, n.name, r.sc.RequestTimeout(n.idx))
 	cfg.Transport = &processTransport{next: cfg.Transport, p: p}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -259,12 +277,20 @@ func (n *realNode) startProcess() {
 	go func() {
 		defer r.live.Done()
 		le.Run(ctx)
+		p.runReturned()
+		// The process exits once its leader's work has drained, as
+		// lesim's does. OnStartedLeading's goroutine, if the process led,
+		// started before fake time moved on from the acquisition, so it
+		// has joined leading by now.
+		p.leading.Wait()
 		p.exited()
 	}()
 }
 
 func (p *realProc) startedLeading(ctx context.Context) {
 	r := p.n.r
+	p.leading.Add(1)
+	defer p.leading.Done()
 	r.mu.Lock()
 	if p.ended {
 		r.mu.Unlock()
@@ -274,6 +300,14 @@ func (p *realProc) startedLeading(ctx context.Context) {
 	r.out.leadership = append(r.out.leadership, interval{node: p.n.name, start: r.now(), end: -1})
 	r.mu.Unlock()
 	<-ctx.Done()
+	// The leader's work goes on for the workload's drain (lesim's
+	// workload semantics), unless the process crashes or the run ends.
+	if w := r.sc.Spec.Workload; w != nil && w.Drain.Duration > 0 {
+		select {
+		case <-time.After(w.Drain.Duration):
+		case <-p.killed:
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if p.lead >= 0 {
@@ -294,8 +328,20 @@ func (p *realProc) stoppedLeading() {
 	}
 }
 
-// exited is the end of Run: the process exits and restarts per its
-// policy, unless a crash or the run's end got there first.
+// runReturned counts a Run that returned before a crash or the run's end
+// (OnStoppedLeading was called, counted unless the process was dead).
+func (p *realProc) runReturned() {
+	r := p.n.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !p.ended {
+		r.out.runsEnded++
+	}
+}
+
+// exited is the end of the process, once Run has returned and its leader's
+// work has drained: it restarts per its policy, unless a crash or the
+// run's end got there first.
 func (p *realProc) exited() {
 	n := p.n
 	r := n.r
@@ -305,16 +351,6 @@ func (p *realProc) exited() {
 		return
 	}
 	p.ended = true
-	r.out.runsEnded++
-	if p.lead >= 0 {
-		// The leading goroutine has not yet seen its context end; Run's
-		// return cancelled it at this instant.
-		reason := "renew-failed"
-		if p.stopping {
-			reason = "stopped"
-		}
-		r.endLeading(p, reason, r.now())
-	}
 	if rc := r.sc.NodeRestart(n.idx); rc.Policy == scenarios.RestartAlways {
 		r.restartAfter(n, rc.Delay)
 	}
@@ -345,6 +381,7 @@ func (n *realNode) crash(restartAfter *time.Duration) {
 		r.endLeading(p, "crashed", r.now())
 	}
 	p.cancel()
+	close(p.killed)
 	switch rc := r.sc.NodeRestart(n.idx); {
 	case restartAfter != nil:
 		r.restartAfter(n, *restartAfter)
@@ -387,6 +424,7 @@ func (t *processTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 // end at the very instant of the renew deadline, and the Go scheduler, not
 // the order in which the timers were set, decides whether the poll sees
 // its deadline or sends one more renewal (which then lands after the
-// leader stepped down). Lengthening the client timeout by a microsecond
-// puts the two in their real order; lesim orders such ties the same way.
+// leader stepped down). prepare lengthens every client timeout by a
+// microsecond, on both sides alike, which puts the two in their real order
+// and keeps timeouts ending at the same instant on both sides.
 const setupCost = time.Microsecond

@@ -17,8 +17,8 @@ import (
 
 // testResult is one test's numbers.
 type testResult struct {
-	test      string  // "KS", "paired t", "two-proportion z", "chi-square"
-	statistic float64 // D, t, z or χ²
+	test      string  // "KS", "sign", "McNemar exact", "two-proportion z", "chi-square"
+	statistic float64 // D, z, χ², or for the paired tests the excess of one sign
 	p         float64 // two-sided p-value before correction
 	effect    float64 // in the quantity's unit (seconds, requests, percentage points)
 }
@@ -83,30 +83,6 @@ func decileGap(xs, ys []float64) float64 {
 		gap = max(gap, math.Abs(stat.Quantile(p, stat.Empirical, xs, nil)-stat.Quantile(p, stat.Empirical, ys, nil)))
 	}
 	return gap
-}
-
-// pairedTest is Student's paired t-test on d_i = x_i − y_i, the two sides
-// run on the same seed and so sharing the REST surface's latency and error
-// draws. Its effect size is |mean d|. All-equal pairs give p = 1; pairs
-// that all differ by the same amount give p = 0.
-func pairedTest(x, y []float64) testResult {
-	d := make([]float64, len(x))
-	for i := range x {
-		d[i] = x[i] - y[i]
-	}
-	mean, sd := stat.MeanStdDev(d, nil)
-	r := testResult{test: "paired t", effect: math.Abs(mean)}
-	switch {
-	case sd == 0 && mean == 0:
-		r.p = 1
-	case sd == 0:
-		r.statistic, r.p = math.Inf(1), 0
-	default:
-		r.statistic = mean / stat.StdErr(sd, float64(len(d)))
-		t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(len(d) - 1)}
-		r.p = min(1, 2*t.Survival(math.Abs(r.statistic)))
-	}
-	return r
 }
 
 // proportionTest is the two-proportion z-test (pooled) of k1 of n1 against
@@ -206,4 +182,65 @@ func holm(p []float64) []float64 {
 		adjusted[i] = running
 	}
 	return adjusted
+}
+
+// signTest is the exact two-sided sign test of paired samples (x_i, y_i),
+// the two sides run on the same seed and sharing every draw: under the
+// hypothesis that lesim is client-go, a seed on which they differ is as
+// likely to differ one way as the other (the two differ only where a race
+// no seed reaches went differently, and the race is the same on both
+// sides), so among the k pairs that differ the number with x > y is
+// Binomial(k, ½). Pairs that are equal carry no information and are left
+// out; most are, which is why a paired t-test (whose variance estimate
+// they would dominate) is not used.
+//
+// Its effect size is |#(x > y) − #(x < y)| / n in percentage points of all
+// n pairs: how much more often one side is later than the other.
+func signTest(x, y []float64) testResult {
+	above, below := signs(x, y)
+	r := exactBinomialSign("sign", above, below)
+	r.effect = 100 * math.Abs(float64(above-below)) / float64(max(len(x), 1))
+	return r
+}
+
+// mcnemarTest is McNemar's exact test on paired indicators: b seeds on
+// which only the real run had the property, c on which only lesim's had
+// it, of n seeds. Under the hypothesis b ~ Binomial(b+c, ½). Its effect
+// size is the difference of the two rates, |b − c| / n, in points.
+func mcnemarTest(b, c, n int) testResult {
+	r := exactBinomialSign("McNemar exact", b, c)
+	r.effect = 100 * math.Abs(float64(b-c)) / float64(max(n, 1))
+	return r
+}
+
+// exactBinomialSign is the two-sided exact binomial test of a against b
+// successes out of a+b at probability ½ (gonum's distuv.Binomial); the
+// statistic is a − b.
+func exactBinomialSign(name string, a, b int) testResult {
+	r := testResult{test: name, statistic: float64(a - b), p: 1}
+	k := a + b
+	if k == 0 {
+		return r
+	}
+	bin := distuv.Binomial{N: float64(k), P: 0.5}
+	lo := float64(min(a, b))
+	r.p = min(1, 2*bin.CDF(lo))
+	return r
+}
+
+// minDiscordant is the least number of seeds that must differ, all the same
+// way, for an exact sign or McNemar test to reach level: 2·(½)^k < level.
+func minDiscordant(level float64) int { return minPairedExcess(0, level) }
+
+// minPairedExcess is the least number e of seeds that must differ one way,
+// on top of background seeds that differ evenly both ways (races), for the
+// exact sign or McNemar test to reach level.
+func minPairedExcess(background int, level float64) int {
+	half := background / 2
+	for e := 1; ; e++ {
+		bin := distuv.Binomial{N: float64(2*half + e), P: 0.5}
+		if 2*bin.CDF(float64(half)) < level {
+			return e
+		}
+	}
 }

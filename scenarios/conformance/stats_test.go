@@ -3,6 +3,7 @@ package conformance
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -79,17 +80,39 @@ func TestChiSquareTest(t *testing.T) {
 	}
 }
 
-func TestPairedTest(t *testing.T) {
-	x := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
-	if r := pairedTest(x, x); r.p != 1 || r.effect != 0 {
+// The sign test: equal pairs say nothing; 12 pairs all later one way are
+// significant (2·2⁻¹² ≈ 5·10⁻⁴); 6 one way and 6 the other are not.
+func TestSignTest(t *testing.T) {
+	x := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}
+	if r := signTest(x, x); r.p != 1 || r.effect != 0 {
 		t.Errorf("identical pairs: p %.3g effect %.3g", r.p, r.effect)
 	}
-	y := make([]float64, len(x))
-	for i := range x {
-		y[i] = x[i] - 0.2 + 0.01*float64(i%3)
+	y := slices.Clone(x)
+	for i := range 12 {
+		y[i] -= 0.2
 	}
-	if r := pairedTest(x, y); r.p > 1e-6 || math.Abs(r.effect-0.19) > 0.02 {
-		t.Errorf("pairs 0.2 apart: p %.3g effect %.3g", r.p, r.effect)
+	if r := signTest(x, y); math.Abs(r.p-2*math.Pow(0.5, 12)) > 1e-12 || r.effect != 60 {
+		t.Errorf("12 of 20 later: p %.3g (want %.3g) effect %.3g (want 60)", r.p, 2*math.Pow(0.5, 12), r.effect)
+	}
+	for i := range 6 {
+		y[i] += 0.4
+	}
+	if r := signTest(x, y); r.p < 0.5 || r.effect != 0 {
+		t.Errorf("6 later, 6 earlier: p %.3g effect %.3g", r.p, r.effect)
+	}
+}
+
+// McNemar's exact test against a worked value: 1 against 9 discordant
+// pairs is P = 2·P(Bin(10, ½) ≤ 1) = 22/1024.
+func TestMcNemarTest(t *testing.T) {
+	if r := mcnemarTest(1, 9, 100); math.Abs(r.p-22.0/1024) > 1e-12 || math.Abs(r.effect-8) > 1e-12 {
+		t.Errorf("1 vs 9 of 100: p %.6g (want %.6g), effect %.3g (want 8)", r.p, 22.0/1024, r.effect)
+	}
+	if r := mcnemarTest(5, 5, 100); r.p != 1 {
+		t.Errorf("5 vs 5: p %.3g, want 1", r.p)
+	}
+	if k := minDiscordant(0.001); k != 11 {
+		t.Errorf("minDiscordant(0.001) = %d, want 11 (2·2⁻¹⁰ > 1e-3 > 2·2⁻¹¹)", k)
 	}
 }
 
@@ -105,8 +128,9 @@ func TestHolm(t *testing.T) {
 	}
 }
 
-// A deliberately wrong "lesim" side (every acquisition 300 ms late) must
-// differ from the same outcomes on time; unchanged it must agree.
+// A deliberately wrong "lesim" side (every acquisition 300 ms late, on
+// the same draws) must differ from the real outcomes; the same draws, or
+// other draws of the same distribution, must agree.
 func TestCompareScenarioFindsWrongSide(t *testing.T) {
 	sc := scenarios.New()
 	sc.Metadata.Name = "synthetic"
@@ -114,8 +138,8 @@ func TestCompareScenarioFindsWrongSide(t *testing.T) {
 	sc.Spec.Nodes = []scenarios.Node{{Name: "a"}, {Name: "b"}}
 	sc.Spec.Faults = []scenarios.Fault{{Type: scenarios.FaultCrash}}
 	sc.Spec.Faults[0].At.Duration = 20 * time.Second
-	r := rand.New(rand.NewPCG(3, 4))
-	mk := func(late time.Duration) []*outcome {
+	mk := func(seed uint64, late time.Duration) []*outcome {
+		r := rand.New(rand.NewPCG(seed, 4))
 		var out []*outcome
 		for range 200 {
 			take := 20*time.Second + 15*time.Second + time.Duration(r.Float64()*float64(2400*time.Millisecond)) + late
@@ -125,7 +149,7 @@ func TestCompareScenarioFindsWrongSide(t *testing.T) {
 		}
 		return out
 	}
-	real := mk(0)
+	real := mk(3, 0)
 	check := func(lesim []*outcome) bool {
 		cs := compareScenario(sc, real, lesim)
 		applyHolm(cs)
@@ -136,11 +160,17 @@ func TestCompareScenarioFindsWrongSide(t *testing.T) {
 		}
 		return false
 	}
-	if check(mk(0)) {
+	if check(mk(3, 0)) {
+		t.Error("the same draws differ")
+	}
+	if check(mk(5, 0)) {
 		t.Error("two draws of one distribution differ")
 	}
-	if !check(mk(300 * time.Millisecond)) {
+	if !check(mk(3, 300*time.Millisecond)) {
 		t.Error("acquisitions 300 ms late were not found")
+	}
+	if !check(mk(3, time.Millisecond)) {
+		t.Error("acquisitions 1 ms late on every seed were not found by the paired test")
 	}
 }
 

@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/lesim/lesim/scenarios"
 )
 
 // Benchmarks report, besides ns/op:

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
 	"github.com/lesim/lesim/scenarios"
 	"github.com/lesim/lesim/sim"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // preflight refuses a run whose estimate exceeds its event budget.

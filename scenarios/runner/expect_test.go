@@ -4,8 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/lesim/lesim/scenarios"
 )
 
 // The environment in which nobody can lead: LD 8s, RD 2s, RP 1s and 500 ms

@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/lesim/lesim/scenarios"
 )
 
 // A latency fault without nodes slows every node, as the schema says

@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/lesim/lesim/scenarios"
 )
 
 // heavyFaultScenario is five nodes under every fault the harness models,

@@ -11,11 +11,12 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"pgregory.net/rapid"
+
 	. "github.com/lesim/lesim/scenarios"
 	"github.com/lesim/lesim/scenarios/check"
 	"github.com/lesim/lesim/scenarios/gen"
 	"github.com/lesim/lesim/scenarios/runner"
-	"pgregory.net/rapid"
 )
 
 // Property tests. Each runs propertyChecks cases (main_test.go); `make

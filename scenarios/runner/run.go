@@ -33,6 +33,14 @@ type RunOptions struct {
 	OnEvent func(check.TraceEvent)
 	// Seed, when set, replaces spec.seed.
 	Seed *uint64
+	// Jitter, when set, gives each node the source its acquire jitter is
+	// drawn from instead of the node's own stream: the conformance suite
+	// shares one source among all nodes, as client-go's electors share
+	// the process-wide math/rand.
+	Jitter func(node string) *rand.Rand
+	// Ties, when set, gives each node the source of its tick/deadline
+	// coin (elector.Env.Ties) instead of the node's own stream.
+	Ties func(node string) *rand.Rand
 	// MaxEvents is the run's event budget: a scenario estimated to need
 	// more is refused before it runs, and a run that reaches it stops
 	// with an error. Zero means DefaultMaxEvents.
@@ -146,6 +154,12 @@ func (r *runner) setup() {
 			jitter:   newRandSource(r.s, "node/"+ns.Name+"/jitter"),
 			ties:     newRandSource(r.s, "node/"+ns.Name+"/ties"),
 			suffixes: newRandSource(r.s, "node/"+ns.Name+"/identity")}
+		if r.opts.Jitter != nil {
+			n.jitter = &randSource{r: r.opts.Jitter(ns.Name)}
+		}
+		if r.opts.Ties != nil {
+			n.ties = &randSource{r: r.opts.Ties(ns.Name)}
+		}
 		r.nodes = append(r.nodes, n)
 		r.rec.addNode(ns.Name, cc.Rate)
 		for _, step := range cc.Schedule {

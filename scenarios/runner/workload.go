@@ -3,8 +3,9 @@ package runner
 import (
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
 	"k8s.io/utils/clock"
+
+	"github.com/lesim/lesim/scenarios"
 )
 
 // workload is the leader's work: a write to a protected object every period
