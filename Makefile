@@ -61,7 +61,7 @@ lint-canary:
 # a small N against the faithful elector and three mutants.
 test: fmt vet lint lint-canary
 	$(GO) test -race -count=1 -timeout 9m $$($(GO) list $(PKGS) | grep -v '/scenarios/conformance$$')
-	$(GO) test -count=1 -timeout 5m -tags lesim_mutants ./scenarios/conformance
+	$(GO) test -count=1 -timeout 5m -tags lesim_mutants ./scenarios/conformance ./scenarios/worstcase
 
 # The full conformance suite: every corpus scenario CONFORMANCE_N times a
 # side against the faithful elector and every mutant; rewrites
@@ -77,6 +77,7 @@ PKG_TEST_IMPORTS = $(GO) list -f '{{.ImportPath}}{{range .TestImports}} {{.}}{{e
 test-long: fmt vet
 	$(GO) test -count=1 -timeout 60m $$($(PKG_TEST_IMPORTS) | grep ' pgregory.net/rapid' | cut -d' ' -f1) -args -rapid.checks=$(LONG_CHECKS)
 	$(GO) test -count=1 -timeout 60m $$($(PKG_TEST_IMPORTS) | grep -v ' pgregory.net/rapid' | cut -d' ' -f1)
+	$(GO) test -count=1 -timeout 30m -tags lesim_mutants ./scenarios/runner -run 'Adversary.*Catches'
 
 bench:
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem -benchtime 1s $(PKGS)

@@ -81,6 +81,15 @@ type Env struct {
 	// draws of Rand in step with client-go's, which draws jitter alone from
 	// its source; nil means Rand.
 	Ties *rand.Rand
+	// Jitter, when set, makes the acquire loop's wait a choice: it gets
+	// the wait drawn from Rand and the bounds [lo, hi] client-go's jitter
+	// allows, and returns the wait to use (clamped to the bounds). A
+	// simulation's adversary or replayer chooses here; nil keeps the draw.
+	Jitter func(drawn, lo, hi time.Duration) time.Duration
+	// Tie, when set, makes the tie's coin a choice: it gets the coin Ties
+	// drew (0: the tick wins and one more request goes out; 1: the
+	// deadline wins) and returns the outcome to use.
+	Tie func(drawn int) int
 }
 
 // validate applies client-go's NewLeaderElector checks in its order, with

@@ -4,7 +4,9 @@
 // its clock's timers and its lock's completions, acts only through a Clock
 // and an asynchronous Lock, and owns no goroutines, no wall clock and no
 // global randomness (the acquire jitter comes from Env.Rand, the node's own
-// stream).
+// stream). Env.Jitter and Env.Tie, when set, turn the jitter draw and the
+// tie coin into choices a simulation's adversary or replayer makes, inside
+// client-go's bounds.
 //
 // # Timing semantics reproduced
 //

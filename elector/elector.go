@@ -301,7 +301,18 @@ func (e *Elector) acquireAttempted(ok bool) {
 		factor = 1.0
 	}
 	wait := e.cfg.RetryPeriod + time.Duration(e.env.Rand.Float64()*factor*float64(e.cfg.RetryPeriod))
+	if e.env.Jitter != nil {
+		wait = e.chosenWait(wait, factor)
+	}
 	e.timer = e.arm(&e.acquireWaitTimer, wait, e.bound.acquireWaited)
+}
+
+// chosenWait asks Env.Jitter for the acquire wait, inside what
+// JitterUntil can produce: [RP, RP·(1+factor)), the upper end exclusive.
+func (e *Elector) chosenWait(drawn time.Duration, factor float64) time.Duration {
+	rp := e.cfg.RetryPeriod
+	lo, hi := rp, rp+time.Duration(factor*float64(rp))-1
+	return min(max(e.env.Jitter(drawn, lo, hi), lo), max(lo, hi))
 }
 
 func (e *Elector) acquireWaited() {
@@ -480,13 +491,22 @@ func (e *Elector) startPoll(parent *Context) *pollState {
 // the deadline then aborts it.
 func (e *Elector) pollDeadline() {
 	poll := &e.renewPoll
-	if e.tickTiesDeadline(poll) && e.env.Ties.IntN(2) == 0 {
+	if e.tickTiesDeadline(poll) && e.tieCoin() == 0 {
 		e.tieCtx = poll.ctx
 		poll.running = true
 		e.startAttempt(poll.ctx, PhaseRenew, e.bound.pollAttempted)
 		e.tieCtx = nil
 	}
 	e.cancel(poll.ctx, context.DeadlineExceeded)
+}
+
+// tieCoin is the tie's coin: Ties' draw, or Env.Tie's choice.
+func (e *Elector) tieCoin() int {
+	c := e.env.Ties.IntN(2)
+	if e.env.Tie != nil {
+		c = min(max(e.env.Tie(c), 0), 1)
+	}
+	return c
 }
 
 // tickTiesDeadline reports whether v0.37's tick grid has a tick at this

@@ -239,6 +239,28 @@ func (d Distribution) Quantile(p float64) time.Duration {
 	return x
 }
 
+// Bounds is the range an adversary may choose a value of d from: the
+// support for fixed and uniform distributions; for unbounded ones from 0
+// (the lower end for normal, which is rejected below 0, and exponential;
+// the scale for Pareto; 0 for lognormal) up to the Cap, or the 0.999
+// quantile without one — an adversary picking the far tail every time
+// would judge an environment no real network is.
+func (d *Distribution) Bounds() (lo, hi time.Duration) {
+	switch d.Kind {
+	case "", DistFixed:
+		return d.Value, d.Value
+	case DistUniform:
+		return d.Min, max(d.Min, d.Max)
+	case DistPareto:
+		lo = d.Scale
+	}
+	hi = d.Cap
+	if hi <= 0 {
+		hi = d.Quantile(0.999)
+	}
+	return min(lo, hi), hi
+}
+
 // String is a compact description for logs and reports.
 func (d Distribution) String() string {
 	var s string

@@ -3,6 +3,8 @@ package fakeapi
 import (
 	"math/rand/v2"
 	"time"
+
+	"github.com/lesim/lesim/sim"
 )
 
 // Link is one node's network to the API server, as far as delays go: the
@@ -14,6 +16,29 @@ type Link struct {
 	baseReq, baseResp *Distribution
 	overReq, overResp *Distribution // a latency fault on this node
 	reqRand, respRand *rand.Rand
+	choices           *linkChoices // nil: every delay is the draw
+}
+
+// linkChoices makes the link's delays choices of a run's Chooser.
+type linkChoices struct {
+	ch   sim.Chooser
+	s    *sim.Sim
+	node string
+}
+
+// SetChooser makes every delay of the link a choice of ch about node, at
+// s's present (nil ch: back to the draws).
+func (l *Link) SetChooser(ch sim.Chooser, s *sim.Sim, node string) {
+	if ch == nil {
+		l.choices = nil
+		return
+	}
+	l.choices = &linkChoices{ch: ch, s: s, node: node}
+}
+
+func (lc *linkChoices) choose(kind sim.ChoiceKind, d *Distribution, drawn time.Duration) time.Duration {
+	lo, hi := d.Bounds()
+	return sim.ChooseDuration(lc.ch, lc.s, nil, kind, lc.node, min(max(drawn, lo), hi), lo, hi)
 }
 
 // NewLink returns node's link: the every-node latencies request and
@@ -50,7 +75,11 @@ func (l *Link) Request(every *Distribution) time.Duration {
 			d = l.baseReq
 		}
 	}
-	return d.sample(l.reqRand)
+	x := d.sample(l.reqRand)
+	if l.choices != nil {
+		x = l.choices.choose(sim.ChoiceRequest, d, x)
+	}
+	return x
 }
 
 // Response draws a response delay, with Request's precedence.
@@ -61,7 +90,11 @@ func (l *Link) Response(every *Distribution) time.Duration {
 			d = l.baseResp
 		}
 	}
-	return d.sample(l.respRand)
+	x := d.sample(l.respRand)
+	if l.choices != nil {
+		x = l.choices.choose(sim.ChoiceResponse, d, x)
+	}
+	return x
 }
 
 // CopyOverride copies the distributions a latency fault sets, so that the

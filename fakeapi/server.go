@@ -39,6 +39,10 @@ type Config struct {
 	// RecordHistory keeps a Record of every call (Server.History). Off, the
 	// server's memory does not grow with the run's length.
 	RecordHistory bool
+	// Choices, when set, makes every delay, injected-error pick, stale-read
+	// lag and service time a choice of this Chooser (sim/choice.go); nil
+	// keeps the seeded draws.
+	Choices sim.Chooser
 }
 
 // NodeLatency is a per-node latency: nil keeps the default for that
@@ -302,6 +306,9 @@ func (srv *Server) node(name string) *nodeState {
 	}
 	ns := &nodeState{name: name, NodeFaults: NodeFaults{link: NewLink(&srv.cfg.RequestLatency, &srv.cfg.ResponseLatency,
 		srv.cfg.NodeLatency[name], name, srv.sim.Stream)}}
+	if srv.cfg.Choices != nil {
+		ns.link.SetChooser(srv.cfg.Choices, srv.sim, name)
+	}
 	srv.nodes[name] = ns
 	return ns
 }
@@ -721,7 +728,12 @@ func (srv *Server) serve(call *Call) {
 	srv.busy = true
 	call.phase = phaseInService
 	call.inPipe = true
-	srv.sim.Schedule(srv.sim.Now()+srv.cfg.ServiceTime.sample(srv.svcRand), call.step)
+	st := srv.cfg.ServiceTime.sample(srv.svcRand)
+	if srv.cfg.Choices != nil {
+		lo, hi := srv.cfg.ServiceTime.Bounds()
+		st = sim.ChooseDuration(srv.cfg.Choices, srv.sim, nil, sim.ChoiceService, "", min(max(st, lo), hi), lo, hi)
+	}
+	srv.sim.Schedule(srv.sim.Now()+st, call.step)
 }
 
 func (srv *Server) endService(call *Call) {
@@ -771,7 +783,38 @@ func (srv *Server) serverOutcome(call *Call, o ServerOutcome, at time.Duration) 
 }
 
 // pickError draws whether an injected error replaces the request.
-func (srv *Server) pickError(op Op) *ErrorRule { return PickError(srv.faults.rules, op, srv.errRand) }
+func (srv *Server) pickError(op Op) *ErrorRule {
+	rule := PickError(srv.faults.rules, op, srv.errRand)
+	if srv.cfg.Choices != nil {
+		rule = srv.chooseError(op, rule)
+	}
+	return rule
+}
+
+// chooseError makes the injected-error pick a choice: 0 for none, i for
+// the i-th rule matching op (only rules with a positive probability can
+// be chosen: the environment allows no error it never injects).
+func (srv *Server) chooseError(op Op, drawn *ErrorRule) *ErrorRule {
+	var matching []*ErrorRule
+	d := 0
+	for i := range srv.faults.rules {
+		r := &srv.faults.rules[i]
+		if r.matches(op) && r.Probability > 0 {
+			matching = append(matching, r)
+			if r == drawn {
+				d = len(matching)
+			}
+		}
+	}
+	if len(matching) == 0 {
+		return drawn
+	}
+	c := sim.Choice{Kind: sim.ChoiceError, At: srv.sim.Now(), Lo: 0, Hi: int64(len(matching)), Drawn: int64(d)}
+	if v := sim.Choose(srv.cfg.Choices, &c); v > 0 {
+		return matching[v-1]
+	}
+	return nil
+}
 
 // PickError draws whether one of rules injects an error into a request of
 // op: one draw from r when some rule matches op, the matching rules
@@ -858,7 +901,11 @@ func (srv *Server) execute(call *Call, now time.Duration, out bool) Response {
 	case OpGet, OpList:
 		if srv.faults.staleLag > 0 {
 			stale = true
-			readAt = now - time.Duration(srv.staleRand.Int64N(int64(srv.faults.staleLag)+1))
+			lag := time.Duration(srv.staleRand.Int64N(int64(srv.faults.staleLag) + 1))
+			if srv.cfg.Choices != nil {
+				lag = sim.ChooseDuration(srv.cfg.Choices, srv.sim, nil, sim.ChoiceStale, "", lag, 0, srv.faults.staleLag)
+			}
+			readAt = now - lag
 		}
 		if req.Op == OpGet {
 			v, resp.Err = st.getAt(req.Namespace, req.Name, readAt)

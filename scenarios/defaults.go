@@ -258,6 +258,8 @@ func (s *Scenario) NodeClock(i int) ClockConfig {
 	}
 	if k.Rate != nil {
 		c.Rate = *k.Rate
+	} else if k.RateBand != nil {
+		c.Rate = k.RateBand.Max // before the run resolves the band: the fastest
 	}
 	c.Offset = k.Offset.Duration
 	for _, r := range k.Schedule {

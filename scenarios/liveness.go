@@ -94,6 +94,9 @@ func (s *Scenario) slowestRate() float64 {
 	for i := range s.Spec.Nodes {
 		c := s.NodeClock(i)
 		r = min(r, c.Rate)
+		if k := s.Spec.Nodes[i].Clock; k != nil && k.RateBand != nil {
+			r = min(r, k.RateBand.Min) // the band's slowest
+		}
 		for _, st := range c.Schedule {
 			r = min(r, st.Rate)
 		}

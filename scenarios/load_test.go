@@ -23,7 +23,7 @@ func TestParseBadInput(t *testing.T) {
 		{"unknown top-level field", scenarioHead + "spek: {}\n",
 			"bad.yaml: spek: unknown field; expected one of: apiVersion, kind, metadata, spec"},
 		{"unknown field in a list entry", scenarioHead + "spec:\n  nodes:\n  - {name: a}\n  - {name: b, clok: {rate: 2}}\n",
-			"bad.yaml: spec.nodes[1].clok: unknown field; expected one of: name, start, identity, clock, latency, elector, client, restart"},
+			"bad.yaml: spec.nodes[1].clok: unknown field; expected one of: name, start, identity, clock, latency, elector, client, restart, jitter"},
 		{"unknown field deep in a fault", scenarioHead + "spec:\n  faults:\n  - {type: latency, at: 1s, duration: 1s, response: {distribution: fixed, valeu: 1s}}\n",
 			"bad.yaml: spec.faults[0].response.valeu: unknown field; expected one of: distribution, value, min, max, mean, stddev, median, sigma, scale, shape"},
 		{"case variant of a known field", scenarioHead + "spec:\n  elector: {LeaseDuration: 20s}\n",
@@ -47,7 +47,7 @@ func TestParseBadInput(t *testing.T) {
 		{"YAML boolean for a string", scenarioHead + "spec:\n  nodes: [{name: no}]\n",
 			"bad.yaml: spec.nodes[0].name: got boolean false; expected a string (YAML reads unquoted y, n, yes, no, on and off as booleans: quote the value)"},
 		{"scalar for an object", scenarioHead + "spec:\n  nodes: [a, b]\n",
-			`bad.yaml: spec.nodes[0]: got "a"; expected a mapping with fields: name, start, identity, clock, latency, elector, client, restart (and 1 more)`},
+			`bad.yaml: spec.nodes[0]: got "a"; expected a mapping with fields: name, start, identity, clock, latency, elector, client, restart, jitter (and 1 more)`},
 		{"negative rate", scenarioHead + "spec:\n  nodes: [{name: a, clock: {rate: -1}}]\n",
 			"bad.yaml: spec.nodes[0].clock.rate: rate -1 is out of range; expected local seconds per true second from 0.001 to 1000, such as 1 or 1.2"},
 		{"zero clockRate fault", scenarioHead + "spec:\n  faults: [{type: clockRate, at: 1m, nodes: [b], rate: 0}]\n",
@@ -145,7 +145,7 @@ func TestParseBadInput(t *testing.T) {
 		{"scenario name", "apiVersion: lesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: My_Scenario}\n",
 			`bad.yaml: metadata.name: invalid name "My_Scenario"; expected lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (a Kubernetes object name)`},
 		{"control characters in a key", scenarioHead + "spec: {\"a\\nb\": 1}\n",
-			`bad.yaml: spec."a\nb": unknown field; expected one of: seed, duration, elector, client, api, restart, nodes, faults, workload, expect`},
+			`bad.yaml: spec."a\nb": unknown field; expected one of: seed, duration, elector, client, api, restart, nodes, faults, workload, expect, choices`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Parse("bad.yaml", []byte(tc.in))

@@ -41,6 +41,7 @@ var docs = map[reflect.Type]map[string]fieldDoc{
 		"faults":   {Default: "none", Text: "Scheduled faults, each at a true time. A fault that finds no process on a node (before its start, after a crash) does nothing to that node's process; clock faults still change its clock. Windows of one API fault type on one target (a node's partition or latency, the outage, stale reads) do not stack: the window that began last holds the setting and only its own end clears it, so a short window inside a longer one does not cut the longer one short."},
 		"workload": {Default: "none", Text: "The work a leader does. Absent: no workload (and no unsafe-write counts)."},
 		"expect":   {Text: "Bounds the run is checked against; a run that exceeds one fails (exit status 1 in the CLI). Absent bounds are not checked."},
+		"choices":  {Text: "Pinned choices: the schedule a worst-case search (simulate search) found, which this run replays exactly. Each fixes one nondeterministic choice instead of its seeded draw; choices not listed keep their draws. Written by simulate search, rarely by hand."},
 	},
 	reflect.TypeFor[Elector](): {
 		"variant":         {Default: "v0.37", Values: "seed, v0.37", Text: "Which client-go elector is simulated: seed behaves as client-go v0.30.0 (one-shot release with the cached resourceVersion, no coordinated mode); v0.37 as client-go v0.37.2 (release re-reads the lease and retries on conflict; coordinated mode)."},
@@ -88,6 +89,7 @@ var docs = map[reflect.Type]map[string]fieldDoc{
 	reflect.TypeFor[Node](): {
 		"name":     {Default: "required", Text: "The node's name: a DNS label (lower-case letters, digits, '-'), unique among the nodes. Faults refer to nodes by it."},
 		"start":    {Default: "0s", Text: "The true time the node's first process starts, from 0s to spec.duration."},
+		"jitter":   {Text: "The range {min, max} of the node's acquire waits, part of the environment's envelope: inside client-go's jitter [retryPeriod, 2.2·retryPeriod), which no wait can leave. A run maps client-go's draw into it; simulate search picks each wait. The renew loop has no jitter in client-go (a fixed retryPeriod), so there is nothing to range."},
 		"identity": {Default: "perProcess", Values: "perProcess, stable", Text: "The holder identity a process writes into the lease. perProcess: the node name plus a per-process suffix, as Kubernetes components use hostname plus a UUID, so a restarted process is a stranger to its predecessor's lease. stable: the node name, so a restarted process takes its predecessor's lease over at once, and two processes of one node never lead side by side."},
 		"clock":    {Default: "rate 1, offset 0s", Text: "The node's clock: local time = offset + the integral of its rate over true time. Only the rate changes what an elector does (it decides on monotonic intervals); offsets and jumps change only the times it writes into the lease."},
 		"latency":  {Default: "spec.api.latency", Text: "The node's own network delays, per direction; a direction set here replaces spec.api.latency's for this node, an absent one inherits it."},
@@ -99,6 +101,7 @@ var docs = map[reflect.Type]map[string]fieldDoc{
 		"rate":     {Default: "1", Text: "Local seconds per true second from true time 0: 1.2 runs 20% fast. From 0.001 to 1000; with the offset, the jumps and spec.duration, readings must stay within ±2^62 ns."},
 		"offset":   {Default: "0s", Text: "Added to every reading of the clock; may be negative."},
 		"schedule": {Default: "none", Text: "Rate changes at given true times, in increasing time order: drift that sets in or changes during the run."},
+		"rateBand": {Text: "Instead of rate: the range {min, max} of the rate, part of the environment's envelope. A run draws the rate uniformly from it (its own stream); simulate search picks the worst. Excludes rate."},
 	},
 	reflect.TypeFor[RateChange](): {
 		"at":   {Default: "0s", Text: "The true time the rate changes, from 0s to spec.duration."},
@@ -115,12 +118,29 @@ var docs = map[reflect.Type]map[string]fieldDoc{
 		"jump":         {Text: "clockJump: a step of the nodes' wall clock, such as -10m or 30s. It changes the times written into the lease, not the monotonic intervals the elector decides on."},
 		"request":      {Text: "latency: the request delay of the nodes during the window (a Distribution), replacing their usual one."},
 		"response":     {Text: "latency: the response delay of the nodes during the window (a Distribution), replacing their usual one. A latency fault needs request, response or both."},
+		"atMax":        {Text: "With at, the range [at, atMax] the fault starts in, part of the environment's envelope: a run draws the start uniformly, simulate search picks the worst."},
+		"durationMax":  {Text: "With duration, the range [duration, durationMax] of a window fault's length, part of the envelope (drawn, or picked by simulate search). The latest start with the longest window must end by spec.duration."},
 		"maxLag":       {Text: "staleReads: how far behind the store, at most, a Get may be served from a lagging cache during the window; greater than 0s. Writes are still checked against the current resourceVersion."},
 	},
 	reflect.TypeFor[Workload](): {
 		"period":  {Default: "1s", Text: "The leader writes to a protected object every period while it leads; greater than 0s."},
 		"fencing": {Default: "false", Text: "Writes carry the lease's leaderTransitions as a fencing token and the protected object rejects tokens older than the newest it has seen: unsafe writes are then fenced rather than accepted."},
 		"drain":   {Default: "0s", Text: "How long the workload keeps writing after its leading context is cancelled: the leading interval extends by it, a real source of overlap."},
+	},
+	reflect.TypeFor[RateBand](): {
+		"min": {Default: "required", Text: "The slowest rate, from 0.001 to 1000."},
+		"max": {Default: "required", Text: "The fastest rate, at least min."},
+	},
+	reflect.TypeFor[JitterRange](): {
+		"min": {Default: "required", Text: "The shortest wait, at least retryPeriod."},
+		"max": {Default: "required", Text: "The longest wait, at least min and below 2.2·retryPeriod."},
+	},
+	reflect.TypeFor[PinnedChoice](): {
+		"kind":  {Default: "required", Values: "jitter, request, response, service, error, stale, tie, clockRate, faultStart, faultLength", Text: "What the choice decides: an acquire loop's wait (jitter), a request's or response's delay, a serial server's service time, an injected-error pick, a stale read's lag, the race of a renew tick with the poll's deadline (tie), a clock rate in its rateBand (pick, in parts per million), a fault's start in [at, atMax] or its length in [duration, durationMax]."},
+		"node":  {Text: "The node the choice is about: required for jitter, request, response, tie and clockRate; faults[i] for faultStart and faultLength; absent for the server's own choices."},
+		"index": {Default: "0", Text: "How many choices of the same kind about the same node the run made before this one."},
+		"value": {Text: "The duration chosen (every kind but error). Clamped into what the scenario allows at that point: client-go's jitter range [retryPeriod, 2.2·retryPeriod), a distribution's support (up to its cap, or its 0.999 quantile when uncapped)."},
+		"pick":  {Text: "For error: 0 for no error, i for the i-th rule (with a positive probability) matching the request's op. For tie: 0 when the renew tick wins (one more request goes out), 1 when the deadline does."},
 	},
 	reflect.TypeFor[Expect](): {
 		"requireLeader":          {Default: "true", Text: "Liveness: the run fails when no node ever leads, when nobody leads inside the scenario's liveness window (from the moment the last fault is over and every process it hit is back, T0, to T0 plus the election bound LDs/r + 2·2.2·RP/r + request timeout + 2 round trips + 1s at the slowest clock rate r), or when a loss of leadership after T0 is not restored within that bound. Leadership lost by a fault too close to the end of the run to recover is not a failure. Set false for a scenario meant to have no leader."},
@@ -181,6 +201,34 @@ family takes an optional cap, max (uniform's max is its upper bound).
 | normal | mean, stddev | mean + stddev·Z, Z standard normal, truncated at 0s (negative draws are redrawn) |
 | lognormal | median, sigma | median·exp(sigma·Z): the median and the spread of the logarithm |
 | pareto | scale, shape | scale·U^(-1/shape), U uniform on (0, 1]: at least scale, P(X > x) = (scale/x)^shape |
+
+## The environment envelope
+
+For ` + "`simulate search`" + `, a scenario states what its environment allows and
+the search picks the worst of it. A run draws every range uniformly (from
+its own stream); the search chooses. Latency needs nothing new: a uniform
+distribution is the range [min, max], per direction, spec-wide or per node
+(other families range from 0 to their max, else their 0.999 quantile).
+Acquire waits are always the search's, inside client-go's jitter
+[retryPeriod, 2.2·retryPeriod); nodes[].jitter narrows them. The renew loop
+has no jitter in client-go. A file with spec.choices pins what a search
+chose.
+
+    apiVersion: lesim.dev/v1alpha1
+    kind: Scenario
+    metadata: {name: envelope}
+    spec:
+      duration: 3m
+      elector: {leaseDuration: 15s, renewDeadline: 10s, retryPeriod: 2s}
+      api:
+        latency:
+          request: {distribution: uniform, min: 1ms, max: 20ms}
+          response: {distribution: uniform, min: 1ms, max: 20ms}
+      nodes:
+      - {name: a}
+      - {name: b, start: 2s, clock: {rateBand: {min: 0.99, max: 1.1}}, jitter: {min: 2s, max: 3s}}
+      faults:
+      - {type: partition, at: 30s, atMax: 40s, duration: 40s, durationMax: 60s, nodes: [a], mode: drop-requests}
 
 ## Faults
 

@@ -53,6 +53,7 @@ type Spec struct {
 	Faults   []Fault          `json:"faults,omitempty"`
 	Workload *Workload        `json:"workload,omitempty"`
 	Expect   Expect           `json:"expect,omitzero"`
+	Choices  []PinnedChoice   `json:"choices,omitempty"`
 }
 
 // Variant selects which release of the client-go elector is simulated.
@@ -233,6 +234,7 @@ type Node struct {
 	Elector  *Elector        `json:"elector,omitempty"`
 	Client   *Client         `json:"client,omitempty"`
 	Restart  *Restart        `json:"restart,omitempty"`
+	Jitter   *JitterRange    `json:"jitter,omitempty"`
 }
 
 // Clock is a node's clock as written.
@@ -240,6 +242,7 @@ type Clock struct {
 	Rate     *float64        `json:"rate,omitempty"`
 	Offset   metav1.Duration `json:"offset,omitzero"`
 	Schedule []RateChange    `json:"schedule,omitempty"`
+	RateBand *RateBand       `json:"rateBand,omitempty"`
 }
 
 // RateChange sets a node's clock rate from a true time on.
@@ -320,15 +323,26 @@ type Fault struct {
 	Request      *Distribution    `json:"request,omitempty"`
 	Response     *Distribution    `json:"response,omitempty"`
 	MaxLag       *metav1.Duration `json:"maxLag,omitempty"`
+	AtMax        *metav1.Duration `json:"atMax,omitempty"`
+	DurationMax  *metav1.Duration `json:"durationMax,omitempty"`
 }
 
 // End is the true time at which a windowed fault ends (At for an
-// instantaneous one).
+// instantaneous one); with the envelope's ranges (atMax, durationMax), the
+// latest it can end.
 func (f *Fault) End() time.Duration {
-	if f.Duration == nil {
-		return f.At.Duration
+	at := f.At.Duration
+	if f.AtMax != nil {
+		at = max(at, f.AtMax.Duration)
 	}
-	return f.At.Duration + f.Duration.Duration
+	if f.Duration == nil {
+		return at
+	}
+	d := f.Duration.Duration
+	if f.DurationMax != nil {
+		d = max(d, f.DurationMax.Duration)
+	}
+	return at + d
 }
 
 // RestartDelay is a crash fault's restartAfter, nil when it is not set

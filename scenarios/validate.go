@@ -123,6 +123,7 @@ func (v *validator) spec() {
 	v.readings(p)
 	v.workload(p.Child("workload"))
 	v.expect(p.Child("expect"))
+	v.choices(p.Child("choices"))
 }
 
 // elector checks the configuration e produces (merged) and reports each
@@ -345,6 +346,7 @@ func (v *validator) nodes(p *field.Path) {
 		}
 		v.client(n.Client, np.Child("client"))
 		v.restart(n.Restart, np.Child("restart"))
+		v.jitter(i, np)
 	}
 }
 
@@ -355,6 +357,7 @@ func (v *validator) clock(c *Clock, p *field.Path) {
 	if c.Rate != nil {
 		v.rate(p.Child("rate"), *c.Rate)
 	}
+	v.rateBand(c, p)
 	for j, r := range c.Schedule {
 		rp := p.Child("schedule").Index(j)
 		if v.within(rp.Child("at"), r.At.Duration, "at") && j > 0 && r.At.Duration <= c.Schedule[j-1].At.Duration {
@@ -419,6 +422,7 @@ func (v *validator) fault(f *Fault, p *field.Path) {
 	uses := faultFields[f.Type]
 	v.faultUnused(f, p, uses)
 	v.faultWindow(f, p, uses)
+	v.faultRanges(f, p, containsString(uses, "duration"))
 	// Faults that act on processes or clocks need to know whose; the
 	// network-wide ones take nodes as an optional filter.
 	switch f.Type {

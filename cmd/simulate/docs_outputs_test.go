@@ -248,6 +248,21 @@ func docOutputChecks(t *testing.T) map[string]func(result) error {
 		"explain counterexample.yaml": func(r result) error {
 			return wants(r, "b last saw a's lease change at 118.40 s; at rate 2 its 15.00 s lease expired after 7.50 s true", "4.29 s of overlap.", "b (b_")
 		},
+		"search --scenario skew-beyond-bound --budget 300 --out worst.yaml": func(r result) error {
+			if m := regexp.MustCompile(`reproduces trace ([0-9a-f]+)`).FindStringSubmatch(r.stdout); m != nil {
+				worstTrace = m[1]
+			}
+			return firstErr(wants(r, "worst total: 4.69", "formula (elector-spec §9)", "= 4.7s (leader a)", "counterexample: worst.yaml", "of overlap."), files("worst.yaml"))
+		},
+		"run worst.yaml": func(r result) error {
+			if worstTrace == "" {
+				return fmt.Errorf("the search example printed no trace hash")
+			}
+			return wants(r, "trace "+worstTrace, "renew-failed") // the search's run, reproduced
+		},
+		"search --scenario healthy --budget 50": func(r result) error {
+			return wants(r, "no overlap found", "covered: 50 runs")
+		},
 		"tune --max-clock-ratio 1.2 --latency 5ms --latency-max 300ms --lease 6s,10s,15s --renew 3s,5s,10s --retry 2s --search-seeds 2 --seeds 20 --out tune/": func(r result) error {
 			return firstErr(tuneAgrees(r), wants(r, "verified on 20 fresh seeds", "overlap: 0 of 20 runs", "in 20 of 20 runs"), files("tune/tune.json", "tune/tune-frontier.svg"))
 		},
@@ -289,3 +304,7 @@ func TestDocOutputChecksFailOnWrongOutput(t *testing.T) {
 		t.Error("the leader-crash check accepts healthy's output")
 	}
 }
+
+// worstTrace is the trace hash the search example's counterexample
+// reproduces, for the check of the example that runs it.
+var worstTrace string

@@ -137,7 +137,8 @@ choose the directory).`,
 		return badInput("%s: %v (see '%s --help')", c.CommandPath(), err, c.CommandPath())
 	})
 	root.AddCommand(newRunCmd(e), newListCmd(e), newSchemaCmd(e), newSweepCmd(e), newMergeCmd(e),
-		newGateCmd(e), newCompareCmd(e), newReplayCmd(e), newExplainCmd(e), newTuneCmd(e), newServeCmd(e))
+		newGateCmd(e), newCompareCmd(e), newReplayCmd(e), newExplainCmd(e), newTuneCmd(e), newServeCmd(e),
+		newSearchCmd(e))
 	wrapArgs(root)
 	for _, c := range root.Commands() {
 		c.SilenceUsage, c.SilenceErrors = true, true

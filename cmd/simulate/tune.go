@@ -32,6 +32,7 @@ type tuneOpts struct {
 	out          string
 	jobs         int
 	progress     string
+	adversary    int
 }
 
 func newTuneCmd(e env) *cobra.Command {
@@ -80,6 +81,7 @@ Exit status: 0 when a timing passed, 1 when none did, 2 on bad input.`,
 	fs.Float64Var(&o.maxAPIRate, "max-api-rate", 0, "constraint: mean API requests/s at most this (0: none)")
 	fs.DurationVar(&o.maxRecovery, "max-recovery", 0, "constraint: recovery p99 at most this (0: none)")
 	fs.IntVar(&o.seeds, "seeds", tune.DefaultVerifySeeds, fmt.Sprintf("verification runs of a pick, 10 to %d", batch.MaxSeeds))
+	fs.IntVar(&o.adversary, "adversary-budget", tune.DefaultAdversaryBudget, "runs of the worst-case search that checks a verified pick within the environment (0: no check)")
 	fs.IntVar(&o.searchSeeds, "search-seeds", 10, fmt.Sprintf("runs per candidate in the search, 1 to %d", batch.MaxSeeds))
 	fs.DurationSliceVar(&o.lease, "lease", secondsList(4, 6, 8, 10, 12, 15, 20, 30, 45, 60), "candidate lease durations")
 	fs.DurationSliceVar(&o.renew, "renew", secondsList(2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 40), "candidate renew deadlines")
@@ -119,6 +121,9 @@ func (o *tuneOpts) validate(cmd *cobra.Command, args []string) error {
 		return badInput("--progress %q: expected auto, always or never", o.progress)
 	}
 	if err := checkSeeds(o.seeds, 10); err != nil {
+		return err
+	}
+	if err := checkCount("--adversary-budget", o.adversary, 0, maxSearchBudget); err != nil {
 		return err
 	}
 	return checkJobs(o.jobs)
@@ -161,7 +166,10 @@ func runTune(cmd *cobra.Command, e env, o *tuneOpts, args []string) error {
 	prog := newProgress(o.progress, e.stderrTTY, e.stderr, "tune", 0, 0)
 	opts := tune.Options{Lease: o.lease, Renew: o.renew, Retry: o.retry, SearchSeeds: o.searchSeeds, VerifySeeds: o.seeds,
 		Objective: tune.Objective(o.objective), MaxAPIRate: o.maxAPIRate, MaxRecovery: o.maxRecovery, Seed: seed, Jobs: o.jobs,
-		Progress: func(int, int) { prog.inc() }}
+		AdversaryBudget: o.adversary, Progress: func(int, int) { prog.inc() }}
+	if o.adversary == 0 {
+		opts.AdversaryBudget = -1 // no check
+	}
 	res, err := tune.Search(context.Background(), sc, opts)
 	prog.finish(err != nil)
 	if err != nil {
@@ -278,6 +286,9 @@ func printPick(w io.Writer, c tune.Candidate) {
 	fmt.Fprintf(w, "  overlap: %d of %d runs: overlap probability < %.2g%% (95%% upper bound, Clopper-Pearson)\n", v.OverlapRuns, v.Runs, 100*v.OverlapUpper95)
 	fmt.Fprintf(w, "  leader elected and restored after every fault in %d of %d runs\n", v.Runs-v.LivenessFailures, v.Runs)
 	fmt.Fprintf(w, "  renew round trip at the latencies' p99.9: %s, within min(RenewDeadline, request timeout) = %s\n", reports.FormatDuration(c.RoundTrip), reports.FormatDuration(c.Budget))
+	if a := c.Adversary; a != nil {
+		fmt.Fprintf(w, "  worst case: no overlap in %d runs of the adversary's search within the environment (closest handover %s)\n", a.Runs, reports.FormatDuration(a.Closest))
+	}
 	if v.Failovers > 0 {
 		fmt.Fprintf(w, "  recovery p99 %.3fs, max %.3fs over %d failovers; API %.3f requests/s\n\n", v.RecoveryP99, v.RecoveryMax, v.Failovers, v.APIRate)
 	} else {

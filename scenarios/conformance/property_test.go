@@ -27,7 +27,8 @@ func comparableScenarios() *rapid.Generator[*scenarios.Scenario] {
 		FaultKinds: []scenarios.FaultType{scenarios.FaultPartition, scenarios.FaultCrash, scenarios.FaultStop,
 			scenarios.FaultAPIOutage, scenarios.FaultLatency},
 		Exclude: gen.Workload | gen.Variant | gen.CallbackDelay | gen.ClockOffset | gen.ClockSchedule |
-			gen.NodeElector | gen.Coordinated | gen.SerialServer,
+			gen.NodeElector | gen.Coordinated | gen.SerialServer |
+			gen.PinnedChoices | gen.Envelope, // choices a search makes: the real side draws its own
 	})
 }
 

@@ -67,6 +67,33 @@ func (d *drawer) spec() {
 	if d.on(Description) {
 		d.sc.Metadata.Annotations = map[string]string{scenarios.DescriptionAnnotation: "A generated scenario."}
 	}
+	if d.on(PinnedChoices) {
+		d.pinnedChoices()
+	}
+}
+
+// pinnedChoices pins a few choices of the nodes: the run clamps each into
+// what the scenario allows, so any value is valid and none widens it.
+func (d *drawer) pinnedChoices() {
+	sp := &d.sc.Spec
+	n := rapid.IntRange(1, 4).Draw(d.t, "choices")
+	seen := map[string]bool{}
+	for range n {
+		kind := rapid.SampledFrom([]string{"jitter", "request", "response", "error"}).Draw(d.t, "choiceKind")
+		pc := scenarios.PinnedChoice{Kind: kind, N: rapid.IntRange(0, 20).Draw(d.t, "choiceN")}
+		if kind == "error" {
+			pick := int64(rapid.IntRange(0, 2).Draw(d.t, "choicePick"))
+			pc.Pick = &pick
+		} else {
+			pc.Node = rapid.SampledFrom(sp.Nodes).Draw(d.t, "choiceNode").Name
+			pc.Value = d.millis(0, 10*time.Second, "choiceValue")
+		}
+		key := pc.Kind + "/" + pc.Node + "/" + string(rune('0'+pc.N))
+		if !seen[key] {
+			seen[key] = true
+			sp.Choices = append(sp.Choices, pc)
+		}
+	}
 }
 
 func (d *drawer) errorRule() *rapid.Generator[scenarios.ErrorRule] {
@@ -130,5 +157,37 @@ func (d *drawer) expect() {
 	e.MaxSpuriousTransitions = count("maxSpuriousTransitions")
 	if d.sc.Spec.Workload != nil {
 		e.MaxUnsafeWrites = count("maxUnsafeWrites")
+	}
+}
+
+// envelope turns some values into the envelope's ranges: a node's rate
+// into the band [MinRate, rate], its acquire waits into a part of
+// client-go's jitter, a fault's start and window into ranges that still
+// end by the end of the run.
+func (d *drawer) envelope() {
+	sp := &d.sc.Spec
+	for i := range sp.Nodes {
+		n := &sp.Nodes[i]
+		if n.Clock != nil && n.Clock.Rate != nil && d.bool("rateBand") {
+			n.Clock.RateBand = &scenarios.RateBand{Min: d.o.MinRate, Max: *n.Clock.Rate}
+			n.Clock.Rate = nil
+		}
+		if d.bool("jitterRange") {
+			rp := d.sc.NodeElector(i).RetryPeriod
+			span := time.Duration(1.2*float64(rp)) - 1
+			lo := rp + span*time.Duration(rapid.IntRange(0, 4).Draw(d.t, "jitterLoFifths"))/5
+			n.Jitter = &scenarios.JitterRange{Min: metav1.Duration{Duration: lo}, Max: metav1.Duration{Duration: rp + span}}
+		}
+	}
+	for i := range sp.Faults {
+		f := &sp.Faults[i]
+		slack := d.sc.Duration() - f.End()
+		if slack <= 0 || !d.bool("faultRange") {
+			continue
+		}
+		f.AtMax = dur(f.At.Duration + slack*time.Duration(rapid.IntRange(0, 4).Draw(d.t, "atSlackEighths"))/8)
+		if f.Duration != nil {
+			f.DurationMax = dur(f.Duration.Duration + slack*time.Duration(rapid.IntRange(0, 4).Draw(d.t, "durationSlackEighths"))/8)
+		}
 	}
 }

@@ -36,6 +36,8 @@ const (
 	FaultTargets                        // latency and staleReads faults on all nodes (absent list) or some
 	Expect                              // spec.expect bounds
 	Description                         // the description annotation
+	PinnedChoices                       // spec.choices: jitter waits and latencies pinned
+	Envelope                            // ranges: nodes[].clock.rateBand, nodes[].jitter, faults[].atMax and durationMax
 
 	// AllFeatures is every feature; Options{Exclude: AllFeatures} draws
 	// only nodes, rates, spec-level timings and latency, and faults.
@@ -44,7 +46,7 @@ const (
 
 var featureNames = []string{"apiErrors", "serialServer", "workload", "variant", "releaseOnCancel", "callbackDelay",
 	"requestTimeout", "restart", "restartNever", "identity", "clockOffset", "clockSchedule", "nodeLatency",
-	"nodeElector", "nodeTimings", "coordinated", "nodeRestart", "faultTargets", "expect", "description"}
+	"nodeElector", "nodeTimings", "coordinated", "nodeRestart", "faultTargets", "expect", "description", "pinnedChoices", "envelope"}
 
 // Options bounds what Scenario draws. The zero value draws 2–3 nodes, any
 // valid timings, rates in [1, 1.5], latency up to 200 ms, up to 3 faults of
@@ -174,6 +176,9 @@ func Scenario(o Options) *rapid.Generator[*scenarios.Scenario] {
 		d.spec()
 		for i := range sp.Nodes {
 			d.node(i)
+		}
+		if d.on(Envelope) {
+			d.envelope()
 		}
 		return sc
 	})

@@ -51,6 +51,10 @@ type RunOptions struct {
 	// to observe or instrument it (tests count and poison its recycled
 	// leases this way).
 	Server func(*fakeapi.Server)
+	// Choices, when set, makes the run's nondeterministic choices (see
+	// sim.Chooser): a recorder, a replayer of pinned choices, an
+	// adversary. Nil keeps the seeded draws.
+	Choices sim.Chooser
 }
 
 // Run runs the scenario with its own seed and returns what it measured.
@@ -92,6 +96,9 @@ type runner struct {
 	nodes []*nodeRun
 	rec   *recorder
 	work  *workload
+	// choices makes the run's choices: spec.choices, then
+	// RunOptions.Choices (nil: the seeded draws).
+	choices sim.Chooser
 }
 
 // nodeRun is one node and its succession of processes.
@@ -121,14 +128,22 @@ type process struct {
 
 func newRunner(sc *scenarios.Scenario, seed uint64, opts RunOptions) *runner {
 	s := sim.New(seed)
-	r := &runner{sc: sc, opts: opts, s: s, end: sc.Duration()}
+	choices := runChooser(sc, opts)
+	// The envelope's ranges (clock-rate bands, fault placement) are
+	// chosen first, at true time 0: the run is then of a plain scenario.
+	sc = scenarios.ResolveEnvelope(sc, choices, s)
+	r := &runner{sc: sc, opts: opts, s: s, end: sc.Duration(), choices: choices}
 	r.rec = newRecorder(r, opts)
 	s.Observer = r.rec.kernelEvent
 	r.srv = fakeapi.NewServer(s, r.apiConfig())
 	return r
 }
 
-func (r *runner) apiConfig() fakeapi.Config { return scenarios.APIConfig(r.sc) }
+func (r *runner) apiConfig() fakeapi.Config {
+	cfg := scenarios.APIConfig(r.sc)
+	cfg.Choices = r.choices
+	return cfg
+}
 
 func (r *runner) setup() {
 	sc := r.sc
@@ -210,7 +225,11 @@ func (n *nodeRun) startProcess() {
 	if r.rec.keep {
 		cfg.Trace = func(ev elector.Event) { r.rec.electorEvent(n, ev) }
 	}
-	e, err := elector.New(cfg, elector.Env{Clock: n.node.Clock(), Rand: n.jitter.r, Ties: n.ties.r})
+	env := elector.Env{Clock: n.node.Clock(), Rand: n.jitter.r, Ties: n.ties.r}
+	if _, _, ranged := r.sc.NodeJitter(n.idx); ranged || r.choices != nil {
+		r.chooseFor(&env, n)
+	}
+	e, err := elector.New(cfg, env)
 	if err != nil {
 		// Validation ran on the scenario already; reaching here is a bug.
 		panic(fmt.Sprintf("runner: node %s: %v", n.node.Name(), err))
@@ -218,6 +237,25 @@ func (n *nodeRun) startProcess() {
 	p.e = e
 	r.rec.processStarted(n, p.identity)
 	e.Run()
+}
+
+// chooseFor makes the elector's acquire waits and tie coins choices of
+// the run's chooser. A node with a jitter range (the envelope) has its
+// waits confined to it: client-go's draw is mapped linearly into it.
+func (r *runner) chooseFor(env *elector.Env, n *nodeRun) {
+	clk, name := n.node.Clock(), n.node.Name()
+	jlo, jhi, ranged := r.sc.NodeJitter(n.idx)
+	env.Jitter = func(drawn, lo, hi time.Duration) time.Duration {
+		if ranged && hi > lo {
+			drawn = jlo + time.Duration(float64(drawn-lo)/float64(hi-lo)*float64(jhi-jlo))
+			lo, hi = jlo, jhi
+		}
+		return sim.ChooseDuration(r.choices, r.s, clk, sim.ChoiceJitter, name, drawn, lo, hi)
+	}
+	env.Tie = func(drawn int) int {
+		c := sim.Choice{Kind: sim.ChoiceTie, Subject: name, At: r.s.Now(), Local: clk.LocalNow(), Rate: clk.Rate(), Lo: 0, Hi: 1, Drawn: int64(drawn)}
+		return int(sim.Choose(r.choices, &c))
+	}
 }
 
 func (p *process) startedLeading(ctx *elector.Context) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lesim/lesim/scenarios"
 	"github.com/lesim/lesim/scenarios/batch"
+	"github.com/lesim/lesim/scenarios/worstcase"
 )
 
 // grid lists the candidates of the options' grid in (LD, RD, RP) order,
@@ -97,13 +98,44 @@ func Search(ctx context.Context, sc *scenarios.Scenario, o Options) (*Result, er
 		c.Verified = &f
 		probe := *c
 		o.judge(&probe, f)
-		if probe.Verdict == "ok" {
+		if probe.Verdict != "ok" {
+			c.Verdict = "verify-failed"
+			continue
+		}
+		ok, err := o.adversary(ctx, sc, c)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			res.Pick = i
 			return res, nil
 		}
-		c.Verdict = "verify-failed"
 	}
 	return res, nil
+}
+
+// adversary checks a verified candidate against the worst case its
+// environment allows: seeds sample the environment, the search picks its
+// worst schedule. It reports whether the candidate passed.
+func (o *Options) adversary(ctx context.Context, sc *scenarios.Scenario, c *Candidate) (bool, error) {
+	if o.AdversaryBudget < 0 {
+		return true, nil
+	}
+	f, err := worstcase.Search(worstcase.Spec{Scenario: Apply(sc, c.Timings), Objective: worstcase.TotalOverlap,
+		Budget: o.AdversaryBudget, Seed: o.Seed, StopAtOverlap: true, NoShrink: true, Context: ctx})
+	if err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err // a search cut short checked nothing
+	}
+	c.Adversary = &Adversary{Runs: f.Runs, Overlap: f.Value, Closest: f.Closest}
+	if f.Value > 0 {
+		c.Adversary.Counterexample = f.Counterexample
+		c.Verdict = "adversary"
+		return false, nil
+	}
+	return true, nil
 }
 
 // better orders candidates: the objective first, then the shorter lease

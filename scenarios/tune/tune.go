@@ -66,6 +66,12 @@ type Options struct {
 	MaxVerified int
 	Seed        uint64
 	Jobs        int
+	// AdversaryBudget is the runs of the worst-case search that checks a
+	// verified pick within the environment (scenarios/worstcase: every
+	// latency within its distribution's support, every acquire wait within
+	// client-go's jitter): a pick it finds an overlap for is rejected
+	// ("adversary"). Default DefaultAdversaryBudget; negative: no check.
+	AdversaryBudget int
 	// Progress, when set, is called after each candidate's search runs.
 	Progress func(done, total int)
 }
@@ -74,7 +80,13 @@ type Options struct {
 // bound the overlap probability below 1% (95% upper bound).
 const DefaultVerifySeeds = 300
 
+// DefaultAdversaryBudget is the default budget of the adversary check.
+const DefaultAdversaryBudget = 200
+
 func (o *Options) defaults() {
+	if o.AdversaryBudget == 0 {
+		o.AdversaryBudget = DefaultAdversaryBudget
+	}
 	if o.SearchSeeds <= 0 {
 		o.SearchSeeds = 10
 	}
@@ -115,10 +127,25 @@ type Candidate struct {
 	Search    Figures       `json:"search"`
 	Objective float64       `json:"objective"`
 	// Verdict: "ok", "invalid" (client-go rejects it), "round-trip",
-	// "overlap", "no-leader", "api", "recovery", or "verify-failed".
+	// "overlap", "no-leader", "api", "recovery", "verify-failed", or
+	// "adversary" (the worst-case search overlapped a verified pick).
 	Verdict string `json:"verdict"`
 	// Verified holds the verification figures when it was verified.
 	Verified *Figures `json:"verified,omitempty"`
+	// Adversary holds the worst-case search's finding for a pick that
+	// passed verification.
+	Adversary *Adversary `json:"adversary,omitempty"`
+}
+
+// Adversary is what the worst-case search found for a candidate.
+type Adversary struct {
+	Runs int `json:"runs"`
+	// Overlap is the worst overlap found (0: none); Closest, when there
+	// is none, how near the worst schedule came.
+	Overlap time.Duration `json:"overlap"`
+	Closest time.Duration `json:"closest"`
+	// Counterexample is the schedule that overlapped (choices pinned).
+	Counterexample *scenarios.Scenario `json:"-"`
 }
 
 // Result is a search's outcome.

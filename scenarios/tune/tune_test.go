@@ -8,6 +8,7 @@ import (
 
 	"github.com/lesim/lesim/scenarios"
 	"github.com/lesim/lesim/scenarios/batch"
+	"github.com/lesim/lesim/scenarios/bound"
 )
 
 const sec = time.Second
@@ -107,4 +108,43 @@ func TestPickHoldsOnFreshSeeds(t *testing.T) {
 		t.Fatalf("pick %v on fresh seeds: %+v", c.Timings, f)
 	}
 	t.Logf("pick %v: %+v", c.Timings, f)
+}
+
+// partitioned is the safety bound's environment (scenarios/bound): the
+// leader partitioned, two followers at rate.
+func partitioned(rate float64) *scenarios.Scenario {
+	sc := bound.PartitionedLeaderScenario(scenarios.Timings{LeaseDuration: 15 * sec, RenewDeadline: 10 * sec, RetryPeriod: 2 * sec}, 2)
+	bound.FollowerRate().Apply(sc, rate)
+	scenarios.Default(sc)
+	return sc
+}
+
+// TestAdversaryRejectsWhatSeedsPass: 15s/10s/2s with followers at 1.251
+// (bound 1.25) passes search and verification on random seeds, which
+// rarely line up the schedule that overlaps; the worst-case search finds
+// it and the pick is rejected. Without the check (AdversaryBudget < 0)
+// the same candidate is picked; at 1.249 the check passes it.
+func TestAdversaryRejectsWhatSeedsPass(t *testing.T) {
+	o := Options{Lease: []time.Duration{15 * sec}, Renew: []time.Duration{10 * sec}, Retry: []time.Duration{2 * sec},
+		SearchSeeds: 4, VerifySeeds: 20, Seed: 1, Jobs: 1}
+	res, err := Search(context.Background(), partitioned(1.251), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Candidates[0]
+	if c.Verified == nil || c.Verified.OverlapRuns != 0 {
+		t.Fatalf("the seeds were meant to pass the candidate: %+v", c)
+	}
+	if res.Pick >= 0 || c.Verdict != "adversary" || c.Adversary == nil || c.Adversary.Overlap <= 0 || c.Adversary.Counterexample == nil {
+		t.Fatalf("the adversary should reject 15s/10s/2s at rate 1.251: pick %d, %+v, adversary %+v", res.Pick, c, c.Adversary)
+	}
+	o.AdversaryBudget = -1
+	if res, err = Search(context.Background(), partitioned(1.251), o); err != nil || res.Pick != 0 {
+		t.Fatalf("without the adversary the seeds pick it: pick %d, err %v", res.Pick, err)
+	}
+	o.AdversaryBudget = 0
+	res, err = Search(context.Background(), partitioned(1.249), o)
+	if err != nil || res.Pick != 0 || res.Candidates[0].Adversary == nil || res.Candidates[0].Adversary.Overlap != 0 {
+		t.Fatalf("at 1.249 the adversary must pass it: pick %d, err %v, %+v", res.Pick, err, res.Candidates)
+	}
 }
