@@ -215,6 +215,11 @@ func (s *Set) KillAll(wait time.Duration) error {
 	for _, p := range live {
 		select {
 		case <-p.done:
+			// Forget it now rather than when Start's watcher gets to run,
+			// so that Live is 0 once KillAll returns.
+			s.mu.Lock()
+			delete(s.procs, p)
+			s.mu.Unlock()
 		case <-deadline.C:
 			return fmt.Errorf("procs: child %d not reaped within %v of SIGKILL", p.pid, wait)
 		}
