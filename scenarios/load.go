@@ -266,6 +266,19 @@ type walker struct {
 	errs          field.ErrorList
 	// first is the node of errs[0], whose position the message shows.
 	first *yaml3.Node
+	// via is the outermost alias being expanded: where a budget error
+	// points, since the nodes it reaches are written elsewhere.
+	via *yaml3.Node
+}
+
+// through records a as the alias being expanded unless one already is,
+// and returns the function that forgets it.
+func (w *walker) through(a *yaml3.Node) func() {
+	if a.Kind != yaml3.AliasNode || w.via != nil {
+		return func() {}
+	}
+	w.via = a
+	return func() { w.via = nil }
 }
 
 func (w *walker) fail(n *yaml3.Node, errs ...*field.Error) {
@@ -282,6 +295,9 @@ func (w *walker) spend(n *yaml3.Node, p *field.Path) bool {
 	}
 	if w.budget == 0 {
 		w.budget = -1
+		if w.via != nil {
+			n = w.via
+		}
 		w.fail(n, field.Forbidden(p, fmt.Sprintf("aliases expand the document to more than %d values; expected at most %d (two per byte of the file, plus 1000)", w.limit, w.limit)))
 		return false
 	}
@@ -300,6 +316,7 @@ func deref(n *yaml3.Node) *yaml3.Node {
 // value checks n against t and returns the value encoding/json writes
 // for it.
 func (w *walker) value(n *yaml3.Node, t reflect.Type, p *field.Path) any {
+	defer w.through(n)()
 	n = deref(n)
 	if !w.spend(n, p) {
 		return nil
@@ -428,17 +445,21 @@ func (w *walker) entries(n *yaml3.Node, p *field.Path) []entry {
 // merge lists the entries a merge key's value brings: one mapping or a
 // list of them.
 func (w *walker) merge(v *yaml3.Node, p *field.Path) []entry {
+	defer w.through(v)()
 	maps := []*yaml3.Node{v}
 	if v = deref(v); v.Kind == yaml3.SequenceNode {
 		maps = v.Content
 	}
 	var out []entry
 	for _, m := range maps {
+		done := w.through(m)
 		if m = deref(m); m.Kind != yaml3.MappingNode {
+			done()
 			w.fail(m, field.TypeInvalid(childPath(p, "<<"), m.Value, fmt.Sprintf("got %s to merge; expected a mapping or a list of mappings", describe(w.leaf(m, p)))))
 			return nil
 		}
 		out = append(out, w.entries(m, p)...)
+		done()
 	}
 	return out
 }

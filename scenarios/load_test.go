@@ -2,11 +2,13 @@ package scenarios
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -325,5 +327,71 @@ func TestMessageForEveryErrorType(t *testing.T) {
 		if got := Message(tc.err); got != tc.want {
 			t.Errorf("got  %s\nwant %s", got, tc.want)
 		}
+	}
+}
+
+// TestParsePositions: each structural check names the line and column of
+// the node at fault, also deep in lists and through aliases.
+func TestParsePositions(t *testing.T) {
+	// Each node merges nine copies of the one before: node k stands for
+	// 9^k mappings.
+	bomb := scenarioHead + "spec:\n  nodes:\n  - &x0 {name: a}\n"
+	for i := 1; i <= 9; i++ {
+		bomb += fmt.Sprintf("  - &x%d {<<: [%s*x%d]}\n", i, strings.Repeat(fmt.Sprintf("*x%d, ", i-1), 8), i-1)
+	}
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"duplicate key deep in a list", scenarioHead + "spec:\n  nodes:\n  - name: a\n  - name: b\n    clock:\n      schedule:\n      - at: 1m\n        rate: 1.1\n        at: 2m\n",
+			"bad.yaml:12:9: spec.nodes[1].clock.schedule[0].at: duplicate key; expected each key at most once in a mapping"},
+		{"duplicate annotation", scenarioHead[:len(scenarioHead)-len("metadata: {name: t}\n")] + "metadata:\n  annotations:\n    k: a\n    k: b\n",
+			"bad.yaml:6:5: metadata.annotations.k: duplicate key; expected each key at most once in a mapping"},
+		{"unknown field", scenarioHead + "spec:\n  nodes:\n  - name: a\n  - name: b\n    clock:\n      rat: 2\n",
+			"bad.yaml:9:7: spec.nodes[1].clock.rat: unknown field; expected one of: rate, offset, schedule"},
+		{"wrong type", scenarioHead + "spec:\n  nodes:\n  - name: a\n    restart: {policy: [Always]}\n",
+			"bad.yaml:7:23: spec.nodes[0].restart.policy: got a list; expected a string"},
+		{"wrong type through an alias", scenarioHead + "spec:\n  nodes:\n  - {name: &s x, start: *s}\n",
+			`bad.yaml:6:12: spec.nodes[0].start: invalid duration "x"; expected a Go duration such as 90s or 10m`},
+		{"key that is not a string", scenarioHead[:len(scenarioHead)-len("metadata: {name: t}\n")] + "metadata: {annotations: {1: x}}\n",
+			"bad.yaml:3:26: metadata.annotations[1]: got key 1; expected a string key (quote it)"},
+		{"merge of a scalar", scenarioHead + "spec:\n  elector: {<<: 3}\n",
+			`bad.yaml:5:17: spec.elector."<<": got 3 to merge; expected a mapping or a list of mappings`},
+		{"unknown field brought by a merge", scenarioHead + "spec:\n  api: &a {errors: []}\n  elector: {<<: *a}\n",
+			"bad.yaml:5:12: spec.elector.errors: unknown field; expected one of: variant, leaseDuration, renewDeadline, retryPeriod, releaseOnCancel, coordinated, callbackDelay"},
+		{"alias bomb", bomb,
+			fmt.Sprintf("bad.yaml:10:20: spec.nodes[4]: aliases expand the document to more than %d values; expected at most %d (two per byte of the file, plus 1000)", aliasBudget(len(bomb)), aliasBudget(len(bomb)))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("bad.yaml", []byte(tc.in))
+			if err == nil {
+				t.Fatalf("Parse accepted:\n%s", tc.in)
+			}
+			if got := err.Error(); got != tc.want {
+				t.Errorf("message:\n got: %s\nwant: %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestParseYAMLSemantics pins how values read: YAML 1.1 booleans as
+// sigs.k8s.io/yaml (and so kubectl) reads them, timestamps as strings,
+// merge keys overridden by the keys written beside them.
+func TestParseYAMLSemantics(t *testing.T) {
+	s, err := Parse("ok.yaml", []byte(scenarioHead[:len(scenarioHead)-len("metadata: {name: t}\n")]+
+		"metadata: {name: t, annotations: {lesim.dev/day: 2001-12-14, lesim.dev/q: 'no'}}\n"+
+		"spec:\n  elector: &e {leaseDuration: 20s, renewDeadline: 12s, releaseOnCancel: yes}\n"+
+		"  nodes:\n  - name: a\n    elector: {<<: *e, leaseDuration: 30s, releaseOnCancel: off}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Metadata.Annotations; got["lesim.dev/day"] != "2001-12-14" || got["lesim.dev/q"] != "no" {
+		t.Errorf("annotations %q", got)
+	}
+	if e := s.Spec.Elector; e.ReleaseOnCancel == nil || !*e.ReleaseOnCancel {
+		t.Errorf("releaseOnCancel: yes read as %v", e.ReleaseOnCancel)
+	}
+	n := s.Spec.Nodes[0].Elector
+	if n.LeaseDuration.Duration != 30*time.Second || n.RenewDeadline.Duration != 12*time.Second || n.ReleaseOnCancel == nil || *n.ReleaseOnCancel {
+		t.Errorf("merged elector %+v", n)
 	}
 }
