@@ -29,6 +29,7 @@ type compareOpts struct {
 	thresholds []string
 	json       bool
 	report     string
+	real       string
 }
 
 func newCompareCmd(e env) *cobra.Command {
@@ -52,12 +53,23 @@ failover.
 Either two scenarios (files, or library names), or one scenario and two
 --variant values (seed, v0.37) that replace spec.elector.variant.
 
+With --real RESULTS (the results.json of 'simulate serve --exec --runs
+N'), the real processes' runs are put beside --seeds simulated runs of
+the same scenario instead: two independent samples, tested per metric
+with the two-proportion z test (overlap occurred) or the two-sample
+Kolmogorov-Smirnov test (overlap, recovery, time to first leader, API
+load), each with both sample sizes and its effect size; it exits 0.
+
 Exit status: 0 when B is not worse, 1 when B is worse or fails liveness,
 2 on bad input.`,
 		Example: `  simulate compare --scenario release-on-cancel --variant seed --variant v0.37
-  simulate compare old.yaml new.yaml --seeds 50 --threshold recovery.maxSeconds=1 --threshold api.requestsPerSecond=10%`,
+  simulate compare old.yaml new.yaml --seeds 50 --threshold recovery.maxSeconds=1 --threshold api.requestsPerSecond=10%
+  simulate compare --real lesim-exec/results.json --seeds 200`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.real != "" {
+				return runCompareReal(cmd.Context(), e, o, args)
+			}
 			return runCompare(e, o, args)
 		},
 	}
@@ -70,6 +82,7 @@ Exit status: 0 when B is not worse, 1 when B is worse or fails liveness,
 	fs.StringArrayVar(&o.thresholds, "threshold", nil, "a metric's practical threshold: `METRIC=ABS` or METRIC=REL% (repeatable)")
 	fs.BoolVar(&o.json, "json", false, "print the comparison as one JSON object")
 	fs.StringVar(&o.report, "report", "", "write the recovery-time CDF of both sides (PNG, SVG) to `DIR`")
+	fs.StringVar(&o.real, "real", "", "put the runs of real processes in `RESULTS` (the results.json of 'simulate serve --exec --runs N') beside --seeds simulated runs of the same scenario, with two-sample tests")
 	return cmd
 }
 

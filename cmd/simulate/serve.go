@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,6 +43,7 @@ type serveOpts struct {
 	tokenFile        string
 	nodes            []string
 	logFile          string
+	execFlags
 }
 
 const (
@@ -77,8 +79,29 @@ single out one process; requests without a valid token get 401.
 
 Fault windows are timed from the moment the server starts. The scenario's
 node faults (crash, pause, stop, clock rates and jumps) act on processes,
-which serve does not run, and stale reads need the simulated store: they are
-ignored, and serve says so. Without a scenario the API is healthy until
+which serve does not run without --exec, and stale reads need the simulated
+store: they are ignored, and serve says so.
+
+With --exec CMD serve runs the programs itself, one process per scenario
+node, for the scenario's spec.duration: CMD is a template split into words
+as a shell would (quotes, backslashes; no shell runs it) with {kubeconfig},
+{context}, {node}, {identity}, {leaseDuration}, {renewDeadline},
+{retryPeriod}, {releaseOnCancel} and {run} replaced per node and process.
+Each process runs in a process group of its own with KUBECONFIG,
+LESIM_CALLBACK_URL and LESIM_NODE set, its output in --out DIR/run-N/NODE.log.
+The node faults act on the processes on the wall clock: crash is SIGKILL,
+pause SIGSTOP then SIGCONT, stop SIGTERM then SIGKILL after --stop-grace;
+a process that ends restarts per the scenario's restart policy (a fresh
+process). Clock faults and stale reads stay ignored. Leading intervals come
+from the callback hook (the lesim probe, fakeapi/rest/probe) or from
+client-go's log lines (approximate); the run is measured by the checkers
+of 'simulate run' and printed, written to DIR/results.json and, with
+--report, as the same report. --runs N repeats it with fresh processes and
+prints the distribution; 'simulate compare --real DIR/results.json' puts
+it beside the simulation. Every child is killed when serve ends, however
+it ends (on Linux even when serve is killed). Exit status: 0 when every
+run met spec.expect, 1 when one did not, 2 on bad input. See
+docs/testing-your-controller.md. Without a scenario the API is healthy until
 faults are injected through the control endpoints:
 
   POST   /lesim/v1/partition {"node": NODE, "mode": MODE[, "duration": D]}
@@ -110,6 +133,7 @@ gracefully with status 0. It binds to loopback addresses only unless
 		Example: `  simulate serve
   simulate serve --scenario leader-partition-drop-requests --addr 127.0.0.1:8080
   simulate serve my-scenario.yaml --kubeconfig /tmp/lesim.kubeconfig --log serve.log
+  simulate serve my-scenario.yaml --exec './elector --kubeconfig {kubeconfig} --context {context}' --runs 20 --report out/
   curl -H "Authorization: Bearer $(cat lesim.kubeconfig.control-token)" -H 'Content-Type: application/json' \
     -d '{"node": "a", "mode": "drop-requests", "duration": "10s"}' 127.0.0.1:8080/lesim/v1/partition`,
 		Args: cobra.MaximumNArgs(1),
@@ -127,6 +151,7 @@ gracefully with status 0. It binds to loopback addresses only unless
 	fs.StringVar(&so.tokenFile, "control-token", "", "write the control endpoints' bearer token to `FILE`, mode 0600 (default: the kubeconfig's path + .control-token)")
 	fs.StringSliceVar(&so.nodes, "nodes", nil, "node `NAMES`, comma-separated, one kubeconfig context each (default: the scenario's spec.nodes, else a,b,c)")
 	fs.StringVar(&so.logFile, "log", "", "append the request and fault log to `FILE` instead of stderr")
+	so.execFlags.addFlags(fs)
 	return cmd
 }
 
@@ -141,6 +166,7 @@ type servePlan struct {
 	kubeconfig string
 	tokenFile  string
 	ignored    string   // the scenario's faults serve cannot apply, described
+	exec       bool     // serve runs the processes (--exec)
 	unserved   []string // nodes the scenario's API model names that no context uses
 }
 
@@ -190,7 +216,7 @@ func (so *serveOpts) plan(args []string) (*servePlan, error) {
 			}
 			p.windows = append(p.windows, w)
 		}
-		p.ignored = strings.Join(append(stale, nodeFaults(p.sc)...), "; ")
+		p.ignored = strings.Join(append(stale, nodeFaults(p.sc, processFaults)...), "; ")
 	}
 	switch {
 	case len(so.nodes) > 0:
@@ -301,13 +327,16 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// nodeFaults describes the scenario's faults that act on processes, which
-// serve cannot apply to programs it does not run.
-func nodeFaults(sc *scenarios.Scenario) []string {
+// processFaults are the fault types that act on a node's process or its
+// clock: serve cannot apply them to programs it does not run.
+var processFaults = []scenarios.FaultType{scenarios.FaultCrash, scenarios.FaultPause, scenarios.FaultStop, scenarios.FaultClockRate, scenarios.FaultClockJump}
+
+// nodeFaults describes the scenario's faults of the given types, and the
+// nodes whose clocks are not the machine's.
+func nodeFaults(sc *scenarios.Scenario, types []scenarios.FaultType) []string {
 	var parts []string
 	for _, f := range sc.Spec.Faults {
-		switch f.Type {
-		case scenarios.FaultCrash, scenarios.FaultPause, scenarios.FaultStop, scenarios.FaultClockRate, scenarios.FaultClockJump:
+		if slices.Contains(types, f.Type) {
 			s := fmt.Sprintf("%s at %v", f.Type, f.At.Duration)
 			if len(f.Nodes) > 0 {
 				s += " on " + strings.Join(f.Nodes, ",")
@@ -432,9 +461,18 @@ func (l *lineLog) raw(line string) {
 }
 
 func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
+	if err := checkExecOnly(cmd, so); err != nil {
+		return err
+	}
 	p, err := so.plan(args)
 	if err != nil {
 		return err
+	}
+	if so.exec != "" {
+		// Checked before the log file is opened: bad input writes nothing.
+		if err := so.planExec(p); err != nil {
+			return err
+		}
 	}
 	logw := e.stderr
 	if so.logFile != "" {
@@ -446,7 +484,52 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 		logw = f
 	}
 	log := &lineLog{w: logw}
+	ctx, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	if so.exec != "" {
+		return runExec(ctx, cmd, e, so, p, log, args)
+	}
 
+	si, err := startInstance(p, so.addr, log)
+	if err != nil {
+		return err
+	}
+	defer si.shutdown()
+	fmt.Fprintf(e.stdout, "serving https://%s (nodes %s)\n", si.addr, strings.Join(p.nodes, ", "))
+	fmt.Fprintf(e.stdout, "kubeconfig: %s (one context per node: --kubeconfig %s --context %s)\n", p.kubeconfig, p.kubeconfig, p.nodes[0])
+	fmt.Fprintf(e.stdout, "control: https://%s%s (partition, outage, counts, lease, callbacks, summary; see 'simulate serve --help'), token in %s\n", si.addr, controlPrefix, p.tokenFile)
+
+	select {
+	case <-ctx.Done():
+	case err := <-si.served:
+		// Serve returns early only when the listener fails.
+		return failed("serve: %v", err)
+	}
+	si.shutdown()
+	for _, line := range strings.Split(si.obs.summary().text(), "\n") {
+		log.printf("%s", line)
+	}
+	log.printf("serve: stopped")
+	return nil
+}
+
+// serveInstance is one running server: its store, faults, observer and
+// HTTP server, with the credentials written for its address.
+type serveInstance struct {
+	start  time.Time
+	addr   string
+	obs    *observer
+	chaos  *rest.Chaos
+	served chan error
+	log    *lineLog
+	stop   func()
+	once   sync.Once
+}
+
+// startInstance starts serving p on listenAddr: a fresh store whose clock
+// and fault windows count from now, the kubeconfig and control token
+// written for the address it got.
+func startInstance(p *servePlan, listenAddr string, log *lineLog) (*serveInstance, error) {
 	// The store's clock and the fault windows count from the same start.
 	start := time.Now()
 	store := fakeapi.NewStore(func() time.Duration { return time.Since(start) })
@@ -456,53 +539,30 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 	obs := newObserver(log, start)
 	store.OnCommit = obs.commit
 	api := rest.NewHandler(store)
-	p.chaos.Log = func(ev rest.Event) { log.raw(ev.String()) }
-	chaos, err := rest.NewChaos(api, p.chaos)
+	chaos, stopWindows, err := faultedAPI(p, api, start, log)
 	if err != nil {
-		return badInput("%s: spec.api: %v", p.name, err)
-	}
-	if p.sc != nil {
-		log.printf("serve: scenario %s: spec.api applied; API fault windows: %d, timed from now", p.name, len(p.windows))
-	}
-	stopWindows := func() {}
-	if len(p.windows) > 0 {
-		logWindows(log, p.windows)
-		stop, err := chaos.Schedule(start, p.windows)
-		if err != nil {
-			return badInput("%s: spec.faults: %v", p.name, err)
-		}
-		stopWindows = stop
-	}
-	defer stopWindows()
-	if len(p.unserved) > 0 {
-		log.printf("serve: the scenario's latency or faults name nodes without a context (see --nodes): %s", strings.Join(p.unserved, ","))
-	}
-	if p.ignored != "" {
-		log.printf("serve: ignoring the scenario's faults that act on processes or the simulated store (serve does not run the programs): %s", p.ignored)
+		return nil, err
 	}
 
-	ln, err := net.Listen("tcp", so.addr)
+	ln, err := net.Listen("tcp", listenAddr)
 	if err != nil {
-		return badInput("--addr %s: %v", so.addr, errors.Unwrap(err))
+		stopWindows()
+		return nil, badInput("--addr %s: %v", listenAddr, errors.Unwrap(err))
 	}
 	addr := ln.Addr().String()
 	tokens, cert, err := writeCredentials(addr, p)
 	if err != nil {
+		stopWindows()
 		ln.Close()
-		return err
+		return nil, err
 	}
 
-	ctx, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stopSignals()
-
 	ctl := newControl(chaos, api, p.nodes, log)
-	defer ctl.close()
 	mux := http.NewServeMux()
 	// Requests that a fault holds open (a hang, a dropped request) end
 	// when their context does: cancelling the base context on shutdown
 	// releases them.
 	base, cancelBase := context.WithCancel(context.Background())
-	defer cancelBase()
 	ctl.register(mux, tokens.control)
 	// A process reports its own callbacks with its node's token; the
 	// summary is for the operator, behind the control token.
@@ -513,35 +573,60 @@ func runServe(cmd *cobra.Command, e env, so *serveOpts, args []string) error {
 	srv.BaseContext = func(net.Listener) context.Context { return base }
 	srv.ErrorLog = stdlog.New(log, "serve: http: ", 0)
 	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	served := make(chan error, 1)
-	go func() { served <- srv.ServeTLS(ln, "", "") }()
-
-	fmt.Fprintf(e.stdout, "serving https://%s (nodes %s)\n", addr, strings.Join(p.nodes, ", "))
-	fmt.Fprintf(e.stdout, "kubeconfig: %s (one context per node: --kubeconfig %s --context %s)\n", p.kubeconfig, p.kubeconfig, p.nodes[0])
-	fmt.Fprintf(e.stdout, "control: https://%s%s (partition, outage, counts, lease, callbacks, summary; see 'simulate serve --help'), token in %s\n", addr, controlPrefix, p.tokenFile)
+	si := &serveInstance{start: start, addr: addr, obs: obs, chaos: chaos, served: make(chan error, 1), log: log}
+	go func() { si.served <- srv.ServeTLS(ln, "", "") }()
+	si.stop = func() {
+		log.printf("serve: stopping")
+		ctl.close()
+		stopWindows()
+		cancelBase()
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			srv.Close()
+		}
+	}
 	log.printf("serve: listening on %s, nodes %s", addr, strings.Join(p.nodes, ","))
-
-	select {
-	case <-ctx.Done():
-	case err := <-served:
-		// Serve returns early only when the listener fails.
-		return failed("serve: %v", err)
-	}
-	log.printf("serve: stopping")
-	ctl.close()
-	stopWindows()
-	cancelBase()
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-	}
-	for _, line := range strings.Split(obs.summary().text(), "\n") {
-		log.printf("%s", line)
-	}
-	log.printf("serve: stopped")
-	return nil
+	return si, nil
 }
+
+// faultedAPI puts the plan's API model and fault windows, timed from
+// start, in front of api, and logs what it applies and what it ignores.
+func faultedAPI(p *servePlan, api http.Handler, start time.Time, log *lineLog) (*rest.Chaos, func(), error) {
+	chaosCfg := p.chaos
+	chaosCfg.Log = func(ev rest.Event) { log.raw(ev.String()) }
+	chaos, err := rest.NewChaos(api, chaosCfg)
+	if err != nil {
+		return nil, nil, badInput("%s: spec.api: %v", p.name, err)
+	}
+	if p.sc != nil {
+		log.printf("serve: scenario %s: spec.api applied; API fault windows: %d, timed from now", p.name, len(p.windows))
+	}
+	stopWindows := func() {}
+	if len(p.windows) > 0 {
+		logWindows(log, p.windows)
+		stop, err := chaos.Schedule(start, p.windows)
+		if err != nil {
+			return nil, nil, badInput("%s: spec.faults: %v", p.name, err)
+		}
+		stopWindows = stop
+	}
+	if len(p.unserved) > 0 {
+		log.printf("serve: the scenario's latency or faults name nodes without a context (see --nodes): %s", strings.Join(p.unserved, ","))
+	}
+	if p.ignored != "" {
+		why := "serve does not run the programs"
+		if p.exec {
+			why = "a real process runs on the machine's clock"
+		}
+		log.printf("serve: ignoring the scenario's faults that act on processes or the simulated store (%s): %s", why, p.ignored)
+	}
+	return chaos, stopWindows, nil
+}
+
+// shutdown stops the server once: timed faults, fault windows, requests
+// held open, then the listener.
+func (si *serveInstance) shutdown() { si.once.Do(si.stop) }
 
 // writeCredentials mints the tokens and the certificate of a server at
 // addr and writes the kubeconfig and the control token file.

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 	coordinationv1 "k8s.io/api/coordination/v1"
 
+	"github.com/lesim/lesim/fakeapi/rest"
 	"github.com/lesim/lesim/reports"
 	"github.com/lesim/lesim/scenarios/check"
 )
@@ -48,14 +49,61 @@ type observer struct {
 	start     time.Time
 	monoStart int64 // CLOCK_MONOTONIC at start, ns
 	holders   map[string]string
-	ivs       []check.Interval
-	open      map[string]int // identity -> index of its open interval
+	book      intervalBook
 	reported  bool
+	// stopReason names the end of an interval its process reports
+	// (stopped-leading): "stopped" unless serve knows better (--exec
+	// knows whether it asked the process to stop).
+	stopReason func(node string) string
 }
 
 func newObserver(log *lineLog, start time.Time) *observer {
-	return &observer{log: log, start: start, monoStart: monotonicNanos(), holders: map[string]string{}, open: map[string]int{}}
+	return &observer{log: log, start: start, monoStart: monotonicNanos(), holders: map[string]string{},
+		book: newIntervalBook(), stopReason: func(string) string { return "stopped" }}
 }
+
+// intervalBook keeps leading intervals as they open and close; an open
+// interval has End -1.
+type intervalBook struct {
+	ivs  []check.Interval
+	open map[string]int // identity -> index of its open interval
+}
+
+func newIntervalBook() intervalBook { return intervalBook{open: map[string]int{}} }
+
+// start opens an interval of identity on node at at, unless one is open.
+func (b *intervalBook) start(node, identity string, at time.Duration) bool {
+	if _, leading := b.open[identity]; leading {
+		return false
+	}
+	b.ivs = append(b.ivs, check.Interval{Node: node, Identity: identity, Start: at, End: -1, Cancelled: -1})
+	b.open[identity] = len(b.ivs) - 1
+	return true
+}
+
+// stop closes identity's open interval at at, if there is one.
+func (b *intervalBook) stop(identity string, at time.Duration, reason string) bool {
+	i, leading := b.open[identity]
+	if !leading {
+		return false
+	}
+	at = max(at, b.ivs[i].Start)
+	b.ivs[i].End, b.ivs[i].Cancelled, b.ivs[i].EndReason = at, at, reason
+	delete(b.open, identity)
+	return true
+}
+
+// endNode closes every open interval of node: its process ended.
+func (b *intervalBook) endNode(node string, at time.Duration, reason string) {
+	for id, i := range b.open {
+		if b.ivs[i].Node == node {
+			b.stop(id, at, reason)
+		}
+	}
+}
+
+// snapshot is a copy of the intervals, open ones with End -1.
+func (b *intervalBook) snapshot() []check.Interval { return slices.Clone(b.ivs) }
 
 // monotonicNanos is this machine's CLOCK_MONOTONIC, which every process on
 // it shares (Go's own monotonic reading is per process).
@@ -114,6 +162,9 @@ func (o *observer) postCallback(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `expected {"identity": ID, "event": "started-leading" or "stopped-leading", "node": NODE, "monotonicNanos": N}`, http.StatusBadRequest)
 		return
 	}
+	if rep.Node == "" {
+		rep.Node = rest.NodeOf(r) // the node whose token the report carries
+	}
 	o.record(rep)
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -125,21 +176,39 @@ func (o *observer) record(rep callbackReport) {
 		node = rep.Identity
 	}
 	at := o.at(rep)
+	// Asked before taking o.mu: stopReason takes the exec run's lock,
+	// which holds o.mu's in processEnded.
+	reason := o.stopReason(node)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.reported = true
-	i, leading := o.open[rep.Identity]
-	switch {
-	case rep.Event == "started-leading" && !leading:
-		o.ivs = append(o.ivs, check.Interval{Node: node, Identity: rep.Identity, Start: at, End: -1, Cancelled: -1})
-		o.open[rep.Identity] = len(o.ivs) - 1
-	case rep.Event == "stopped-leading" && leading:
-		o.ivs[i].End, o.ivs[i].Cancelled, o.ivs[i].EndReason = max(at, o.ivs[i].Start), max(at, o.ivs[i].Start), "stopped"
-		delete(o.open, rep.Identity)
-	default:
-		return // stopped-leading of a candidate that never led: client-go calls it too
+	changed := false
+	if rep.Event == "started-leading" {
+		changed = o.book.start(node, rep.Identity, at)
+	} else {
+		// A stopped-leading of a candidate that never led changes
+		// nothing: client-go calls it too.
+		changed = o.book.stop(rep.Identity, at, reason)
 	}
-	o.log.printf("serve: %s (%s) %s at %s", rep.Identity, node, rep.Event, reports.FormatAt(at))
+	if changed {
+		o.log.printf("serve: %s (%s) %s at %s", rep.Identity, node, rep.Event, reports.FormatAt(at))
+	}
+}
+
+// processEnded closes the open intervals of node's process, which ended
+// at at without reporting (killed, or exited without its callbacks).
+func (o *observer) processEnded(node string, at time.Duration, reason string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.book.endNode(node, at, reason)
+}
+
+// intervals is a copy of the reported intervals (open ones End -1) and
+// whether any callback was reported.
+func (o *observer) intervals() ([]check.Interval, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.book.snapshot(), o.reported
 }
 
 // serveSummary is the observed run in the terms of `simulate run`.
@@ -182,10 +251,7 @@ type failoverJSON struct {
 // `simulate run` uses; open intervals run to now.
 func (o *observer) summary() serveSummary {
 	now := time.Since(o.start)
-	o.mu.Lock()
-	ivs := slices.Clone(o.ivs)
-	reported := o.reported
-	o.mu.Unlock()
+	ivs, reported := o.intervals()
 	for _, iv := range ivs {
 		now = max(now, iv.Start, iv.End) // reported times may run a little ahead of serve's
 	}

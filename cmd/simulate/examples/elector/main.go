@@ -16,11 +16,13 @@
 //	2026-01-02T15:04:05.124Z new-leader a
 //	2026-01-02T15:04:20.456Z stopped-leading a
 //
-// With --report-callbacks it also reports started-leading and
-// stopped-leading to serve's callback hook (POST /lesim/v1/callbacks on the
-// kubeconfig's server, with its identity, node and CLOCK_MONOTONIC
+// Its callbacks go through the lesim probe (fakeapi/rest/probe): started
+// and stopped leading are reported to serve's callback hook (POST
+// /lesim/v1/callbacks, with its identity, node and CLOCK_MONOTONIC
 // reading), from which serve computes overlap, failovers and leaderless
-// time as `simulate run` does.
+// time as `simulate run` does. Under `simulate serve --exec` that happens
+// by itself; --report-callbacks points the probe at the kubeconfig's
+// server when serve runs on its own.
 //
 // client-go's own log lines (klog) go to stderr, klog's default, so stdout
 // holds only these events. SIGTERM or SIGINT cancels the elector's context;
@@ -31,28 +33,25 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
-	"golang.org/x/sys/unix"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	componentbaseconfig "k8s.io/component-base/config"
 	"k8s.io/component-base/config/options"
+
+	"github.com/lesim/lesim/fakeapi/rest/probe"
 )
 
 // options of the program besides component-base's leader election ones.
@@ -125,9 +124,18 @@ func run(o opts) (lost bool, err error) {
 		Client:     client.CoordinationV1(),
 		LockConfig: resourcelock.ResourceLockConfig{Identity: o.identity},
 	}
-	report := func(string) {}
+	// Under `simulate serve --exec` the probe reports leadership to serve
+	// by itself ($LESIM_CALLBACK_URL); --report-callbacks points it at the
+	// kubeconfig's server when serve runs separately.
+	wrap := func(cb leaderelection.LeaderCallbacks) leaderelection.LeaderCallbacks {
+		return probe.Wrap(cfg, o.identity, cb)
+	}
 	if o.reportCallbacks {
-		report = callbackReporter(cfg, o.identity, o.node)
+		r, err := probe.NewReporter(cfg, strings.TrimSuffix(cfg.Host, "/")+"/lesim/v1/callbacks", o.identity, o.node)
+		if err != nil {
+			return false, err
+		}
+		wrap = r.Wrap
 	}
 
 	// SIGTERM (what Kubernetes sends a pod) and SIGINT cancel the context;
@@ -146,11 +154,15 @@ func run(o opts) (lost bool, err error) {
 	}
 	if !o.le.LeaderElect {
 		// Without election the program leads until it is stopped.
-		event("started-leading", o.identity)
-		report("started-leading")
+		cb := wrap(leaderelection.LeaderCallbacks{
+			OnStartedLeading: func(context.Context) { event("started-leading", o.identity) },
+			OnStoppedLeading: func() { event("stopped-leading", o.identity) },
+		})
+		lctx, cancel := context.WithCancel(ctx)
+		cb.OnStartedLeading(lctx)
 		<-ctx.Done()
-		report("stopped-leading")
-		event("stopped-leading", o.identity)
+		cancel()
+		cb.OnStoppedLeading()
 		return false, nil
 	}
 	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
@@ -160,17 +172,17 @@ func run(o opts) (lost bool, err error) {
 		RetryPeriod:     o.le.RetryPeriod.Duration,
 		ReleaseOnCancel: o.releaseOnCancel,
 		Name:            o.le.ResourceName,
-		Callbacks: leaderelection.LeaderCallbacks{
+		Callbacks: wrap(leaderelection.LeaderCallbacks{
 			// A real component starts its work here and stops it when
 			// ctx is cancelled; this one only says so.
-			OnStartedLeading: func(ctx context.Context) { report("started-leading"); event("started-leading", o.identity) },
+			OnStartedLeading: func(ctx context.Context) { event("started-leading", o.identity) },
 			// client-go calls this whenever Run returns, also in a
 			// candidate that never led.
-			OnStoppedLeading: func() { report("stopped-leading"); event("stopped-leading", o.identity) },
+			OnStoppedLeading: func() { event("stopped-leading", o.identity) },
 			// Called whenever the observed holder changes, this
 			// candidate included.
 			OnNewLeader: func(leader string) { event("new-leader", leader) },
-		},
+		}),
 	})
 	if err != nil {
 		return false, err
@@ -178,38 +190,4 @@ func run(o opts) (lost bool, err error) {
 	// Run returns when leadership is lost or ctx is cancelled.
 	le.Run(ctx)
 	return ctx.Err() == nil, nil
-}
-
-// callbackReporter returns a function that posts a callback to serve's
-// hook on the kubeconfig's server, with this machine's CLOCK_MONOTONIC
-// reading taken when the callback ran. A report that fails is logged and
-// dropped: leader election must not wait for it.
-func callbackReporter(cfg *rest.Config, identity, node string) func(string) {
-	u, err := url.Parse(cfg.Host)
-	if err != nil {
-		return func(string) {}
-	}
-	hook := u.Scheme + "://" + u.Host + "/lesim/v1/callbacks"
-	// The kubeconfig's own client: serve's certificate authority and this
-	// node's bearer token, which the hook requires as the Lease API does.
-	hc, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "elector: callback reports disabled:", err)
-		return func(string) {}
-	}
-	hc.Timeout = 2 * time.Second
-	return func(ev string) {
-		var ts unix.Timespec
-		unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-		body, _ := json.Marshal(map[string]any{"identity": identity, "node": node, "event": ev, "monotonicNanos": ts.Nano()})
-		resp, err := hc.Post(hook, "application/json", bytes.NewReader(body))
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "elector: callback report:", err)
-			return
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusNoContent {
-			fmt.Fprintln(os.Stderr, "elector: callback report:", resp.Status)
-		}
-	}
 }
