@@ -375,7 +375,11 @@ func (w *walker) value(n *yaml3.Node, t reflect.Type, p *field.Path) any {
 		}
 		return m
 	}
+	before := len(w.errs)
 	v := w.leaf(n, p)
+	if len(w.errs) > before {
+		return nil // unreadable, and already reported
+	}
 	if errs := checkScalar(v, t, p); len(errs) > 0 {
 		w.fail(n, errs...)
 		return nil

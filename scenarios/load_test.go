@@ -358,6 +358,8 @@ func TestParsePositions(t *testing.T) {
 			`bad.yaml:5:17: spec.elector."<<": got 3 to merge; expected a mapping or a list of mappings`},
 		{"unknown field brought by a merge", scenarioHead + "spec:\n  api: &a {errors: []}\n  elector: {<<: *a}\n",
 			"bad.yaml:5:12: spec.elector.errors: unknown field; expected one of: variant, leaseDuration, renewDeadline, retryPeriod, releaseOnCancel, coordinated, callbackDelay"},
+		{"value its tag does not allow", scenarioHead + "spec: {seed: !!int abc}\n",
+			"bad.yaml:4:14: spec.seed: cannot decode !!str `abc` as a !!int; expected a YAML Scenario"},
 		{"alias bomb", bomb,
 			fmt.Sprintf("bad.yaml:10:20: spec.nodes[4]: aliases expand the document to more than %d values; expected at most %d (two per byte of the file, plus 1000)", aliasBudget(len(bomb)), aliasBudget(len(bomb)))},
 	} {
