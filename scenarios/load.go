@@ -11,13 +11,12 @@ import (
 	"os"
 	"reflect"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
-	yaml2 "go.yaml.in/yaml/v2"
+	yaml3 "go.yaml.in/yaml/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
@@ -35,12 +34,19 @@ type LoadError struct {
 	// Err is a problem with no field path: the file cannot be read or is
 	// not YAML. Either Err or Errors is set.
 	Err error
+	// Line and Column locate Errors[0] in the file, from 1; zero when
+	// the error is about the decoded scenario rather than a place in
+	// the text.
+	Line, Column int
 }
 
 func (e *LoadError) Error() string {
 	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
+	}
+	if b.Len() > 0 {
 		b.WriteString(": ")
 	}
 	switch {
@@ -170,126 +176,330 @@ func Parse(name string, data []byte) (*Scenario, error) {
 
 // decode is Parse without validation and defaults.
 //
-// sigs.k8s.io/yaml does the actual decoding, but its errors carry no field
-// path and its JSON step matches keys case-insensitively and turns booleans
-// and numbers into strings where a string is expected (`name: no` becomes
-// "false"). So the generic YAML tree is first checked against the Go types,
-// by reflection on their json tags, which yields exact paths and rejects
-// those silent conversions.
+// The file is parsed once into a yaml3.Node tree, which is checked against
+// the Go types by reflection on their json tags: that yields exact paths
+// and positions for duplicate keys, unknown fields (including case
+// variants, which encoding/json would match) and values of the wrong type,
+// and rejects the silent conversions a YAML-to-JSON step makes (`name: no`
+// becoming "false"). The same walk builds the generic value, merge keys
+// and aliases resolved, that a strict encoding/json decoder then reads.
 func decode(name string, data []byte) (*Scenario, error) {
-	fail := func(errs field.ErrorList, err error) (*Scenario, error) {
-		return nil, &LoadError{File: name, Errors: errs, Err: err}
+	fail := func(err error) (*Scenario, error) {
+		return nil, &LoadError{File: name, Err: err}
 	}
-	dec := yaml2.NewDecoder(bytes.NewReader(data))
-	var tree any
-	if err := dec.Decode(&tree); err != nil && err != io.EOF {
-		return fail(nil, yamlError(err))
+	dec := yaml3.NewDecoder(bytes.NewReader(data))
+	var doc yaml3.Node
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
+		return fail(yamlError(err))
 	}
 	// A trailing "---" (an empty document) is common in generated YAML and
 	// harmless; a second scenario would be silently ignored, so it is not.
 	for {
-		var extra any
+		var extra yaml3.Node
 		err := dec.Decode(&extra)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return fail(nil, yamlError(err))
+			return fail(yamlError(err))
 		}
-		if extra != nil {
-			return fail(nil, errors.New("more than one YAML document; expected exactly one Scenario per file"))
-		}
-	}
-	if _, ok := tree.(map[any]any); ok {
-		// Only an ordered decoding keeps duplicate keys: the map above
-		// has already dropped them.
-		var ordered yaml2.MapSlice
-		if err := yaml2.Unmarshal(data, &ordered); err == nil {
-			if errs := findDuplicateKeys(ordered, nil); len(errs) > 0 {
-				return fail(errs, nil)
-			}
+		if documentRoot(&extra) != nil {
+			return fail(errors.New("more than one YAML document; expected exactly one Scenario per file"))
 		}
 	}
-	if errs := checkTree(tree, reflect.TypeFor[Scenario](), nil); len(errs) > 0 {
-		return fail(errs, nil)
+	var tree any
+	if root := documentRoot(&doc); root != nil {
+		b := aliasBudget(len(data))
+		w := &walker{budget: b, limit: b}
+		tree = w.value(root, reflect.TypeFor[Scenario](), nil)
+		if len(w.errs) > 0 {
+			return nil, &LoadError{File: name, Errors: w.errs, Line: w.first.Line, Column: w.first.Column}
+		}
 	}
-	// The checked tree is what the file means, YAML merge keys resolved
-	// (an explicit key overrides a merged one, as YAML specifies): decode
-	// it rather than the text again.
-	j, err := json.Marshal(jsonTree(tree))
+	j, err := json.Marshal(tree)
 	if err != nil {
-		return fail(nil, yamlError(err))
+		return fail(yamlError(err))
 	}
 	s := &Scenario{}
 	jd := json.NewDecoder(bytes.NewReader(j))
 	jd.DisallowUnknownFields()
 	if err := jd.Decode(s); err != nil {
-		// The tree check accepts only what the decoder accepts; this is
-		// the backstop for what it does not foresee.
-		return fail(nil, yamlError(err))
+		// The walk accepts only what the decoder accepts; this is the
+		// backstop for what it does not foresee.
+		return fail(yamlError(err))
 	}
 	return s, nil
 }
 
-// jsonTree turns a YAML tree into one encoding/json can write: mappings
-// keyed by strings (the tree check has made sure keys are strings where
-// the types want them).
-func jsonTree(v any) any {
-	switch v := v.(type) {
-	case map[any]any:
-		m := make(map[string]any, len(v))
-		for k, e := range v { //lesim:allow maprange: copies one map into another; the order cannot show
-			m[keyString(k)] = jsonTree(e)
-		}
-		return m
-	case []any:
-		l := make([]any, len(v))
-		for i, e := range v {
-			l[i] = jsonTree(e)
-		}
-		return l
+// documentRoot is a document's content, nil for an empty document.
+func documentRoot(doc *yaml3.Node) *yaml3.Node {
+	if doc.Kind != yaml3.DocumentNode || len(doc.Content) == 0 {
+		return nil
 	}
-	return v
+	if r := doc.Content[0]; r.Kind != yaml3.ScalarNode || r.ShortTag() != "!!null" {
+		return r
+	}
+	return nil
 }
+
+// aliasBudget bounds the values the walk visits. Without aliases a file
+// has at most about one value per byte; aliases can make a few hundred
+// bytes stand for billions of values (an alias bomb).
+func aliasBudget(size int) int { return 2*size + 1000 }
 
 // yamlError strips the library prefixes from a YAML error and keeps it on
 // one line.
 func yamlError(err error) error {
 	msg := err.Error()
-	for _, p := range []string{"error converting YAML to JSON: ", "error unmarshaling JSON: ", "while decoding JSON: ", "yaml: ", "unmarshal errors:"} {
+	for _, p := range []string{"error unmarshaling JSON: ", "while decoding JSON: ", "yaml: ", "unmarshal errors:"} {
 		msg = strings.TrimPrefix(strings.TrimSpace(msg), p)
 	}
 	msg = strings.Join(strings.Fields(msg), " ")
 	return fmt.Errorf("%s; expected a YAML Scenario", msg)
 }
 
-// findDuplicateKeys reports every key that occurs twice in one mapping.
-func findDuplicateKeys(v any, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	switch v := v.(type) {
-	case yaml2.MapSlice:
-		seen := map[string]bool{}
-		for _, it := range v {
-			k := keyString(it.Key)
-			if seen[k] {
-				errs = append(errs, field.Forbidden(childPath(p, k), "duplicate key; expected each key at most once in a mapping"))
-			}
-			seen[k] = true
-			errs = append(errs, findDuplicateKeys(it.Value, childPath(p, k))...)
-		}
-	case []any:
-		for i, e := range v {
-			errs = append(errs, findDuplicateKeys(e, indexPath(p, i))...)
-		}
-	}
-	return errs
+// walker checks a YAML node tree against a Go type and builds the value
+// encoding/json writes for it.
+type walker struct {
+	// budget is how many more values may be visited; -1 once spent.
+	budget, limit int
+	errs          field.ErrorList
+	// first is the node of errs[0], whose position the message shows.
+	first *yaml3.Node
+	// via is the outermost alias being expanded: where a budget error
+	// points, since the nodes it reaches are written elsewhere.
+	via *yaml3.Node
 }
 
-func keyString(k any) string {
-	if s, ok := k.(string); ok {
-		return s
+// through records a as the alias being expanded unless one already is,
+// and returns the function that forgets it.
+func (w *walker) through(a *yaml3.Node) func() {
+	if a.Kind != yaml3.AliasNode || w.via != nil {
+		return func() {}
 	}
-	return fmt.Sprint(k)
+	w.via = a
+	return func() { w.via = nil }
+}
+
+func (w *walker) fail(n *yaml3.Node, errs ...*field.Error) {
+	if len(w.errs) == 0 {
+		w.first = n
+	}
+	w.errs = append(w.errs, errs...)
+}
+
+// spend counts one visited value and reports whether the budget allows it.
+func (w *walker) spend(n *yaml3.Node, p *field.Path) bool {
+	if w.budget < 0 {
+		return false
+	}
+	if w.budget == 0 {
+		w.budget = -1
+		if w.via != nil {
+			n = w.via
+		}
+		w.fail(n, field.Forbidden(p, fmt.Sprintf("aliases expand the document to more than %d values; expected at most %d (two per byte of the file, plus 1000)", w.limit, w.limit)))
+		return false
+	}
+	w.budget--
+	return true
+}
+
+// deref follows an alias to its anchored node.
+func deref(n *yaml3.Node) *yaml3.Node {
+	for n.Kind == yaml3.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+// value checks n against t and returns the value encoding/json writes
+// for it.
+func (w *walker) value(n *yaml3.Node, t reflect.Type, p *field.Path) any {
+	defer w.through(n)()
+	n = deref(n)
+	if !w.spend(n, p) {
+		return nil
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml3.ScalarNode && n.ShortTag() == "!!null" {
+		// null leaves the field at its zero value, as encoding/json does.
+		return nil
+	}
+	typeErr := func(detail string, args ...any) any {
+		w.fail(n, field.TypeInvalid(p, n.Value, fmt.Sprintf(detail, args...)))
+		return nil
+	}
+	switch {
+	case t == durationType:
+		v := w.leaf(n, p)
+		s, ok := v.(string)
+		switch {
+		case n.Kind != yaml3.ScalarNode:
+			return typeErr("got %s; expected a Go duration such as 90s or 10m", describe(v))
+		case !ok:
+			return typeErr("invalid duration %s; expected a Go duration such as 90s or 10m", describe(v))
+		}
+		if _, err := time.ParseDuration(s); err != nil {
+			return typeErr("invalid duration %q; expected a Go duration such as 90s or 10m", s)
+		}
+		return s
+	case t.Kind() == reflect.Struct:
+		if n.Kind != yaml3.MappingNode {
+			return typeErr("got %s; expected a mapping with fields: %s", describe(w.leaf(n, p)), fieldNames(t))
+		}
+		return w.object(n, t, p)
+	case t.Kind() == reflect.Slice:
+		if n.Kind != yaml3.SequenceNode {
+			return typeErr("got %s; expected a list", describe(w.leaf(n, p)))
+		}
+		l := make([]any, len(n.Content))
+		for i, e := range n.Content {
+			l[i] = w.value(e, t.Elem(), indexPath(p, i))
+		}
+		return l
+	case t.Kind() == reflect.Map:
+		if n.Kind != yaml3.MappingNode {
+			return typeErr("got %s; expected a mapping of strings to strings", describe(w.leaf(n, p)))
+		}
+		m := map[string]any{}
+		for _, e := range w.entries(n, p) {
+			kp := p.Key(e.name)
+			if k := w.leaf(e.key, kp); reflect.TypeOf(k) != stringType {
+				w.fail(e.key, field.TypeInvalid(kp, k, fmt.Sprintf("got key %s; expected a string key (quote it)", describe(k))))
+				continue
+			}
+			m[e.name] = w.value(e.val, t.Elem(), kp)
+		}
+		return m
+	}
+	before := len(w.errs)
+	v := w.leaf(n, p)
+	if len(w.errs) > before {
+		return nil // unreadable, and already reported
+	}
+	if errs := checkScalar(v, t, p); len(errs) > 0 {
+		w.fail(n, errs...)
+		return nil
+	}
+	return v
+}
+
+func (w *walker) object(n *yaml3.Node, t reflect.Type, p *field.Path) any {
+	fields := map[string]reflect.Type{}
+	for _, f := range jsonFields(t) {
+		fields[f.name] = f.typ
+	}
+	m := map[string]any{}
+	for _, e := range w.entries(n, p) {
+		ft, ok := fields[e.name]
+		if _, isString := w.leaf(e.key, p).(string); !ok || !isString {
+			w.fail(e.key, field.Forbidden(childPath(p, e.name), "unknown field; expected one of: "+fieldNames(t)))
+			continue
+		}
+		m[e.name] = w.value(e.val, ft, childPath(p, e.name))
+	}
+	return m
+}
+
+// entry is one key of a mapping and its value.
+type entry struct {
+	key, val *yaml3.Node
+	name     string
+}
+
+// entries lists a mapping's keys in file order, merge keys (<<)
+// resolved as YAML specifies: a key written in the mapping overrides a
+// merged one, and among merged mappings the first listed wins. A key
+// written twice is reported.
+func (w *walker) entries(n *yaml3.Node, p *field.Path) []entry {
+	var own, merged []entry
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := deref(n.Content[i]), n.Content[i+1]
+		if !w.spend(k, p) {
+			return nil
+		}
+		if k.Kind == yaml3.ScalarNode && k.ShortTag() == "!!merge" {
+			merged = append(merged, w.merge(v, p)...)
+			continue
+		}
+		name := k.Value
+		if k.Kind != yaml3.ScalarNode {
+			name = describe(w.leaf(k, p))
+		}
+		if seen[name] {
+			w.fail(k, field.Forbidden(childPath(p, name), "duplicate key; expected each key at most once in a mapping"))
+			continue
+		}
+		seen[name] = true
+		own = append(own, entry{key: k, val: v, name: name})
+	}
+	for _, e := range merged {
+		if !seen[e.name] {
+			seen[e.name] = true
+			own = append(own, e)
+		}
+	}
+	return own
+}
+
+// merge lists the entries a merge key's value brings: one mapping or a
+// list of them.
+func (w *walker) merge(v *yaml3.Node, p *field.Path) []entry {
+	defer w.through(v)()
+	maps := []*yaml3.Node{v}
+	if v = deref(v); v.Kind == yaml3.SequenceNode {
+		maps = v.Content
+	}
+	var out []entry
+	for _, m := range maps {
+		done := w.through(m)
+		if m = deref(m); m.Kind != yaml3.MappingNode {
+			done()
+			w.fail(m, field.TypeInvalid(childPath(p, "<<"), m.Value, fmt.Sprintf("got %s to merge; expected a mapping or a list of mappings", describe(w.leaf(m, p)))))
+			return nil
+		}
+		out = append(out, w.entries(m, p)...)
+		done()
+	}
+	return out
+}
+
+// composite stands for a mapping or a list where a scalar was expected.
+type composite string
+
+// leaf is the scalar n stands for, resolved as YAML 1.1 does (as
+// sigs.k8s.io/yaml and so kubectl read it): y, n, yes, no, on and off,
+// unquoted, are booleans. Timestamps stay strings.
+func (w *walker) leaf(n *yaml3.Node, p *field.Path) any {
+	switch n = deref(n); {
+	case n.Kind == yaml3.MappingNode:
+		return composite("a mapping")
+	case n.Kind != yaml3.ScalarNode:
+		return composite("a list")
+	}
+	quoted := n.Style&(yaml3.TaggedStyle|yaml3.DoubleQuotedStyle|yaml3.SingleQuotedStyle|yaml3.LiteralStyle|yaml3.FoldedStyle) != 0
+	switch n.ShortTag() {
+	case "!!str", "!!timestamp":
+		if b, ok := yaml11Bools[n.Value]; ok && !quoted {
+			return b
+		}
+		return n.Value
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		w.fail(n, field.Invalid(p, n.Value, yamlError(err).Error()))
+		return composite("an unreadable value")
+	}
+	return v
+}
+
+var yaml11Bools = map[string]bool{
+	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "on": true, "On": true, "ON": true,
+	"n": false, "N": false, "no": false, "No": false, "NO": false, "off": false, "Off": false, "OFF": false,
 }
 
 // childPath appends a key, quoting one that would make the path ambiguous
@@ -319,6 +529,7 @@ func indexPath(p *field.Path, i int) *field.Path {
 
 var (
 	durationType = reflect.TypeFor[metav1.Duration]()
+	stringType   = reflect.TypeFor[string]()
 	typeMetaType = reflect.TypeFor[metav1.TypeMeta]()
 )
 
@@ -364,70 +575,7 @@ func jsonFields(t reflect.Type) []jsonField {
 	return out
 }
 
-// checkTree checks a generic YAML value (as yaml.v2 decodes into any)
-// against the Go type it will be decoded into.
-func checkTree(v any, t reflect.Type, p *field.Path) field.ErrorList {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if v == nil {
-		// null leaves the field at its zero value, as encoding/json does.
-		return nil
-	}
-	typeErr := func(detail string) field.ErrorList {
-		return field.ErrorList{field.TypeInvalid(p, v, detail)}
-	}
-	if t == durationType {
-		s, ok := v.(string)
-		if !ok {
-			if isScalar(v) {
-				return typeErr(fmt.Sprintf("invalid duration %s; expected a Go duration such as 90s or 10m", describe(v)))
-			}
-			return typeErr(fmt.Sprintf("got %s; expected a Go duration such as 90s or 10m", describe(v)))
-		}
-		if _, err := time.ParseDuration(s); err != nil {
-			return typeErr(fmt.Sprintf("invalid duration %q; expected a Go duration such as 90s or 10m", s))
-		}
-		return nil
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		m, ok := v.(map[any]any)
-		if !ok {
-			return typeErr(fmt.Sprintf("got %s; expected a mapping with fields: %s", describe(v), fieldNames(t)))
-		}
-		return checkStruct(m, t, p)
-	case reflect.Slice:
-		l, ok := v.([]any)
-		if !ok {
-			return typeErr(fmt.Sprintf("got %s; expected a list", describe(v)))
-		}
-		var errs field.ErrorList
-		for i, e := range l {
-			errs = append(errs, checkTree(e, t.Elem(), indexPath(p, i))...)
-		}
-		return errs
-	case reflect.Map:
-		m, ok := v.(map[any]any)
-		if !ok {
-			return typeErr(fmt.Sprintf("got %s; expected a mapping of strings to strings", describe(v)))
-		}
-		var errs field.ErrorList
-		for _, k := range sortedKeys(m) {
-			kp := p.Key(keyString(k))
-			if _, ok := k.(string); !ok {
-				errs = append(errs, field.TypeInvalid(kp, k, fmt.Sprintf("got key %s; expected a string key (quote it)", describe(k))))
-				continue
-			}
-			errs = append(errs, checkTree(m[k], t.Elem(), kp)...)
-		}
-		return errs
-	default:
-		return checkScalar(v, t, p)
-	}
-}
-
-// checkScalar is checkTree for the scalar kinds.
+// checkScalar checks a scalar against the scalar kind it is decoded into.
 func checkScalar(v any, t reflect.Type, p *field.Path) field.ErrorList {
 	typeErr := func(detail string) field.ErrorList {
 		return field.ErrorList{field.TypeInvalid(p, v, detail)}
@@ -475,30 +623,9 @@ func checkScalar(v any, t reflect.Type, p *field.Path) field.ErrorList {
 			return typeErr(fmt.Sprintf("got %s; expected a number", describe(v)))
 		}
 	default:
-		panic(fmt.Sprintf("scenarios: checkTree: unhandled type %v at %s", t, p))
+		panic(fmt.Sprintf("scenarios: checkScalar: unhandled type %v at %s", t, p))
 	}
 	return nil
-}
-
-func checkStruct(m map[any]any, t reflect.Type, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	fields := jsonFields(t)
-	known := map[string]bool{}
-	for _, f := range fields {
-		known[f.name] = true
-	}
-	for _, k := range sortedKeys(m) {
-		ks, ok := k.(string)
-		if !ok || !known[ks] {
-			errs = append(errs, field.Forbidden(childPath(p, keyString(k)), "unknown field; expected one of: "+fieldNames(t)))
-		}
-	}
-	for _, f := range fields {
-		if v, ok := m[f.name]; ok {
-			errs = append(errs, checkTree(v, f.typ, childPath(p, f.name))...)
-		}
-	}
-	return errs
 }
 
 func fieldNames(t reflect.Type) string {
@@ -509,34 +636,13 @@ func fieldNames(t reflect.Type) string {
 	return strings.Join(names, ", ")
 }
 
-// sortedKeys orders a mapping's keys so that messages do not depend on map
-// iteration order.
-func sortedKeys(m map[any]any) []any {
-	keys := make([]any, 0, len(m))
-	for k := range m { //lesim:allow maprange: the keys are sorted below
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keyString(keys[i]) < keyString(keys[j]) })
-	return keys
-}
-
-func isScalar(v any) bool {
-	switch v.(type) {
-	case map[any]any, []any, nil:
-		return false
-	}
-	return true
-}
-
 // describe names a YAML value for a message.
 func describe(v any) string {
 	switch v := v.(type) {
 	case nil:
 		return "null"
-	case map[any]any:
-		return "a mapping"
-	case []any:
-		return "a list"
+	case composite:
+		return string(v)
 	case string:
 		return strconv.Quote(v)
 	case bool:

@@ -2,11 +2,13 @@ package scenarios
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -21,33 +23,33 @@ func TestParseBadInput(t *testing.T) {
 		name, in, want string
 	}{
 		{"unknown top-level field", scenarioHead + "spek: {}\n",
-			"bad.yaml: spek: unknown field; expected one of: apiVersion, kind, metadata, spec"},
+			"bad.yaml:4:1: spek: unknown field; expected one of: apiVersion, kind, metadata, spec"},
 		{"unknown field in a list entry", scenarioHead + "spec:\n  nodes:\n  - {name: a}\n  - {name: b, clok: {rate: 2}}\n",
-			"bad.yaml: spec.nodes[1].clok: unknown field; expected one of: name, start, identity, clock, latency, elector, client, restart, jitter"},
+			"bad.yaml:7:15: spec.nodes[1].clok: unknown field; expected one of: name, start, identity, clock, latency, elector, client, restart, jitter"},
 		{"unknown field deep in a fault", scenarioHead + "spec:\n  faults:\n  - {type: latency, at: 1s, duration: 1s, response: {distribution: fixed, valeu: 1s}}\n",
-			"bad.yaml: spec.faults[0].response.valeu: unknown field; expected one of: distribution, value, min, max, mean, stddev, median, sigma, scale, shape"},
+			"bad.yaml:6:75: spec.faults[0].response.valeu: unknown field; expected one of: distribution, value, min, max, mean, stddev, median, sigma, scale, shape"},
 		{"case variant of a known field", scenarioHead + "spec:\n  elector: {LeaseDuration: 20s}\n",
-			"bad.yaml: spec.elector.LeaseDuration: unknown field; expected one of: variant, leaseDuration, renewDeadline, retryPeriod, releaseOnCancel, coordinated, callbackDelay"},
+			"bad.yaml:5:13: spec.elector.LeaseDuration: unknown field; expected one of: variant, leaseDuration, renewDeadline, retryPeriod, releaseOnCancel, coordinated, callbackDelay"},
 		{"duplicate key", scenarioHead + "spec:\n  seed: 1\n  seed: 2\n",
-			"bad.yaml: spec.seed: duplicate key; expected each key at most once in a mapping"},
+			"bad.yaml:6:3: spec.seed: duplicate key; expected each key at most once in a mapping"},
 		{"duplicate key in a list entry", scenarioHead + "spec:\n  nodes:\n  - name: a\n    start: 1s\n    start: 2s\n",
-			"bad.yaml: spec.nodes[0].start: duplicate key; expected each key at most once in a mapping"},
+			"bad.yaml:8:5: spec.nodes[0].start: duplicate key; expected each key at most once in a mapping"},
 		{"malformed duration", scenarioHead + "spec:\n  duration: 10 minutes\n",
-			`bad.yaml: spec.duration: invalid duration "10 minutes"; expected a Go duration such as 90s or 10m`},
+			`bad.yaml:5:13: spec.duration: invalid duration "10 minutes"; expected a Go duration such as 90s or 10m`},
 		{"bare number for a duration", scenarioHead + "spec:\n  faults:\n  - {type: stop, at: 30, nodes: [a]}\n",
-			"bad.yaml: spec.faults[0].at: invalid duration 30; expected a Go duration such as 90s or 10m"},
+			"bad.yaml:6:22: spec.faults[0].at: invalid duration 30; expected a Go duration such as 90s or 10m"},
 		{"mapping for a duration", scenarioHead + "spec:\n  duration: {minutes: 10}\n",
-			"bad.yaml: spec.duration: got a mapping; expected a Go duration such as 90s or 10m"},
+			"bad.yaml:5:13: spec.duration: got a mapping; expected a Go duration such as 90s or 10m"},
 		{"string for a number", scenarioHead + "spec:\n  nodes: [{name: a, clock: {rate: fast}}]\n",
-			`bad.yaml: spec.nodes[0].clock.rate: got "fast"; expected a number`},
+			`bad.yaml:5:35: spec.nodes[0].clock.rate: got "fast"; expected a number`},
 		{"negative seed", scenarioHead + "spec:\n  seed: -1\n",
-			"bad.yaml: spec.seed: got -1; expected an integer from 0 to 18446744073709551615"},
+			"bad.yaml:5:9: spec.seed: got -1; expected an integer from 0 to 18446744073709551615"},
 		{"infinite rate", scenarioHead + "spec:\n  nodes: [{name: a, clock: {rate: .inf}}]\n",
-			"bad.yaml: spec.nodes[0].clock.rate: got +Inf; expected a finite number"},
+			"bad.yaml:5:35: spec.nodes[0].clock.rate: got +Inf; expected a finite number"},
 		{"YAML boolean for a string", scenarioHead + "spec:\n  nodes: [{name: no}]\n",
-			"bad.yaml: spec.nodes[0].name: got boolean false; expected a string (YAML reads unquoted y, n, yes, no, on and off as booleans: quote the value)"},
+			"bad.yaml:5:18: spec.nodes[0].name: got boolean false; expected a string (YAML reads unquoted y, n, yes, no, on and off as booleans: quote the value)"},
 		{"scalar for an object", scenarioHead + "spec:\n  nodes: [a, b]\n",
-			`bad.yaml: spec.nodes[0]: got "a"; expected a mapping with fields: name, start, identity, clock, latency, elector, client, restart, jitter (and 1 more)`},
+			`bad.yaml:5:11: spec.nodes[0]: got "a"; expected a mapping with fields: name, start, identity, clock, latency, elector, client, restart, jitter (and 1 more)`},
 		{"negative rate", scenarioHead + "spec:\n  nodes: [{name: a, clock: {rate: -1}}]\n",
 			"bad.yaml: spec.nodes[0].clock.rate: rate -1 is out of range; expected local seconds per true second from 0.001 to 1000, such as 1 or 1.2"},
 		{"zero clockRate fault", scenarioHead + "spec:\n  faults: [{type: clockRate, at: 1m, nodes: [b], rate: 0}]\n",
@@ -133,7 +135,7 @@ func TestParseBadInput(t *testing.T) {
 		{"several problems", scenarioHead + "spec:\n  duration: -1m\n  nodes: [{name: a, start: -1s}]\n  faults: [{type: stop, at: 1m, nodes: [z]}]\n",
 			"bad.yaml: spec.duration: -1m is not positive; expected a duration greater than 0s (and 3 more)"},
 		{"not a mapping", "- a\n- b\n",
-			"bad.yaml: got a list; expected a mapping with fields: apiVersion, kind, metadata, spec"},
+			"bad.yaml:1:1: got a list; expected a mapping with fields: apiVersion, kind, metadata, spec"},
 		{"YAML syntax", scenarioHead + "spec: {nodes: [\n",
 			"bad.yaml: line 4: did not find expected node content; expected a YAML Scenario"},
 		{"two documents", scenarioHead + "---\n---\n" + scenarioHead,
@@ -145,7 +147,7 @@ func TestParseBadInput(t *testing.T) {
 		{"scenario name", "apiVersion: lesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: My_Scenario}\n",
 			`bad.yaml: metadata.name: invalid name "My_Scenario"; expected lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (a Kubernetes object name)`},
 		{"control characters in a key", scenarioHead + "spec: {\"a\\nb\": 1}\n",
-			`bad.yaml: spec."a\nb": unknown field; expected one of: seed, duration, elector, client, api, restart, nodes, faults, workload, expect, choices`},
+			`bad.yaml:4:8: spec."a\nb": unknown field; expected one of: seed, duration, elector, client, api, restart, nodes, faults, workload, expect, choices`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Parse("bad.yaml", []byte(tc.in))
@@ -325,5 +327,73 @@ func TestMessageForEveryErrorType(t *testing.T) {
 		if got := Message(tc.err); got != tc.want {
 			t.Errorf("got  %s\nwant %s", got, tc.want)
 		}
+	}
+}
+
+// TestParsePositions: each structural check names the line and column of
+// the node at fault, also deep in lists and through aliases.
+func TestParsePositions(t *testing.T) {
+	// Each node merges nine copies of the one before: node k stands for
+	// 9^k mappings.
+	bomb := scenarioHead + "spec:\n  nodes:\n  - &x0 {name: a}\n"
+	for i := 1; i <= 9; i++ {
+		bomb += fmt.Sprintf("  - &x%d {<<: [%s*x%d]}\n", i, strings.Repeat(fmt.Sprintf("*x%d, ", i-1), 8), i-1)
+	}
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"duplicate key deep in a list", scenarioHead + "spec:\n  nodes:\n  - name: a\n  - name: b\n    clock:\n      schedule:\n      - at: 1m\n        rate: 1.1\n        at: 2m\n",
+			"bad.yaml:12:9: spec.nodes[1].clock.schedule[0].at: duplicate key; expected each key at most once in a mapping"},
+		{"duplicate annotation", scenarioHead[:len(scenarioHead)-len("metadata: {name: t}\n")] + "metadata:\n  annotations:\n    k: a\n    k: b\n",
+			"bad.yaml:6:5: metadata.annotations.k: duplicate key; expected each key at most once in a mapping"},
+		{"unknown field", scenarioHead + "spec:\n  nodes:\n  - name: a\n  - name: b\n    clock:\n      rat: 2\n",
+			"bad.yaml:9:7: spec.nodes[1].clock.rat: unknown field; expected one of: rate, offset, schedule, rateBand"},
+		{"wrong type", scenarioHead + "spec:\n  nodes:\n  - name: a\n    restart: {policy: [Always]}\n",
+			"bad.yaml:7:23: spec.nodes[0].restart.policy: got a list; expected a string"},
+		{"wrong type through an alias", scenarioHead + "spec:\n  nodes:\n  - {name: &s x, start: *s}\n",
+			`bad.yaml:6:12: spec.nodes[0].start: invalid duration "x"; expected a Go duration such as 90s or 10m`},
+		{"key that is not a string", scenarioHead[:len(scenarioHead)-len("metadata: {name: t}\n")] + "metadata: {annotations: {1: x}}\n",
+			"bad.yaml:3:26: metadata.annotations[1]: got key 1; expected a string key (quote it)"},
+		{"merge of a scalar", scenarioHead + "spec:\n  elector: {<<: 3}\n",
+			`bad.yaml:5:17: spec.elector."<<": got 3 to merge; expected a mapping or a list of mappings`},
+		{"unknown field brought by a merge", scenarioHead + "spec:\n  api: &a {errors: []}\n  elector: {<<: *a}\n",
+			"bad.yaml:5:12: spec.elector.errors: unknown field; expected one of: variant, leaseDuration, renewDeadline, retryPeriod, releaseOnCancel, coordinated, callbackDelay"},
+		{"value its tag does not allow", scenarioHead + "spec: {seed: !!int abc}\n",
+			"bad.yaml:4:14: spec.seed: cannot decode !!str `abc` as a !!int; expected a YAML Scenario"},
+		{"alias bomb", bomb,
+			fmt.Sprintf("bad.yaml:10:20: spec.nodes[4]: aliases expand the document to more than %d values; expected at most %d (two per byte of the file, plus 1000)", aliasBudget(len(bomb)), aliasBudget(len(bomb)))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("bad.yaml", []byte(tc.in))
+			if err == nil {
+				t.Fatalf("Parse accepted:\n%s", tc.in)
+			}
+			if got := err.Error(); got != tc.want {
+				t.Errorf("message:\n got: %s\nwant: %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestParseYAMLSemantics pins how values read: YAML 1.1 booleans as
+// sigs.k8s.io/yaml (and so kubectl) reads them, timestamps as strings,
+// merge keys overridden by the keys written beside them.
+func TestParseYAMLSemantics(t *testing.T) {
+	s, err := Parse("ok.yaml", []byte(scenarioHead[:len(scenarioHead)-len("metadata: {name: t}\n")]+
+		"metadata: {name: t, annotations: {lesim.dev/day: 2001-12-14, lesim.dev/q: 'no'}}\n"+
+		"spec:\n  elector: &e {leaseDuration: 20s, renewDeadline: 12s, releaseOnCancel: yes}\n"+
+		"  nodes:\n  - name: a\n    elector: {<<: *e, leaseDuration: 30s, releaseOnCancel: off}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Metadata.Annotations; got["lesim.dev/day"] != "2001-12-14" || got["lesim.dev/q"] != "no" {
+		t.Errorf("annotations %q", got)
+	}
+	if e := s.Spec.Elector; e.ReleaseOnCancel == nil || !*e.ReleaseOnCancel {
+		t.Errorf("releaseOnCancel: yes read as %v", e.ReleaseOnCancel)
+	}
+	n := s.Spec.Nodes[0].Elector
+	if n.LeaseDuration.Duration != 30*time.Second || n.RenewDeadline.Duration != 12*time.Second || n.ReleaseOnCancel == nil || *n.ReleaseOnCancel {
+		t.Errorf("merged elector %+v", n)
 	}
 }

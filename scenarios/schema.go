@@ -186,7 +186,14 @@ text; docs/scenario-schema.md is a copy.
 - A path such as spec.nodes[].clock.rate stands for the field in every
   entry of the list; error messages name the entry: spec.nodes[1].clock.rate.
 - Errors read "FILE: PATH: what is wrong; expected ...", one line, and
-  simulate exits with status 2 on them.
+  simulate exits with status 2 on them. Where the problem is a place in
+  the text (a duplicate key, an unknown field, a value of the wrong type)
+  the line and column follow the file name:
+  "bad.yaml:9:7: spec.nodes[1].clock.rat: unknown field; expected one of:
+  rate, offset, schedule, rateBand".
+- Anchors, aliases and merge keys (<<) are read as YAML specifies; a file
+  whose aliases expand to more than two values per byte of the file (plus
+  1000) is refused.
 
 ## Distributions
 
