@@ -244,7 +244,7 @@ func TestServeBadInputWritesNothing(t *testing.T) {
 		want string
 	}{
 		{"bad-file", []string{bad}, "bad.yaml: spec.api.latency.request"},
-		{"unknown-field", []string{unknown}, "unknown.yaml: spec.nodes[0]"},
+		{"unknown-field", []string{unknown}, "unknown.yaml:4:21: spec.nodes[0]"},
 		{"missing-file", []string{filepath.Join(dir, "nope.yaml")}, "nope.yaml"},
 		{"unknown-name", []string{"--scenario", "no-such-scenario"}, "no-such-scenario: no such library scenario"},
 		{"file-and-name", []string{bad, "--scenario", "healthy"}, "not both"},
