@@ -141,7 +141,7 @@ type Made struct {
 type Recorder struct {
 	Next  Chooser
 	Made  []Made
-	count map[choiceSubject]int
+	count choiceCounter
 }
 
 type choiceSubject struct {
@@ -149,20 +149,25 @@ type choiceSubject struct {
 	subject string
 }
 
-// Key returns the key the next choice of kind about subject will get.
-func (r *Recorder) key(c *Choice) ChoiceKey {
-	if r.count == nil {
-		r.count = make(map[choiceSubject]int)
+// choiceCounter numbers the choices of each kind about each subject in
+// the order they are made: the N of their keys, for recording and replay
+// alike.
+type choiceCounter map[choiceSubject]int
+
+// key returns the key of choice c and counts it.
+func (cc *choiceCounter) key(c *Choice) ChoiceKey {
+	if *cc == nil {
+		*cc = make(choiceCounter)
 	}
 	cs := choiceSubject{c.Kind, c.Subject}
-	n := r.count[cs]
-	r.count[cs] = n + 1
+	n := (*cc)[cs]
+	(*cc)[cs] = n + 1
 	return ChoiceKey{Kind: c.Kind, Subject: c.Subject, N: n}
 }
 
 // Choose implements Chooser.
 func (r *Recorder) Choose(c *Choice) int64 {
-	k := r.key(c)
+	k := r.count.key(c)
 	v := Choose(r.Next, c)
 	r.Made = append(r.Made, Made{Key: k, Choice: *c, Value: v})
 	return v
@@ -174,7 +179,7 @@ func (r *Recorder) Choose(c *Choice) int64 {
 // exactly; a subset of it is a shrunk schedule.
 type Pins struct {
 	Values map[ChoiceKey]int64
-	count  map[choiceSubject]int
+	count  choiceCounter
 }
 
 // NewPins returns pins for the values.
@@ -191,13 +196,7 @@ func PinsOf(made []Made) map[ChoiceKey]int64 {
 
 // Choose implements Chooser.
 func (p *Pins) Choose(c *Choice) int64 {
-	if p.count == nil {
-		p.count = make(map[choiceSubject]int)
-	}
-	cs := choiceSubject{c.Kind, c.Subject}
-	n := p.count[cs]
-	p.count[cs] = n + 1
-	if v, ok := p.Values[ChoiceKey{Kind: c.Kind, Subject: c.Subject, N: n}]; ok {
+	if v, ok := p.Values[p.count.key(c)]; ok {
 		return v
 	}
 	return c.Drawn
