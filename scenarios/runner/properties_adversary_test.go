@@ -7,11 +7,9 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"pgregory.net/rapid"
 
 	. "github.com/lesim/lesim/scenarios"
-	"github.com/lesim/lesim/scenarios/gen"
 	"github.com/lesim/lesim/scenarios/runner"
 	"github.com/lesim/lesim/scenarios/worstcase"
 )
@@ -82,24 +80,8 @@ func withFewerChecks(t *testing.T, div int, f func()) {
 // followers at rates 1.251–1.4 (the bound is 1.25), the leader "a"
 // partitioned with its requests dropped for 40–60 s from 30–90 s.
 func justOutsideEnvGen() *rapid.Generator[*Scenario] {
-	return rapid.Custom(func(t *rapid.T) *Scenario {
-		sc := &Scenario{TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: Kind}}
-		sc.Metadata.Name = "just-outside"
-		sp := &sc.Spec
-		seed := rapid.Uint64Range(1, 1<<20).Draw(t, "seed")
-		sp.Seed = &seed
-		sp.Duration = dur(3 * time.Minute)
-		sp.Elector = Timings{LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second}.Elector()
-		sp.Nodes = []Node{{Name: "a"}}
-		for _, name := range []string{"b", "c"}[:rapid.IntRange(1, 2).Draw(t, "followers")] {
-			r := gen.ClockRate(1.251, 1.4).Draw(t, "rate")
-			start := time.Duration(rapid.IntRange(1, 10).Draw(t, "startSeconds")) * time.Second
-			sp.Nodes = append(sp.Nodes, Node{Name: name, Start: metav1.Duration{Duration: start}, Clock: &Clock{Rate: &r}})
-		}
-		at := time.Duration(rapid.IntRange(30, 90).Draw(t, "partitionAtSeconds")) * time.Second
-		d := time.Duration(rapid.IntRange(40, 60).Draw(t, "partitionSeconds")) * time.Second
-		sp.Faults = []Fault{{Type: FaultPartition, At: metav1.Duration{Duration: at}, Duration: dur(d), Nodes: []string{"a"}, Mode: ModeDropRequests}}
-		return sc
+	return partitionedLeaderEnvGen("just-outside", 1.251, 1.4, func(t *rapid.T) time.Duration {
+		return time.Duration(rapid.IntRange(1, 10).Draw(t, "startSeconds")) * time.Second
 	})
 }
 
