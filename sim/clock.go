@@ -7,16 +7,14 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// epoch is the wall-clock instant that true time zero corresponds to on a
-// node with no offset. It is fixed, and not a variable anyone can set, so
-// that traces are byte-identical.
+// epochUnix is the wall-clock instant that true time zero corresponds to
+// on a node with no offset, in Unix seconds. It is fixed, and not a
+// variable anyone can set, so that traces are byte-identical.
 const epochUnix = 1767225600 // 2026-01-01T00:00:00Z
 
 // Epoch is the wall-clock instant that true time zero corresponds to on a
 // node with no offset: 2026-01-01T00:00:00Z. Every trace depends on it.
 func Epoch() time.Time { return time.Unix(epochUnix, 0).UTC() }
-
-var epoch = Epoch()
 
 // ClockConfig describes a node clock at the start of a run.
 type ClockConfig struct {
@@ -47,16 +45,27 @@ type Clock struct {
 	jumps  time.Duration
 	timers []*simTimer
 	moved  []*simTimer // scratch for SetRate
-	// lastT is epoch.Add(lastL), when lastOK (see at).
+	// lastT is Epoch().Add(lastL), when lastOK (see at).
 	lastT  time.Time
 	lastL  time.Duration
 	lastOK bool
+	// While true time t lies in [unitFrom, unitFrom+unitLen) the local
+	// reading is exactly t + unitOff: the current segment runs at rate 1
+	// and the sum cannot overflow. Every node reads its clock several times
+	// per event, and most clocks run at rate 1, so LocalNow answers those
+	// with one unsigned comparison and one addition, small enough to
+	// inline. unitLen is 0 on any other rate.
+	unitFrom, unitOff time.Duration
+	unitLen           uint64
 }
 
 type segment struct {
 	trueStart  time.Duration
 	localStart time.Duration
 	rate       float64
+	// safe bounds the true times t with t - trueStart in [0, safe) whose
+	// reading needs no overflow checks (newSegment); 0 checks every one.
+	safe uint64
 }
 
 var _ clock.WithTickerAndDelayedExecution = (*Clock)(nil)
@@ -70,7 +79,20 @@ func newClock(s *Sim, n *Node, cfg ClockConfig) *Clock {
 	// A clock added mid-run reads as if it had run at its rate since the
 	// epoch.
 	start := segment{localStart: cfg.Offset, rate: rate}.local(s.now)
-	return &Clock{sim: s, node: n, segs: []segment{{trueStart: s.now, localStart: start, rate: rate}}}
+	c := &Clock{sim: s, node: n, segs: []segment{newSegment(s.now, start, rate)}}
+	c.setUnitRange()
+	return c
+}
+
+// setUnitRange derives the rate-1 shortcut of LocalNow from the current
+// segment: its overflow-free range, where the reading is t + unitOff
+// (which fits: both starts lie strictly within ±2^62 when safe > 0).
+func (c *Clock) setUnitRange() {
+	sg := c.segs[len(c.segs)-1]
+	c.unitFrom, c.unitOff, c.unitLen = sg.trueStart, sg.localStart-sg.trueStart, 0
+	if sg.rate == 1 {
+		c.unitLen = sg.safe
+	}
 }
 
 func checkRate(rate float64) {
@@ -97,6 +119,18 @@ func (c *Clock) Local(t time.Duration) time.Duration {
 // Never if that is beyond what a time.Duration holds.
 func (c *Clock) TrueAt(l time.Duration) time.Duration {
 	now := c.sim.now
+	if uint64(now-c.unitFrom) < c.unitLen {
+		// Rate 1: l is reached at l - unitOff. The reading now cannot
+		// overflow here; l - unitOff can, only upwards (true times are
+		// never negative), and then wraps below now: the exact path says
+		// Never.
+		if l <= now+c.unitOff {
+			return now
+		}
+		if t := l - c.unitOff; t > now {
+			return t
+		}
+	}
 	if l <= c.LocalNow() {
 		return now
 	}
@@ -105,14 +139,20 @@ func (c *Clock) TrueAt(l time.Duration) time.Duration {
 
 // LocalNow is the monotonic local reading now.
 func (c *Clock) LocalNow() time.Duration {
+	if uint64(c.sim.now-c.unitFrom) < c.unitLen {
+		return c.sim.now + c.unitOff
+	}
+	return c.localNowExact()
+}
+
+// localNowExact is LocalNow on a rate other than 1, or near int64's ends.
+// It is kept out of line so that LocalNow stays within the inlining budget.
+//
+//go:noinline
+func (c *Clock) localNowExact() time.Duration {
 	sg := &c.segs[len(c.segs)-1]
-	// Most clocks run at rate 1 from a segment that began in the past: the
-	// reading is one addition, checked for overflow by its sign, which the
-	// compiler inlines into every caller. Everything else takes the exact path.
-	if dt := c.sim.now - sg.trueStart; sg.rate == 1 && dt >= 0 {
-		if l := sg.localStart + dt; l >= sg.localStart {
-			return l
-		}
+	if l, ok := sg.unchecked(c.sim.now); ok {
+		return l
 	}
 	return sg.local(c.sim.now)
 }
@@ -125,10 +165,11 @@ func (c *Clock) SetRate(rate float64) {
 	l := c.LocalNow()
 	last := &c.segs[len(c.segs)-1]
 	if last.trueStart == now {
-		last.localStart, last.rate = l, rate
+		*last = newSegment(now, l, rate)
 	} else {
-		c.segs = append(c.segs, segment{trueStart: now, localStart: l, rate: rate})
+		c.segs = append(c.segs, newSegment(now, l, rate))
 	}
+	c.setUnitRange()
 	// A timer whose deadline has passed is due now or held by a pause:
 	// moving it would only lose its place among what fell due earlier.
 	moved := c.moved[:0]
@@ -161,13 +202,22 @@ func (c *Clock) Now() time.Time { return c.at(c.LocalNow()) }
 // monotonic reading plus every wall-clock step.
 func (c *Clock) WallNow() time.Time { return c.at(addSat(c.LocalNow(), c.jumps)) }
 
-// at is epoch.Add(l). Code on a node reads its clock several times within
+// at is Epoch().Add(l). Code on a node reads its clock several times within
 // one event, always at the same instant, so the last conversion is kept.
 func (c *Clock) at(l time.Duration) time.Time {
 	if !c.lastOK || l != c.lastL {
-		c.lastT, c.lastL, c.lastOK = epoch.Add(l), l, true
+		c.lastT, c.lastL, c.lastOK = epochPlus(l), l, true
 	}
 	return c.lastT
+}
+
+// epochPlus is epoch.Add(l), the same time.Time, built from whole seconds
+// and nanoseconds: time.Unix is a few instructions where Add goes through
+// its monotonic and overflow handling, and nodes convert a reading on
+// nearly every event.
+func epochPlus(l time.Duration) time.Time {
+	sec, nsec := int64(l/time.Second), int64(l%time.Second)
+	return time.Unix(epochUnix+sec, nsec).UTC()
 }
 
 // Since is Now().Sub(t).

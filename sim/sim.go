@@ -15,6 +15,7 @@ package sim
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"runtime"
 	"time"
 )
@@ -95,7 +96,9 @@ type Sim struct {
 
 	nodes  []*Node
 	limits Limits
-	err    error
+	// maxFired is Limits.MaxEvents, or the largest uint64 without a limit.
+	maxFired uint64
+	err      error
 	// Observer, when set, sees every event just before it runs; the
 	// determinism tests hash the sequence it produces.
 	Observer func(at time.Duration, seq uint64, owner string)
@@ -103,7 +106,7 @@ type Sim struct {
 
 // New returns an empty simulation at true time zero with the given run seed.
 func New(seed uint64) *Sim {
-	return &Sim{seed: seed, lazyMin: -1, maxLazy: defaultMaxLazy}
+	return &Sim{seed: seed, lazyMin: -1, maxLazy: defaultMaxLazy, maxFired: math.MaxUint64}
 }
 
 // defaultMaxLazy bounds Sim.lazy, whose least entry is found by a scan.
@@ -366,14 +369,25 @@ func (s *Sim) NextAt() (time.Duration, bool) {
 }
 
 // Step runs the earliest pending event and reports whether there was one.
-func (s *Sim) Step() bool {
+func (s *Sim) Step() bool { return s.stepDue(math.MaxInt64) }
+
+// stepDue runs the earliest pending event if it is due at or before t, and
+// reports whether it ran one. RunUntil's loop calls it alone, so that
+// finding the earliest event is done once per event.
+func (s *Sim) stepDue(t time.Duration) bool {
 	s.skipStale()
 	var top entry
 	switch {
 	case s.lazyFirst():
+		if s.lazy[s.lazyMin].at > t {
+			return false
+		}
 		top = s.lazy[s.lazyMin]
 		s.unlazy(&s.slots[top.slot])
 	case len(s.heap) > 0:
+		if s.heap[0].at > t {
+			return false
+		}
 		top = s.popTop()
 	default:
 		return false
@@ -426,27 +440,39 @@ func (s *Sim) RunUntil(t time.Duration) {
 		return
 	}
 	for n := 1; ; n++ {
-		if n%yieldEvery == 0 {
-			runtime.Gosched()
-			if s.limits.Stop != nil {
-				if err := s.limits.Stop(); err != nil {
-					s.err = err
-					return
-				}
+		// One test per event covers both limits; the rest is out of line.
+		if n%yieldEvery == 0 || s.fired >= s.maxFired {
+			if s.overLimit(n) {
+				return
 			}
 		}
-		if s.limits.MaxEvents > 0 && s.fired >= s.limits.MaxEvents {
-			s.err = &BudgetError{Events: s.fired, At: s.now}
-			return
-		}
-		if at, ok := s.NextAt(); !ok || at > t {
+		if !s.stepDue(t) {
 			break
 		}
-		s.Step()
 	}
 	if t > s.now {
 		s.now = t
 	}
+}
+
+// overLimit yields the processor every yieldEvery events (the n-th of this
+// RunUntil), polls Limits.Stop then, and stops the run at the event budget,
+// setting Err.
+func (s *Sim) overLimit(n int) bool {
+	if n%yieldEvery == 0 {
+		runtime.Gosched()
+		if s.limits.Stop != nil {
+			if err := s.limits.Stop(); err != nil {
+				s.err = err
+				return true
+			}
+		}
+	}
+	if s.fired >= s.maxFired {
+		s.err = &BudgetError{Events: s.fired, At: s.now}
+		return true
+	}
+	return false
 }
 
 // Limits bound a run from outside the simulation: neither changes what a
@@ -461,7 +487,13 @@ type Limits struct {
 }
 
 // SetLimits sets the limits RunUntil observes.
-func (s *Sim) SetLimits(l Limits) { s.limits = l }
+func (s *Sim) SetLimits(l Limits) {
+	s.limits = l
+	s.maxFired = math.MaxUint64
+	if l.MaxEvents > 0 {
+		s.maxFired = l.MaxEvents
+	}
+}
 
 // Err is why RunUntil stopped before its time: a *BudgetError, or what
 // Limits.Stop returned. Nil when every run so far reached its time.

@@ -53,9 +53,27 @@ func (sg segment) local(t time.Duration) time.Duration {
 	return l
 }
 
+// newSegment is the segment from trueStart at localStart with rate, with
+// the range of true times where its reading needs no overflow checks.
+func newSegment(trueStart, localStart time.Duration, rate float64) segment {
+	sg := segment{trueStart: trueStart, localStart: localStart, rate: rate}
+	// Within ±2^62 at the start and for dt·rate < 2^61, the reading stays
+	// below 2^62 + 2^61(1+ε) < 2^63 in magnitude, and t - trueStart cannot
+	// wrap into [0, safe) (see localChecked).
+	const lim = 1 << 61
+	if trueStart <= -MaxReading || trueStart >= MaxReading || localStart <= -MaxReading || localStart >= MaxReading {
+		return sg
+	}
+	sg.safe = uint64(min(lim/rate, float64(MaxReading)))
+	return sg
+}
+
 // localChecked is local, reporting instead of panicking when the reading
 // would leave int64 (ok false).
 func (sg segment) localChecked(t time.Duration) (time.Duration, bool) {
+	if l, ok := sg.unchecked(t); ok {
+		return l, true
+	}
 	dt, ok := sub(t, sg.trueStart)
 	if !ok {
 		return 0, false
@@ -69,6 +87,21 @@ func (sg segment) localChecked(t time.Duration) (time.Duration, bool) {
 		return 0, false
 	}
 	return add(sg.localStart, time.Duration(x))
+}
+
+// unchecked is the reading at t in the common case, t less than safe
+// after the start, where neither the difference, the product nor the sum
+// can overflow (a t before the start wraps to at least 2^62 as uint64,
+// beyond safe); ok false elsewhere. It is small enough to inline.
+func (sg *segment) unchecked(t time.Duration) (time.Duration, bool) {
+	dt := t - sg.trueStart
+	if uint64(dt) >= sg.safe {
+		return 0, false
+	}
+	if sg.rate == 1 {
+		return sg.localStart + dt, true // exact beyond float64's 2^53
+	}
+	return sg.localStart + time.Duration(math.Floor(float64(dt)*sg.rate)), true
 }
 
 // reaches reports whether the reading at true time t is at least l; a
@@ -96,11 +129,16 @@ func (sg segment) trueAt(after, l time.Duration) time.Duration {
 		}
 		return max(t, after+1)
 	}
+	est, estOK := sg.estimate(l)
+	// Usually the estimate is the answer: the first instant reaching l.
+	if estOK && est > after && sg.reaches(est, l) && (est-1 == after || !sg.reaches(est-1, l)) {
+		return est
+	}
 	lo, hi := after, Never
 	if !sg.reaches(hi, l) {
 		return Never
 	}
-	if est, ok := sg.estimate(l); ok && est > lo && est < hi {
+	if estOK && est > lo && est < hi {
 		if sg.reaches(est, l) {
 			hi = est
 			// The answer is at most a little below: widen downwards.

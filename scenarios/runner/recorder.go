@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -28,9 +29,11 @@ type recorder struct {
 
 	// edges are the fault schedule's starts and ends in time order, told
 	// as trace events when true time reaches them; next is the first
-	// untold one.
-	edges    []faultEdge
-	nextEdge int
+	// untold one, due at nextEdgeAt (the largest Duration when none is
+	// left: the kernel's observer tests it on every event).
+	edges      []faultEdge
+	nextEdge   int
+	nextEdgeAt time.Duration
 	// identities maps a process identity to its node, to say which node
 	// wrote the lease.
 	identities map[string]*nodeRun
@@ -44,7 +47,7 @@ type recorder struct {
 
 func newRecorder(r *runner, opts RunOptions) *recorder {
 	rc := &recorder{r: r, keep: opts.KeepTrace || opts.OnEvent != nil, hold: opts.KeepTrace, sink: opts.OnEvent,
-		h: newTraceHasher(), res: &check.Result{}, identities: map[string]*nodeRun{}}
+		h: newTraceHasher(), res: &check.Result{}, identities: map[string]*nodeRun{}, nextEdgeAt: math.MaxInt64}
 	first := r.end
 	for _, n := range r.sc.Spec.Nodes {
 		first = min(first, n.Start.Duration)
@@ -62,7 +65,7 @@ func (rc *recorder) addNode(name string, rate float64) {
 // kernelEvent is the kernel's observer: every event that runs is hashed by
 // (time, sequence, owner), which pins the whole event order.
 func (rc *recorder) kernelEvent(at time.Duration, seq uint64, owner string) {
-	if rc.nextEdge < len(rc.edges) && rc.edges[rc.nextEdge].at <= at {
+	if at >= rc.nextEdgeAt {
 		rc.tellEdges(at)
 	}
 	rc.h.int(int64(at))

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,14 @@ func (rc *recorder) scheduleEdges(f *scenarios.Fault, targets []*nodeRun) {
 		rc.edges = append(rc.edges, faultEdge{at: f.At.Duration, kind: FaultKind, nodes: targets, f: f})
 	}
 	slices.SortStableFunc(rc.edges, func(a, b faultEdge) int { return cmp.Compare(a.at, b.at) })
+	rc.setNextEdgeAt()
+}
+
+func (rc *recorder) setNextEdgeAt() {
+	rc.nextEdgeAt = math.MaxInt64
+	if rc.nextEdge < len(rc.edges) {
+		rc.nextEdgeAt = rc.edges[rc.nextEdge].at
+	}
 }
 
 // tellEdges tells the fault edges at or before true time at. The kernel's
@@ -81,6 +90,7 @@ func (rc *recorder) tellEdges(at time.Duration) {
 			}
 		}
 	}
+	rc.setNextEdgeAt()
 }
 
 // faultDetail is "type=<type>" and the fault's settings.
