@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -18,12 +19,28 @@ const DefaultMaxEvents uint64 = 500_000_000
 // exceed the budget.
 const eventsPerRequest = 2
 
-// load is one setting's share of a run's API requests.
+// load is one setting's share of a run's API requests: the election of
+// the nodes sharing one retry period, or the workload.
 type load struct {
-	path     *field.Path
-	what     string  // "retryPeriod 1ns with 3 nodes"
+	rp       time.Duration // the retry period; 0 for the workload
+	nodes    int
+	workload bool
 	perSec   float64 // requests per simulated second
-	whatWord string  // "requests" or "writes"
+}
+
+// describe names the load's setting: its field path, what it is ("retryPeriod
+// 1ns with 3 nodes") and what it sends. Only a refused run needs them, so
+// they are not built for every run.
+func (l load) describe(sc *Scenario) (*field.Path, string, string) {
+	p := field.NewPath("spec")
+	if l.workload {
+		return p.Child("workload", "period"), "period " + fmtDur(sc.Spec.Workload.Period.Duration), "writes"
+	}
+	path := p.Child("elector", "retryPeriod")
+	if i := nodeWithRetryPeriod(sc, l.rp); i >= 0 {
+		path = p.Child("nodes").Index(i).Child("elector", "retryPeriod")
+	}
+	return path, fmt.Sprintf("retryPeriod %s with %d node%s", fmtDur(l.rp), l.nodes, plural(l.nodes)), "requests"
 }
 
 // EstimateEvents is a pre-flight estimate of the events a run of the
@@ -31,29 +48,22 @@ type load struct {
 // would exceed maxEvents. The error names the setting responsible, at its
 // field path.
 func EstimateEvents(sc *Scenario, maxEvents uint64) (float64, *field.Error) {
-	var loads []load
-	byPeriod := map[time.Duration]int{}
-	var order []time.Duration
+	// Nodes grouped by retry period, in the order the periods first occur.
+	loads := make([]load, 0, len(sc.Spec.Nodes)+1)
 	for i := range sc.Spec.Nodes {
 		rp := sc.NodeElector(i).RetryPeriod
-		if byPeriod[rp] == 0 {
-			order = append(order, rp)
+		k := slices.IndexFunc(loads, func(l load) bool { return l.rp == rp })
+		if k < 0 {
+			loads = append(loads, load{rp: rp})
+			k = len(loads) - 1
 		}
-		byPeriod[rp]++
+		loads[k].nodes++
 	}
-	p := field.NewPath("spec")
-	for _, rp := range order {
-		n := byPeriod[rp]
-		path := p.Child("elector", "retryPeriod")
-		if i := nodeWithRetryPeriod(sc, rp); i >= 0 {
-			path = p.Child("nodes").Index(i).Child("elector", "retryPeriod")
-		}
-		loads = append(loads, load{path: path, what: fmt.Sprintf("retryPeriod %s with %d node%s", fmtDur(rp), n, plural(n)),
-			perSec: float64(n) * float64(time.Second) / float64(max(rp, 1)), whatWord: "requests"})
+	for i := range loads {
+		loads[i].perSec = float64(loads[i].nodes) * float64(time.Second) / float64(max(loads[i].rp, 1))
 	}
 	if w := sc.Spec.Workload; w != nil && w.Period != nil {
-		loads = append(loads, load{path: p.Child("workload", "period"), what: "period " + fmtDur(w.Period.Duration),
-			perSec: float64(time.Second) / float64(max(w.Period.Duration, 1)), whatWord: "writes"})
+		loads = append(loads, load{workload: true, perSec: float64(time.Second) / float64(max(w.Period.Duration, 1))})
 	}
 	secs := sc.Duration().Seconds()
 	total, worst := 0.0, -1
@@ -67,8 +77,9 @@ func EstimateEvents(sc *Scenario, maxEvents uint64) (float64, *field.Error) {
 		return total, nil
 	}
 	l := loads[worst]
-	return total, field.Invalid(l.path, "", fmt.Sprintf("%s: about %.2g %s per simulated second, so a run of %s would take more than %.2g events, beyond the event budget of %d (--max-events); expected a longer period or a shorter spec.duration",
-		l.what, l.perSec, l.whatWord, fmtDur(sc.Duration()), total, maxEvents))
+	path, what, word := l.describe(sc)
+	return total, field.Invalid(path, "", fmt.Sprintf("%s: about %.2g %s per simulated second, so a run of %s would take more than %.2g events, beyond the event budget of %d (--max-events); expected a longer period or a shorter spec.duration",
+		what, l.perSec, word, fmtDur(sc.Duration()), total, maxEvents))
 }
 
 // nodeWithRetryPeriod is the first node whose own elector sets retryPeriod

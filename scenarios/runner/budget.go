@@ -30,7 +30,10 @@ func (r *runner) runBounded() error {
 	r.s.SetLimits(lim)
 	r.s.RunUntil(r.end)
 	err := r.s.Err()
-	var be *sim.BudgetError
+	if err == nil {
+		return nil
+	}
+	var be *sim.BudgetError // escapes into errors.As: only declared on failure
 	if errors.As(err, &be) {
 		return fmt.Errorf("%s: the run exhausted its event budget (%d events, --max-events) at simulated time %v of %v; expected a shorter spec.duration or a larger budget",
 			r.sc.Metadata.Name, be.Events, be.At, r.end)

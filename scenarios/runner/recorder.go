@@ -35,7 +35,7 @@ type recorder struct {
 	nextEdge   int
 	nextEdgeAt time.Duration
 	// identities maps a process identity to its node, to say which node
-	// wrote the lease.
+	// wrote the lease; only trace events need it (nil when none are kept).
 	identities map[string]*nodeRun
 
 	mon *check.Monitor
@@ -47,7 +47,10 @@ type recorder struct {
 
 func newRecorder(r *runner, opts RunOptions) *recorder {
 	rc := &recorder{r: r, keep: opts.KeepTrace || opts.OnEvent != nil, hold: opts.KeepTrace, sink: opts.OnEvent,
-		h: newTraceHasher(), res: &check.Result{}, identities: map[string]*nodeRun{}, nextEdgeAt: math.MaxInt64}
+		h: newTraceHasher(), res: &check.Result{}, nextEdgeAt: math.MaxInt64}
+	if rc.keep {
+		rc.identities = map[string]*nodeRun{}
+	}
 	first := r.end
 	for _, n := range r.sc.Spec.Nodes {
 		first = min(first, n.Start.Duration)
