@@ -190,6 +190,11 @@ func (c Counts) ByVerb() map[string]int {
 	return m
 }
 
+// Plus is the verb-by-verb sum of c and d.
+func (c Counts) Plus(d Counts) Counts {
+	return Counts{Get: c.Get + d.Get, Create: c.Create + d.Create, Update: c.Update + d.Update, Delete: c.Delete + d.Delete, List: c.List + d.List}
+}
+
 func (c *Counts) add(op Op) {
 	switch op {
 	case OpGet:

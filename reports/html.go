@@ -123,7 +123,7 @@ func writeHTML(w io.Writer, r *check.Result, figs []figureView, page pageViews, 
 		{"transitions", fmt.Sprintf("%d (%d spurious)", r.Transitions, r.SpuriousTransitions), r.SpuriousTransitions > 0},
 		{"stale-leader time", FormatDuration(r.StaleLeader), r.StaleLeader > 0},
 		{"paused while leading", FormatDuration(r.PausedWhileLeading), false},
-		{"API load", fmt.Sprintf("%d requests, %.2f/s%s", r.API.Requests, r.API.PerSecond, byOp(r.API.ByOp)), false},
+		{"API load", fmt.Sprintf("%d requests, %.2f/s%s", r.API.Requests, r.API.PerSecond, byOp(r.API.ByOp.ByVerb())), false},
 		{"workload writes", fmt.Sprintf("%d, %d unsafe accepted, %d fenced", r.Workload.Writes, r.Workload.UnsafeWrites, r.Workload.FencedWrites), r.Workload.UnsafeWrites > 0},
 	}
 	data := struct {

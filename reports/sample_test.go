@@ -3,6 +3,7 @@ package reports
 import (
 	"time"
 
+	"github.com/lesim/lesim/fakeapi"
 	"github.com/lesim/lesim/scenarios/check"
 )
 
@@ -38,7 +39,7 @@ func sampleResult() *check.Result {
 		PausedWhileLeading:  s(12),
 		StoppedLeadingCalls: 1,
 		RunsEnded:           1,
-		API:                 check.APILoad{Requests: 870, PerSecond: 1.45, ByOp: map[string]int{"update": 600, "get": 250, "create": 20}},
+		API:                 check.APILoad{Requests: 870, PerSecond: 1.45, ByOp: fakeapi.Counts{Update: 600, Get: 250, Create: 20}},
 		Workload:            check.WorkloadStats{Writes: 590, UnsafeWrites: 1, FencedWrites: 0},
 		Faults: []check.FaultWindow{
 			{Type: "crash", Nodes: []string{"a"}, Start: s(120), End: s(120)},

@@ -194,7 +194,7 @@ func NewSummary(r *check.Result) Summary {
 		API: APISummary{
 			Requests:          r.API.Requests,
 			RequestsPerSecond: r.API.PerSecond,
-			ByOp:              map[string]int{},
+			ByOp:              r.API.ByOp.ByVerb(),
 		},
 		Workload: WorkloadSummary{Writes: r.Workload.Writes, UnsafeWrites: r.Workload.UnsafeWrites, FencedWrites: r.Workload.FencedWrites},
 		Faults:   []FaultSummary{},
@@ -216,9 +216,6 @@ func NewSummary(r *check.Result) Summary {
 		if !f.Restored {
 			s.Liveness.Unrestored++
 		}
-	}
-	for op, n := range r.API.ByOp {
-		s.API.ByOp[op] = n
 	}
 	for _, f := range r.Faults {
 		s.Faults = append(s.Faults, FaultSummary{Type: f.Type, Nodes: orEmpty(slices.Clone(f.Nodes)), StartSeconds: secs(f.Start), EndSeconds: secs(f.End), Note: f.Note})

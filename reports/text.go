@@ -78,7 +78,7 @@ func WriteText(w io.Writer, r *check.Result) error {
 	if r.StoppedLeadingCalls != r.RunsEnded {
 		fmt.Fprintf(&b, "callbacks:    OnStoppedLeading called %d times for %d ended runs\n", r.StoppedLeadingCalls, r.RunsEnded)
 	}
-	fmt.Fprintf(&b, "API:          %d requests, %.2f/s%s\n", r.API.Requests, r.API.PerSecond, byOp(r.API.ByOp))
+	fmt.Fprintf(&b, "API:          %d requests, %.2f/s%s\n", r.API.Requests, r.API.PerSecond, byOp(r.API.ByOp.ByVerb()))
 	if w := r.Workload; w.Writes > 0 || w.UnsafeWrites > 0 || w.FencedWrites > 0 {
 		fmt.Fprintf(&b, "workload:     %d writes, %d unsafe accepted, %d fenced\n", w.Writes, w.UnsafeWrites, w.FencedWrites)
 	}

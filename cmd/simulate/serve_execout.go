@@ -99,7 +99,7 @@ func finishExec(cmd *cobra.Command, e env, so *serveOpts, p *servePlan, args []s
 	for i, r := range results {
 		byNode := map[string]map[string]int{}
 		for _, n := range r.Nodes {
-			byNode[n.Name] = n.ByOp
+			byNode[n.Name] = n.ByOp.ByVerb()
 		}
 		out.Runs = append(out.Runs, execRunJSON{Run: i + 1, Intervals: sources[i], Requests: byNode, Metrics: r.MetricMap(), Summary: reports.NewSummary(r)})
 	}

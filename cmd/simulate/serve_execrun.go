@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/lesim/lesim/cmd/simulate/internal/procs"
+	"github.com/lesim/lesim/fakeapi"
 	"github.com/lesim/lesim/reports"
 	"github.com/lesim/lesim/scenarios"
 	"github.com/lesim/lesim/scenarios/check"
@@ -377,7 +378,7 @@ func (r *execRun) observation(end time.Duration) (check.Observation, string) {
 	hook, reported := r.si.obs.intervals()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	o := check.Observation{Duration: end, Pauses: r.pauses, GraceSlack: execGraceSlack, Requests: map[string]map[string]int{}, Processes: map[string][]string{}}
+	o := check.Observation{Duration: end, Pauses: r.pauses, GraceSlack: execGraceSlack, Requests: map[string]fakeapi.Counts{}, Processes: map[string][]string{}}
 	source := r.f.intervals
 	if source == intervalsAuto {
 		source = intervalsLogs
@@ -391,7 +392,7 @@ func (r *execRun) observation(end time.Duration) (check.Observation, string) {
 		o.Leadership = r.logs.snapshot()
 	}
 	for _, n := range r.nodes {
-		o.Requests[n.name] = r.si.chaos.Counts(n.name).ByVerb()
+		o.Requests[n.name] = r.si.chaos.Counts(n.name)
 		o.Processes[n.name] = n.processes
 	}
 	for _, f := range r.p.sc.Spec.Faults {

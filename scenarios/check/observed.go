@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lesim/lesim/fakeapi"
 	"github.com/lesim/lesim/scenarios"
 )
 
@@ -18,7 +19,7 @@ type Observation struct {
 	Leadership []Interval
 	Faults     []FaultWindow
 	Pauses     map[string][]Window
-	Requests   map[string]map[string]int
+	Requests   map[string]fakeapi.Counts
 	Processes  map[string][]string
 	// GraceSlack widens the failover grace (how long after a fault's end
 	// a loss is still the fault's doing) by the wall clock's noise:
@@ -51,19 +52,10 @@ func Observed(sc *scenarios.Scenario, o Observation) *Result {
 	for _, n := range sc.Spec.Nodes {
 		start = min(start, n.Start.Duration)
 		ops := o.Requests[n.Name]
-		ns := NodeSummary{Name: n.Name, Rate: 1, ByOp: map[string]int{}, Processes: o.Processes[n.Name]}
-		for op, c := range ops { //lesim:allow maprange: sums and a map copy; the order cannot show
-			ns.ByOp[op] = c
-			ns.Requests += c
-		}
+		ns := NodeSummary{Name: n.Name, Rate: 1, ByOp: ops, Requests: int(ops.Total()), Processes: o.Processes[n.Name]}
 		res.Nodes = append(res.Nodes, ns)
 		res.API.Requests += ns.Requests
-	}
-	res.API.ByOp = map[string]int{}
-	for _, ns := range res.Nodes {
-		for op, c := range ns.ByOp { //lesim:allow maprange: sums per verb; the order cannot show
-			res.API.ByOp[op] += c
-		}
+		res.API.ByOp = res.API.ByOp.Plus(ops)
 	}
 	if end > 0 {
 		res.API.PerSecond = float64(res.API.Requests) / end.Seconds()

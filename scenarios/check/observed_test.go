@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lesim/lesim/fakeapi"
 	"github.com/lesim/lesim/scenarios"
 	"github.com/lesim/lesim/scenarios/check"
 )
@@ -25,7 +26,7 @@ func TestObservedMeasuresAsARunDoes(t *testing.T) {
 		},
 		Faults:   []check.FaultWindow{{Type: "pause", Nodes: []string{"a"}, Start: 2 * s, End: 5 * s}},
 		Pauses:   map[string][]check.Window{"a": {{Start: 2 * s, End: 5 * s}}},
-		Requests: map[string]map[string]int{"a": {"get": 3, "update": 5}, "b": {"create": 1, "get": 1}},
+		Requests: map[string]fakeapi.Counts{"a": {Get: 3, Update: 5}, "b": {Create: 1, Get: 1}},
 	}
 	r := check.Observed(sc, o)
 	if r.Leadership[0].Node != "a" || r.Leadership[1].End != 10*s || r.Leadership[1].EndReason != "run-end" {
@@ -37,7 +38,7 @@ func TestObservedMeasuresAsARunDoes(t *testing.T) {
 	if len(r.Failovers) != 1 || r.Failovers[0].Cause != "pause" || r.Failovers[0].To != "b" {
 		t.Errorf("failovers %+v, want one caused by the pause, to b", r.Failovers)
 	}
-	if r.PausedWhileLeading != 3*s || r.API.Requests != 10 || r.API.ByOp["get"] != 4 || r.Nodes[0].Requests != 8 {
+	if r.PausedWhileLeading != 3*s || r.API.Requests != 10 || r.API.ByOp.Get != 4 || r.Nodes[0].Requests != 8 {
 		t.Errorf("paused %v, requests %d %v, node a %d", r.PausedWhileLeading, r.API.Requests, r.API.ByOp, r.Nodes[0].Requests)
 	}
 	if r.Expect.Passed {

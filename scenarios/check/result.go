@@ -3,6 +3,7 @@ package check
 import (
 	"time"
 
+	"github.com/lesim/lesim/fakeapi"
 	"github.com/lesim/lesim/scenarios"
 )
 
@@ -60,9 +61,9 @@ type NodeSummary struct {
 	Name     string
 	Rate     float64 // initial clock rate
 	Requests int
-	// ByOp counts the node's requests per verb (get, create, update, and
-	// delete or list when made), as sent by its clients.
-	ByOp map[string]int
+	// ByOp counts the node's requests per verb, as sent by its clients
+	// (ByOp.ByVerb names them).
+	ByOp fakeapi.Counts
 	// Processes lists the identities the node ran under, in order.
 	Processes []string
 }
@@ -147,7 +148,7 @@ type Failover struct {
 type APILoad struct {
 	Requests  int
 	PerSecond float64
-	ByOp      map[string]int
+	ByOp      fakeapi.Counts // requests per verb
 }
 
 // WorkloadStats counts the leader workload's writes to the protected

@@ -108,10 +108,7 @@ func runLesim(sc *scenarios.Scenario, seed uint64) (*outcome, error) {
 		out.leadership = append(out.leadership, interval{node: iv.Node, start: iv.Start, end: iv.End, endReason: reason})
 	}
 	for _, n := range res.Nodes {
-		out.calls[n.Name] = fakeapi.Counts{
-			Get: uint64(n.ByOp["get"]), Create: uint64(n.ByOp["create"]), Update: uint64(n.ByOp["update"]),
-			Delete: uint64(n.ByOp["delete"]), List: uint64(n.ByOp["list"]),
-		}
+		out.calls[n.Name] = n.ByOp
 	}
 	out.sortLeadership()
 	return out, nil

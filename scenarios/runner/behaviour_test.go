@@ -132,7 +132,7 @@ func behaviourLine(name string, res *check.Result, trace string) string {
 	measured := []any{res.Scenario, res.Seed, res.Duration, nodes, res.Leadership, res.Overlap, res.Leaderless,
 		res.Failovers, res.Transitions, res.SpuriousTransitions, res.StaleLeader, res.PausedWhileLeading,
 		res.StoppedLeadingCalls, res.RunsEnded, res.API.Requests, res.API.PerSecond,
-		res.API.ByOp["get"], res.API.ByOp["create"], res.API.ByOp["update"], res.Workload, res.Faults, res.Expect}
+		int(res.API.ByOp.Get), int(res.API.ByOp.Create), int(res.API.ByOp.Update), res.Workload, res.Faults, res.Expect}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s hash=%s trace=%s result=%s", name, res.TraceHash, trace, digest(measured))
 	fmt.Fprintf(&b, " leads=%d overlap=%v/%v/%d leaderless=%v/%v failovers=%d transitions=%d/%d stale=%v paused=%v runs=%d/%d api=%d writes=%d/%d/%d",

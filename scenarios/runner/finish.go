@@ -32,14 +32,14 @@ func (r *runner) finish() *check.Result {
 
 	counts := r.srv.Counts()
 	res.API.Requests = int(counts.Total())
-	res.API.ByOp = counts.ByVerb()
+	res.API.ByOp = counts
 	if r.end > 0 {
 		res.API.PerSecond = float64(res.API.Requests) / r.end.Seconds()
 	}
 	for i := range res.Nodes {
 		nc := r.srv.NodeCounts(res.Nodes[i].Name)
 		res.Nodes[i].Requests = int(nc.Total())
-		res.Nodes[i].ByOp = nc.ByVerb()
+		res.Nodes[i].ByOp = nc
 	}
 	res.Expect = check.CheckExpect(r.sc.Spec.Expect, res)
 	res.ExpectSet = r.sc.Spec.Expect.IsSet()

@@ -318,8 +318,8 @@ func herd(res *check.Result) error {
 	if next, ok := firstStartAfter(res, 2*time.Minute); !ok || next.Node == "n000" {
 		return fmt.Errorf("seed %d: no follower takes over after the crash: %+v", res.Seed, next)
 	}
-	if minGets := int(99 * (res.Duration - 5*time.Second) / (scenarios.DefaultRetryPeriod * 22 / 10)); res.API.ByOp["get"] < minGets {
-		return fmt.Errorf("seed %d: %d Gets, want at least %d from 99 polling followers", res.Seed, res.API.ByOp["get"], minGets)
+	if minGets := int(99 * (res.Duration - 5*time.Second) / (scenarios.DefaultRetryPeriod * 22 / 10)); int(res.API.ByOp.Get) < minGets {
+		return fmt.Errorf("seed %d: %d Gets, want at least %d from 99 polling followers", res.Seed, res.API.ByOp.Get, minGets)
 	}
 	return noOverlap(res)
 }

@@ -103,16 +103,16 @@ type runner struct {
 
 // nodeRun is one node and its succession of processes.
 type nodeRun struct {
-	r        *runner
-	idx      int
-	node     *sim.Node
-	client   *fakeapi.Client
-	jitter   *randSource
-	ties     *randSource
-	suffixes *randSource
-	proc     *process
-	procs    int
-	stopping bool // a stop fault is winding the current process down
+	r      *runner
+	idx    int
+	node   *sim.Node
+	client *fakeapi.Client
+	// Each node's own streams: acquire jitter, the tick/deadline coin and
+	// process identity suffixes.
+	jitter, ties, suffixes *rand.Rand
+	proc                   *process
+	procs                  int
+	stopping               bool // a stop fault is winding the current process down
 }
 
 // process is one run of the elector (one "pod").
@@ -151,14 +151,14 @@ func (r *runner) setup() {
 		cc := sc.NodeClock(i)
 		node := r.s.AddNode(ns.Name, sim.ClockConfig{Rate: cc.Rate, Offset: cc.Offset})
 		n := &nodeRun{r: r, idx: i, node: node, client: r.srv.Client(node),
-			jitter:   newRandSource(r.s, "node/"+ns.Name+"/jitter"),
-			ties:     newRandSource(r.s, "node/"+ns.Name+"/ties"),
-			suffixes: newRandSource(r.s, "node/"+ns.Name+"/identity")}
+			jitter:   r.s.Stream("node/" + ns.Name + "/jitter"),
+			ties:     r.s.Stream("node/" + ns.Name + "/ties"),
+			suffixes: r.s.Stream("node/" + ns.Name + "/identity")}
 		if r.opts.Jitter != nil {
-			n.jitter = &randSource{r: r.opts.Jitter(ns.Name)}
+			n.jitter = r.opts.Jitter(ns.Name)
 		}
 		if r.opts.Ties != nil {
-			n.ties = &randSource{r: r.opts.Ties(ns.Name)}
+			n.ties = r.opts.Ties(ns.Name)
 		}
 		r.nodes = append(r.nodes, n)
 		r.rec.addNode(ns.Name, cc.Rate)
@@ -191,7 +191,7 @@ func (n *nodeRun) identityFor() string {
 	if n.r.sc.NodeIdentity(n.idx) == scenarios.IdentityStable {
 		return name
 	}
-	rnd := n.suffixes.r
+	rnd := n.suffixes
 	return fmt.Sprintf("%s_%08x-%04x", name, rnd.Uint32(), rnd.Uint32()&0xffff)
 }
 
@@ -225,7 +225,7 @@ func (n *nodeRun) startProcess() {
 	if r.rec.keep {
 		cfg.Trace = func(ev elector.Event) { r.rec.electorEvent(n, ev) }
 	}
-	env := elector.Env{Clock: n.node.Clock(), Rand: n.jitter.r, Ties: n.ties.r}
+	env := elector.Env{Clock: n.node.Clock(), Rand: n.jitter, Ties: n.ties}
 	if _, _, ranged := r.sc.NodeJitter(n.idx); ranged || r.choices != nil {
 		r.chooseFor(&env, n)
 	}
@@ -414,11 +414,6 @@ func (r *runner) scheduleFault(f *scenarios.Fault) {
 		r.s.Schedule(at, each(func(n *nodeRun) { n.node.Clock().Jump(jump) }))
 	}
 }
-
-// randSource keeps one named stream per consumer.
-type randSource struct{ r *rand.Rand }
-
-func newRandSource(s *sim.Sim, name string) *randSource { return &randSource{r: s.Stream(name)} }
 
 // traceHasher folds events into the trace hash without keeping them. It is
 // FNV-64a over the same bytes hash/fnv would see (each integer as eight
