@@ -69,30 +69,26 @@ func (l *Link) SetOverride(req, resp *Distribution) { l.overReq, l.overResp = re
 // Request draws a request delay. The node's own override beats every, the
 // override on every node (nil for none), which beats the configuration.
 func (l *Link) Request(every *Distribution) time.Duration {
-	d := l.overReq
-	if d == nil {
-		if d = every; d == nil {
-			d = l.baseReq
-		}
-	}
-	x := d.sample(l.reqRand)
-	if l.choices != nil {
-		x = l.choices.choose(sim.ChoiceRequest, d, x)
-	}
-	return x
+	return l.delay(l.overReq, every, l.baseReq, l.reqRand, sim.ChoiceRequest)
 }
 
 // Response draws a response delay, with Request's precedence.
 func (l *Link) Response(every *Distribution) time.Duration {
-	d := l.overResp
+	return l.delay(l.overResp, every, l.baseResp, l.respRand, sim.ChoiceResponse)
+}
+
+// delay draws from the first of own, every and base that is set, and makes
+// the draw a choice when the link has a chooser.
+func (l *Link) delay(own, every, base *Distribution, r *rand.Rand, kind sim.ChoiceKind) time.Duration {
+	d := own
 	if d == nil {
 		if d = every; d == nil {
-			d = l.baseResp
+			d = base
 		}
 	}
-	x := d.sample(l.respRand)
+	x := d.sample(r)
 	if l.choices != nil {
-		x = l.choices.choose(sim.ChoiceResponse, d, x)
+		x = l.choices.choose(kind, d, x)
 	}
 	return x
 }

@@ -83,15 +83,7 @@ func BeliefVsTruth(r *check.Result, beliefs []analysis.BeliefSpan) *Figure {
 		p.Add(lines)
 		legend.Add("holder actually stopped", swatch{fill: colBlack, thin: true})
 	}
-	// Marks that run past the end (a belief reaching beyond the run)
-	// must not stretch the axis: the run is the frame.
-	p.X.Min, p.X.Max = 0, end
-	p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
-	names := make([]string, n)
-	for i, name := range lanes {
-		names[n-1-i] = laneLabel(r, name)
-	}
-	p.NominalY(names...)
+	frameLanes(p, r, lanes, end)
 	p.Y.Label.Text = "node (top: leads, bottom: believes)"
 	h := max(vg.Inch*1.5+vg.Length(n)*vg.Inch*0.5, 3*vg.Inch)
 	return &Figure{Name: "belief-vs-truth", Title: title, Width: 10 * vg.Inch, Height: h, draw: withLegend(p, legend)}

@@ -84,15 +84,7 @@ func Timeline(r *check.Result) *Figure {
 		legend.Add("fault: "+t, glyphThumb(marks[t].style))
 	}
 
-	// Marks that run past the end (a belief reaching beyond the run)
-	// must not stretch the axis: the run is the frame.
-	p.X.Min, p.X.Max = 0, end
-	p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
-	names := make([]string, n)
-	for i, name := range lanes {
-		names[n-1-i] = laneLabel(r, name)
-	}
-	p.NominalY(names...)
+	frameLanes(p, r, lanes, end)
 	p.Y.Label.Text = "node"
 	h := vg.Inch*1.5 + vg.Length(n)*vg.Inch*0.42
 	h = max(h, 3*vg.Inch)
@@ -195,6 +187,21 @@ func laneLabel(r *check.Result, node string) string {
 // per node, top to bottom in the order given, over the run's true time,
 // with vertical grid lines. It returns the plot, each lane's y and the
 // x extent in seconds.
+// frameLanes sets the axes of a lane plot once its marks are in: marks that
+// run past the end (a belief reaching beyond the run) must not stretch the
+// X axis, since the run is the frame, and each lane is named on Y, top
+// lane first.
+func frameLanes(p *plot.Plot, r *check.Result, lanes []string, end float64) {
+	n := len(lanes)
+	p.X.Min, p.X.Max = 0, end
+	p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
+	names := make([]string, n)
+	for i, name := range lanes {
+		names[n-1-i] = laneLabel(r, name)
+	}
+	p.NominalY(names...)
+}
+
 func newLanePlot(title string, lanes []string, dur time.Duration) (*plot.Plot, map[string]float64, float64) {
 	n := len(lanes)
 	laneY := make(map[string]float64, n)

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lesim/lesim/cmd/simulate/internal/procs/procstest"
 	"github.com/lesim/lesim/reports"
 	"github.com/lesim/lesim/scenarios"
 	"github.com/lesim/lesim/scenarios/check"
@@ -183,7 +184,7 @@ func runExecServe(t *testing.T, scenario string, extra ...string) *execOutcome {
 		"--out", o.out, "--report", o.report}, extra...)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	stdout, log := &syncBuffer{}, &syncBuffer{}
+	stdout, log := &procstest.SyncBuffer{}, &procstest.SyncBuffer{}
 	o.code = execute(ctx, args, env{stdout: stdout, stderr: log, getenv: func(string) string { return "" }})
 	o.stdout, o.log = stdout.String(), log.String()
 	if ctx.Err() != nil {
@@ -217,25 +218,11 @@ func noChildLeft(pids []int) error {
 		return errors.New("no process was started")
 	}
 	for _, pid := range pids {
-		if !processGone(pid) {
+		if !procstest.Gone(pid) {
 			return fmt.Errorf("process %d still runs after serve exited", pid)
 		}
 	}
 	return nil
-}
-
-// processGone: no such process, or a zombie waiting for whoever reaps
-// orphans here.
-func processGone(pid int) bool {
-	if errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
-		return true
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return errors.Is(err, os.ErrNotExist)
-	}
-	_, after, _ := strings.Cut(string(b), ") ")
-	return strings.HasPrefix(after, "Z")
 }
 
 // The checks of the tests below, each a function of a summary so that a
@@ -611,7 +598,7 @@ func TestExecLeavesNoChildOnSignal(t *testing.T) {
 			// Should the check fail, the children must not outlive the test.
 			defer func() {
 				for _, pid := range started {
-					if !processGone(pid) {
+					if !procstest.Gone(pid) {
 						syscall.Kill(-pid, syscall.SIGKILL)
 					}
 				}

@@ -130,7 +130,7 @@ func TestServeObservesCallbacks(t *testing.T) {
 		{"serve: failover b -> -: lost at "},
 		{"serve: FINDING: overlap: two leaders at once for 300ms"},
 	} {
-		if !logHas(srv.log.lines(), want...) {
+		if !logHas(srv.log.Lines(), want...) {
 			t.Errorf("log lacks %q:\n%s", want, srv.log)
 		}
 	}

@@ -26,42 +26,16 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/lesim/lesim/cmd/simulate/internal/procs/procstest"
 )
-
-// syncBuffer is a bytes.Buffer that a server goroutine writes while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// lines returns the complete lines written so far.
-func (s *syncBuffer) lines() []string {
-	str := s.String()
-	if i := strings.LastIndexByte(str, '\n'); i >= 0 {
-		return strings.Split(str[:i], "\n")
-	}
-	return nil
-}
 
 // servedServer is a `simulate serve` running in-process.
 type servedServer struct {
 	addr       string // host:port
 	kubeconfig string
-	stdout     *syncBuffer
-	log        *syncBuffer // stderr: the request and fault log
+	stdout     *procstest.SyncBuffer
+	log        *procstest.SyncBuffer // stderr: the request and fault log
 	cancel     context.CancelFunc
 	exit       chan int
 }
@@ -75,8 +49,8 @@ func startServe(t *testing.T, args ...string) *servedServer {
 	t.Helper()
 	s := &servedServer{
 		kubeconfig: filepath.Join(t.TempDir(), "lesim.kubeconfig"),
-		stdout:     &syncBuffer{},
-		log:        &syncBuffer{},
+		stdout:     &procstest.SyncBuffer{},
+		log:        &procstest.SyncBuffer{},
 		exit:       make(chan int, 1),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -97,7 +71,7 @@ func startServe(t *testing.T, args ...string) *servedServer {
 		if time.Now().After(deadline) {
 			t.Fatalf("serve did not print its address\n--- stdout\n%s", s.stdout)
 		}
-		for _, l := range s.stdout.lines() {
+		for _, l := range s.stdout.Lines() {
 			if m := servingLine.FindStringSubmatch(l); m != nil {
 				s.addr = m[1]
 			}
@@ -405,7 +379,7 @@ spec:
 		t.Fatalf("outage: %d %s", code, body)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for !logHas(srv.log.lines(), "fault", "outage ends") {
+	for !logHas(srv.log.Lines(), "fault", "outage ends") {
 		if time.Now().After(deadline) {
 			t.Fatalf("the timed outage did not end:\n%s", srv.log)
 		}
@@ -434,7 +408,7 @@ spec:
 	if code := srv.stop(t); code != 0 {
 		t.Fatalf("exit %d\n%s", code, srv.log)
 	}
-	lines := srv.log.lines()
+	lines := srv.log.Lines()
 	for _, want := range [][]string{
 		{"serve: scenario " + sc + ": spec.api applied; API fault windows: 1, timed from now"},
 		{"serve: scheduled partition node=a mode=drop-requests at +0s for 100ms"},
@@ -539,12 +513,12 @@ func TestServeRealElectorsFailOver(t *testing.T) {
 	type proc struct {
 		cmd    *exec.Cmd
 		out    *electorOut
-		stderr *syncBuffer
+		stderr *procstest.SyncBuffer
 		done   chan struct{}
 	}
 	procs := map[string]*proc{}
 	for _, n := range []string{"a", "b", "c"} {
-		p := &proc{out: &electorOut{proc: n, events: events}, stderr: &syncBuffer{}, done: make(chan struct{})}
+		p := &proc{out: &electorOut{proc: n, events: events}, stderr: &procstest.SyncBuffer{}, done: make(chan struct{})}
 		p.cmd = exec.Command(bin, "--kubeconfig", srv.kubeconfig, "--context", n, "--identity", n, "--report-callbacks",
 			"--leader-elect-lease-duration", ld.String(), "--leader-elect-renew-deadline", rd.String(), "--leader-elect-retry-period", rp.String())
 		p.cmd.Stdout, p.cmd.Stderr = p.out, p.stderr
@@ -632,7 +606,7 @@ func TestServeRealElectorsFailOver(t *testing.T) {
 	})
 	t.Logf("partitioned %s; %s leads %v later", leader, next.who, time.Since(partitioned).Round(time.Millisecond))
 
-	lines := srv.log.lines()
+	lines := srv.log.Lines()
 	if !logHas(lines, "control: partition node="+leader+" mode=drop-requests") || !logHas(lines, "fault node="+leader+" partition drop-requests begins") {
 		t.Errorf("no partition begin line for %s\n%s", leader, srv.log)
 	}
@@ -652,14 +626,14 @@ func TestServeRealElectorsFailOver(t *testing.T) {
 	if code, body := srv.control(t, "DELETE", "/lesim/v1/partition?node="+leader); code != 200 {
 		t.Fatalf("heal: %d %s", code, body)
 	}
-	if !logHas(srv.log.lines(), "fault node="+leader+" partition ends") {
+	if !logHas(srv.log.Lines(), "fault node="+leader+" partition ends") {
 		t.Errorf("no partition end line\n%s", srv.log)
 	}
 
 	// serve saw the holder change and, from the reported callbacks, the
 	// failover (or an overlap, if the new leader started before the old
 	// one's renew deadline ran out on this machine's timing).
-	if !logHas(srv.log.lines(), "serve: lease kube-system/lesim-example holder "+leader+" -> "+next.who) {
+	if !logHas(srv.log.Lines(), "serve: lease kube-system/lesim-example holder "+leader+" -> "+next.who) {
 		t.Errorf("no holder change line\n%s", srv.log)
 	}
 	var sum serveSummary
@@ -694,7 +668,7 @@ func TestServeRealElectorsFailOver(t *testing.T) {
 	if code := srv.stop(t); code != 0 {
 		t.Fatalf("serve exited %d\n%s", code, srv.log)
 	}
-	if !logHas(srv.log.lines(), "serve: stopped") || !logHas(srv.log.lines(), "serve: observed ") {
+	if !logHas(srv.log.Lines(), "serve: stopped") || !logHas(srv.log.Lines(), "serve: observed ") {
 		t.Errorf("no stop line or observed summary\n%s", srv.log)
 	}
 }

@@ -91,7 +91,7 @@ func TestServeHostileClients(t *testing.T) {
 	if code, body := do("GET", leases, "", bearer(tokA), ""); code != 200 {
 		t.Fatalf("after the hostile requests, the API answers %d %s", code, body)
 	}
-	if logHas(srv.log.lines(), "control: outage") {
+	if logHas(srv.log.Lines(), "control: outage") {
 		t.Error("a refused request injected an outage")
 	}
 	// The legitimate forms work: a JSON POST with the token and the

@@ -222,6 +222,22 @@ func firstOverlap(sc *scenarios.Scenario, seeds []uint64, workers int, runs *int
 	return nil, nil
 }
 
+// MeasuredTimings are the elector timings docs/safety-bound.md measures the
+// bound at: client-go's defaults, a long lease, timings with a large retry
+// period, and two short leases.
+func MeasuredTimings() []scenarios.Timings {
+	tm := func(ld, rd, rp time.Duration) scenarios.Timings {
+		return scenarios.Timings{LeaseDuration: ld, RenewDeadline: rd, RetryPeriod: rp}
+	}
+	return []scenarios.Timings{
+		tm(15*time.Second, 10*time.Second, 2*time.Second),
+		tm(60*time.Second, 30*time.Second, 2*time.Second),
+		tm(137*time.Second, 107*time.Second, 26*time.Second),
+		tm(3*time.Second, 2*time.Second, 1*time.Second),
+		tm(3500*time.Millisecond, 2*time.Second, 500*time.Millisecond),
+	}
+}
+
 // PartitionedLeaderScenario is the scenario the measurements use: node "a"
 // (rate 1) starts at 0 and leads; followers "b", "c", … start one retry
 // period later; a's requests are dropped from 2·LD (rounded up to whole

@@ -74,15 +74,8 @@ func TestMeasureSafetyBound(t *testing.T) {
 	if err != nil || seeds <= 0 {
 		seeds = 200
 	}
-	configs := []scenarios.Timings{
-		timings(15*time.Second, 10*time.Second, 2*time.Second),
-		timings(60*time.Second, 30*time.Second, 2*time.Second),
-		timings(137*time.Second, 107*time.Second, 26*time.Second),
-		timings(3*time.Second, 2*time.Second, 1*time.Second),
-		timings(3500*time.Millisecond, 2*time.Second, 500*time.Millisecond),
-	}
 	for _, followers := range []int{1, 2} {
-		for _, tm := range configs {
+		for _, tm := range MeasuredTimings() {
 			base := PartitionedLeaderScenario(tm, followers)
 			res, err := Threshold(ThresholdSpec{Base: base, Param: FollowerRate(), Lo: 0.3, Hi: 3, Seeds: SeedRange(1, seeds), Resolution: 0.001})
 			if err != nil {
@@ -94,7 +87,7 @@ func TestMeasureSafetyBound(t *testing.T) {
 		}
 	}
 	for _, followers := range []int{1, 2} {
-		for _, tm := range configs {
+		for _, tm := range MeasuredTimings() {
 			base := SlowLeaderScenario(tm, followers)
 			hi := min(tm.LDs(), tm.RenewDeadline-time.Millisecond).Seconds() // a renewal answered after RD fails: its poll ends first
 			res, err := Threshold(ThresholdSpec{Base: base, Param: FaultResponseLatency(1), Lo: 0, Hi: hi, Seeds: SeedRange(1, seeds), Resolution: 0.001})

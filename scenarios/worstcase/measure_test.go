@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lesim/lesim/scenarios"
 	"github.com/lesim/lesim/scenarios/bound"
 )
 
@@ -38,18 +37,8 @@ func TestMeasureSafetyBoundSearch(t *testing.T) {
 	if os.Getenv("LESIM_MEASURE_SEARCH") == "" {
 		t.Skip("set LESIM_MEASURE_SEARCH=1 to measure")
 	}
-	tm := func(ld, rd, rp time.Duration) scenarios.Timings {
-		return scenarios.Timings{LeaseDuration: ld, RenewDeadline: rd, RetryPeriod: rp}
-	}
-	configs := []scenarios.Timings{
-		tm(15*time.Second, 10*time.Second, 2*time.Second),
-		tm(60*time.Second, 30*time.Second, 2*time.Second),
-		tm(137*time.Second, 107*time.Second, 26*time.Second),
-		tm(3*time.Second, 2*time.Second, 1*time.Second),
-		tm(3500*time.Millisecond, 2*time.Second, 500*time.Millisecond),
-	}
 	for _, followers := range []int{1, 2} {
-		for _, c := range configs {
+		for _, c := range bound.MeasuredTimings() {
 			start := time.Now()
 			r, err := Onset(OnsetSpec{Base: bound.PartitionedLeaderScenario(c, followers), Param: bound.FollowerRate(), Lo: 0.5, Hi: 3, Resolution: 0.0001})
 			if err != nil {
@@ -60,7 +49,7 @@ func TestMeasureSafetyBoundSearch(t *testing.T) {
 		}
 	}
 	for _, followers := range []int{1, 2} {
-		for _, c := range configs {
+		for _, c := range bound.MeasuredTimings() {
 			start := time.Now()
 			hi := min(c.LDs(), c.RenewDeadline-time.Millisecond).Seconds()
 			r, err := Onset(OnsetSpec{Base: bound.SlowLeaderScenario(c, followers), Param: bound.FaultResponseLatency(1), Lo: 0, Hi: hi, Resolution: 0.0001})

@@ -1,48 +1,15 @@
 package procs
 
 import (
-	"bytes"
-	"errors"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lesim/lesim/cmd/simulate/internal/procs/procstest"
 )
-
-// syncBuffer is an io.Writer safe for the output copier and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// dead reports whether pid no longer runs: gone, or a zombie waiting for
-// whoever reaps orphans here (PID 1 of a container may take its time).
-func dead(pid int) bool {
-	if errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
-		return true
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return errors.Is(err, os.ErrNotExist)
-	}
-	_, after, _ := strings.Cut(string(b), ") ")
-	return strings.HasPrefix(after, "Z")
-}
 
 // waitFor polls cond until it holds or d passes.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
@@ -58,9 +25,9 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 
 // grandchildPid starts a shell that starts a sleeping grandchild and
 // prints its pid.
-func startWithGrandchild(t *testing.T, s *Set, script string) (*Proc, int, *syncBuffer) {
+func startWithGrandchild(t *testing.T, s *Set, script string) (*Proc, int, *procstest.SyncBuffer) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &procstest.SyncBuffer{}
 	p, err := s.Start(Spec{Argv: []string{"sh", "-c", script}, Output: out})
 	if err != nil {
 		t.Fatal(err)
@@ -80,13 +47,13 @@ func startWithGrandchild(t *testing.T, s *Set, script string) (*Proc, int, *sync
 func TestKillAllKillsTheWholeGroup(t *testing.T) {
 	s := NewSet()
 	p, gc, _ := startWithGrandchild(t, s, "sleep 30 & echo $!; wait")
-	if dead(p.Pid()) || dead(gc) {
+	if procstest.Gone(p.Pid()) || procstest.Gone(gc) {
 		t.Fatal("the child or its grandchild is not running")
 	}
 	if err := s.KillAll(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "child and grandchild gone", func() bool { return dead(p.Pid()) && dead(gc) })
+	waitFor(t, 5*time.Second, "child and grandchild gone", func() bool { return procstest.Gone(p.Pid()) && procstest.Gone(gc) })
 	if s.Live() != 0 {
 		t.Fatalf("Live() = %d after KillAll", s.Live())
 	}
@@ -101,7 +68,7 @@ func TestExitKillsLeftoverGrandchildren(t *testing.T) {
 	defer s.KillAll(5 * time.Second)
 	p, gc, _ := startWithGrandchild(t, s, "sleep 30 & echo $!; sleep 0.2")
 	<-p.Done()
-	waitFor(t, 5*time.Second, "grandchild gone", func() bool { return dead(gc) })
+	waitFor(t, 5*time.Second, "grandchild gone", func() bool { return procstest.Gone(gc) })
 }
 
 func TestStopKillsAfterGraceWhenTermIsIgnored(t *testing.T) {
@@ -156,7 +123,7 @@ func TestChildDiesWithItsParent(t *testing.T) {
 		time.Sleep(30 * time.Second)
 		return
 	}
-	out := &syncBuffer{}
+	out := &procstest.SyncBuffer{}
 	s := NewSet()
 	defer s.KillAll(5 * time.Second)
 	helper, err := s.Start(Spec{Argv: []string{os.Args[0], "-test.run=^TestChildDiesWithItsParent$"}, Env: []string{"PROCS_HELPER=1"}, Output: out})
@@ -174,7 +141,7 @@ func TestChildDiesWithItsParent(t *testing.T) {
 	})
 	// Should Pdeathsig fail, the orphan must not outlive the test.
 	t.Cleanup(func() {
-		if !dead(child) {
+		if !procstest.Gone(child) {
 			syscall.Kill(child, syscall.SIGKILL)
 		}
 	})
@@ -183,5 +150,5 @@ func TestChildDiesWithItsParent(t *testing.T) {
 	if err := helper.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "orphaned child killed", func() bool { return dead(child) })
+	waitFor(t, 5*time.Second, "orphaned child killed", func() bool { return procstest.Gone(child) })
 }
