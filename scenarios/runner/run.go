@@ -145,21 +145,25 @@ func (r *runner) apiConfig() fakeapi.Config {
 	return cfg
 }
 
+// nodeStream is the stream given by given for node when set (conformance
+// shares its sources with the real side), else the node's own stream of
+// that name.
+func (r *runner) nodeStream(given func(node string) *rand.Rand, node, name string) *rand.Rand {
+	if given != nil {
+		return given(node)
+	}
+	return r.s.Stream("node/" + node + "/" + name)
+}
+
 func (r *runner) setup() {
 	sc := r.sc
 	for i, ns := range sc.Spec.Nodes {
 		cc := sc.NodeClock(i)
 		node := r.s.AddNode(ns.Name, sim.ClockConfig{Rate: cc.Rate, Offset: cc.Offset})
 		n := &nodeRun{r: r, idx: i, node: node, client: r.srv.Client(node),
-			jitter:   r.s.Stream("node/" + ns.Name + "/jitter"),
-			ties:     r.s.Stream("node/" + ns.Name + "/ties"),
-			suffixes: r.s.Stream("node/" + ns.Name + "/identity")}
-		if r.opts.Jitter != nil {
-			n.jitter = r.opts.Jitter(ns.Name)
-		}
-		if r.opts.Ties != nil {
-			n.ties = r.opts.Ties(ns.Name)
-		}
+			jitter:   r.nodeStream(r.opts.Jitter, ns.Name, "jitter"),
+			ties:     r.nodeStream(r.opts.Ties, ns.Name, "ties"),
+			suffixes: r.nodeStream(nil, ns.Name, "identity")}
 		r.nodes = append(r.nodes, n)
 		r.rec.addNode(ns.Name, cc.Rate)
 		for _, step := range cc.Schedule {
